@@ -1,0 +1,100 @@
+"""``python -m grader``: the command line · 命令行.
+
+Thin on purpose: each sub-command parses its arguments and calls one module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .paths import COURSE, SOLUTIONS
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    for path in build(args.assignments or None, Path(args.solutions), Path(args.course)):
+        print(f"built · 已生成 {path}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .selfcheck import check_path
+
+    status = 0
+    for path in args.paths:
+        status = max(status, check_path(path, Path(args.solutions)))
+    return status
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import demo
+
+    return demo(Path(args.out) if args.out else None)
+
+
+def _author(args: argparse.Namespace) -> int:
+    from . import notebooks
+    from .authoring import text_to_notebook
+
+    nb = text_to_notebook(Path(args.source).read_text(encoding="utf-8"))
+    notebooks.write_clean(nb, args.notebook)
+    print(f"wrote · 已写入 {args.notebook}")
+    return 0
+
+
+def _unpack(args: argparse.Namespace) -> int:
+    from . import notebooks
+    from .authoring import notebook_to_text
+
+    sys.stdout.write(notebook_to_text(notebooks.read(args.notebook)))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m grader",
+        description="Neural Networks from Scratch · 从零实现神经网络 — build, check and grade.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="regenerate course/ from solutions/ · 由 solutions/ 生成 course/")
+    b.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    b.add_argument("--solutions", default=str(SOLUTIONS))
+    b.add_argument("--course", default=str(COURSE))
+    b.set_defaults(run=_build)
+
+    c = sub.add_parser(
+        "check",
+        help="score your own notebook with the hidden tests · 用隐藏测试给自己的 notebook 打分",
+    )
+    c.add_argument("paths", nargs="+", help="a notebook, or a folder such as course/01_perceptron")
+    c.add_argument("--solutions", default=str(SOLUTIONS))
+    c.set_defaults(run=_check)
+
+    d = sub.add_parser(
+        "demo", help="build, autograde the sample submissions, print grades · 演示完整流程"
+    )
+    d.add_argument("--out", help="grading folder (default: grading/demo)")
+    d.set_defaults(run=_demo)
+
+    a = sub.add_parser("author", help="text form -> notebook · 文本形式转为 notebook")
+    a.add_argument("source")
+    a.add_argument("notebook")
+    a.set_defaults(run=_author)
+
+    u = sub.add_parser("unpack", help="notebook -> text form · notebook 转为文本形式")
+    u.add_argument("notebook")
+    u.set_defaults(run=_unpack)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Reading, writing and classifying notebook cells · 读写与分类 notebook 单元格."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+__all__ = [
+    "read",
+    "write_clean",
+    "clean",
+    "nbgrader_meta",
+    "is_test_cell",
+    "is_solution_cell",
+    "grade_id",
+    "language_tag",
+    "strip_hidden_markers",
+    "HIDDEN_BEGIN",
+    "HIDDEN_END",
+]
+
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def read(path: str | Path) -> NotebookNode:
+    return nbformat.read(str(path), as_version=4)
+
+
+def clean(nb: NotebookNode) -> NotebookNode:
+    """Outputs, execution counts and per-run metadata removed; kernelspec normalised."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        for key in ("execution", "collapsed", "scrolled", "jupyter", "ExecuteTime"):
+            cell.metadata.pop(key, None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def write_clean(nb: NotebookNode, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = nbformat.writes(clean(nb))
+    if not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def nbgrader_meta(cell: NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_solution_cell(cell: NotebookNode) -> bool:
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    return nbgrader_meta(cell).get("grade_id")
+
+
+def language_tag(cell: NotebookNode) -> str | None:
+    tags = cell.get("metadata", {}).get("tags", [])
+    for tag in ("en", "zh", "both"):
+        if tag in tags:
+            return tag
+    return None
+
+
+_HIDDEN_LINE = re.compile(r"^[ \t]*### (BEGIN|END) HIDDEN TESTS[ \t]*\n?", re.MULTILINE)
+
+
+def strip_hidden_markers(source: str) -> str:
+    """The source of a test cell with hidden tests included and their markers removed."""
+    return _HIDDEN_LINE.sub("", source)
