@@ -85,3 +85,24 @@ _HIDDEN_LINE = re.compile(r"^[ \t]*### (BEGIN|END) HIDDEN TESTS[ \t]*\n?", re.MU
 def strip_hidden_markers(source: str) -> str:
     """The source of a test cell with hidden tests included and their markers removed."""
     return _HIDDEN_LINE.sub("", source)
+
+
+def is_setup_cell(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and "setup" in cell.get("metadata", {}).get("tags", [])
+
+
+def graded_code(nb: NotebookNode) -> list[str]:
+    """The code a student's answers need: setup cells and solution cells, in order."""
+    return [
+        c.source
+        for c in nb.cells
+        if c.cell_type == "code" and (is_setup_cell(c) or is_solution_cell(c))
+    ]
+
+
+def exec_graded_code(nb: NotebookNode, filename: str = "<notebook>") -> dict:
+    """Run setup and solution cells in a fresh namespace and return it (tests, samples)."""
+    namespace: dict = {"__name__": "__notebook__"}
+    for index, source in enumerate(graded_code(nb)):
+        exec(compile(source, f"{filename}[{index}]", "exec"), namespace)
+    return namespace

@@ -1,0 +1,57 @@
+"""Shared test utilities: load a notebook's answers, expect a check to pass or fail."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+from grader import notebooks
+from grader.core import CheckFailure
+from grader.paths import COURSE, SOLUTIONS
+
+
+def _notebook(root: Path, assignment: str):
+    paths = sorted((root / assignment).glob("*.ipynb"))
+    assert paths, f"no notebook in {root / assignment}"
+    return paths[0]
+
+
+@functools.cache
+def _solution_namespace(assignment: str) -> dict:
+    path = _notebook(SOLUTIONS, assignment)
+    return notebooks.exec_graded_code(notebooks.read(path), str(path))
+
+
+def solution(assignment: str) -> dict:
+    """The reference answers: setup + solution cells of solutions/<assignment> executed."""
+    return dict(_solution_namespace(assignment))
+
+
+def stubs(assignment: str) -> dict:
+    """The blank release: setup + solution cells of course/<assignment> executed."""
+    path = _notebook(COURSE, assignment)
+    return notebooks.exec_graded_code(notebooks.read(path), str(path))
+
+
+def passes(check: Callable[[], None]) -> None:
+    check()
+
+
+def fails(check: Callable[[], None], *, kind: str | None = None,
+          contains: Iterable[str] = ()) -> CheckFailure:
+    """Run ``check`` and require a CheckFailure whose message has every string in ``contains``.
+
+    Every message is bilingual, so a test may name an English and a Chinese fragment.
+    """
+    with pytest.raises(CheckFailure) as info:
+        check()
+    failure = info.value
+    message = failure.args[0]
+    if kind is not None:
+        assert failure.kind == kind, f"expected a {kind!r} failure, got {failure.kind!r}:\n{message}"
+    for fragment in contains:
+        assert fragment in message, f"{fragment!r} not in the failure message:\n{message}"
+    return failure
