@@ -35,6 +35,12 @@ def _demo(args: argparse.Namespace) -> int:
     return demo(Path(args.out) if args.out else None)
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from .grade import main as grade_main  # the trusted grader (issue #8)
+
+    return grade_main(args.grade_args)
+
+
 def _author(args: argparse.Namespace) -> int:
     from . import notebooks
     from .authoring import text_to_notebook
@@ -79,6 +85,14 @@ def parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--out", help="grading folder (default: grading/demo)")
     d.set_defaults(run=_demo)
+
+    g = sub.add_parser(
+        "grade",
+        help="trusted, sandboxed grading of record · 可信的沙箱评分",
+        add_help=False,
+    )
+    g.add_argument("grade_args", nargs=argparse.REMAINDER)
+    g.set_defaults(run=_grade)
 
     a = sub.add_parser("author", help="text form -> notebook · 文本形式转为 notebook")
     a.add_argument("source")
