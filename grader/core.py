@@ -8,8 +8,10 @@ tell, the kind of mistake.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -140,7 +142,9 @@ def call_student(
             exercise=case.exercise,
         )
     originals = [(i, a.copy()) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
-    with warnings.catch_warnings(record=True) as caught:
+    # Student output on stderr goes to stdout: nbgrader gives a test cell 0 points when
+    # anything reaches stderr, and an honest debug print must not cost points.
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(sys.stdout):
         warnings.simplefilter("always")
         try:
             result = function(*args, **kwargs)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["torch", "evaluate", "forward_only"]
+__all__ = ["evaluate", "forward_only"]
 
 
 def _torch():

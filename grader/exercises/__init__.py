@@ -15,9 +15,10 @@ from typing import TypeVar
 
 from .. import messages as M
 
-__all__ = ["REGISTRY", "register", "get", "all_exercises"]
+__all__ = ["REGISTRY", "LOAD_ERRORS", "register", "get", "all_exercises"]
 
 REGISTRY: dict[str, object] = {}
+LOAD_ERRORS: dict[str, str] = {}  # module -> error; one broken module must not break the others
 _loaded = False
 
 T = TypeVar("T")
@@ -36,7 +37,10 @@ def _load_all() -> None:
     if _loaded:
         return
     for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
+        try:
+            importlib.import_module(f"{__name__}.{info.name}")
+        except Exception as exc:  # reported by get() and by tests/test_exercises.py
+            LOAD_ERRORS[info.name] = f"{type(exc).__name__}: {exc}"
     _loaded = True
 
 
@@ -47,7 +51,10 @@ def get(exercise_id: str):
         return REGISTRY[exercise_id]
     except KeyError:
         known = ", ".join(sorted(REGISTRY))
-        raise KeyError(M.bilingual("unknown_exercise", exercise=exercise_id, known=known)) from None
+        broken = "".join(f"\n  {name}: {error}" for name, error in LOAD_ERRORS.items())
+        raise KeyError(
+            M.bilingual("unknown_exercise", exercise=exercise_id, known=known) + broken
+        ) from None
 
 
 def all_exercises() -> dict[str, object]:

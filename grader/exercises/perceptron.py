@@ -317,6 +317,7 @@ class MistakeBoundSpec(Exercise):
             for n, d in shapes:
                 rng = np.random.default_rng(seed)
                 X, y, theta_star = separable_data(rng, n, d, min_margin=0.1)
+                theta_star = theta_star * rng.uniform(0.2, 5.0)  # the bound must not depend on scale
                 case = self.case(seed=seed, inputs={"X": X, "y": y},
                                  description=f"seed={seed}, X.shape={X.shape}")
                 bound = call_student(case, function_name(perceptron_bound, "perceptron_bound"),

@@ -1,0 +1,75 @@
+"""The instructor's pipeline end to end with nbgrader itself: build, autograde, feedback, export.
+
+The perfect sample gets full marks, the blank release 0, and every other sample
+loses exactly the points of the test cells it says it fails — as scored by
+nbgrader's own autograde and by `python -m grader check`.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from grader.demo import autograde_all, expected_score, gradebook_scores, prepare_course_root
+from grader.paths import assignments
+from grader.samples import write_submissions
+from grader.selfcheck import check_notebook
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading")
+    ids = assignments()
+    prepare_course_root(root)
+    samples = write_submissions(root / "submitted", ids)
+    autograde_all(root, ids)
+    return root, samples, gradebook_scores(root)
+
+
+def test_every_sample_gets_the_score_it_deserves(graded):
+    root, samples, scores = graded
+    for sample in samples:
+        score, top = scores[(sample.student, sample.assignment)]
+        assert score == expected_score(sample), (sample.student, sample.assignment, score)
+        if sample.student == "perfect":
+            assert score == top > 0
+        if sample.student == "blank":
+            assert score == 0
+
+
+def test_a_partly_wrong_sample_exists_for_every_assignment(graded):
+    _, samples, _ = graded
+    for ident in assignments():
+        assert any(s.assignment == ident and s.fails and s.student != "blank" for s in samples)
+
+
+def test_feedback_and_csv_are_written(graded):
+    root, samples, scores = graded
+    for sample in samples:
+        folder = root / "feedback" / sample.student / sample.assignment
+        assert list(folder.glob("*.html")), folder
+    with open(root / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(samples)
+
+
+def test_self_check_agrees_with_nbgrader(graded):
+    root, samples, scores = graded
+    for sample in samples:
+        path = root / "submitted" / sample.student / sample.assignment / sample.notebook_name
+        results, fatal = check_notebook(path)
+        assert fatal is None
+        assert sum(r.score for r in results) == scores[(sample.student, sample.assignment)][0]
+
+
+def test_self_check_changes_nothing(graded):
+    root, samples, _ = graded
+    path = root / "submitted" / "perfect" / samples[0].assignment / samples[0].notebook_name
+    before = path.read_bytes()
+    siblings = sorted(p.name for p in path.parent.iterdir())
+    check_notebook(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == siblings
