@@ -123,6 +123,8 @@ def run_notebook(nb: NotebookNode, workdir: Path, timeout: int = 300) -> str | N
     env["MPLBACKEND"] = "Agg"
     client = NotebookClient(
         nb,
+        # A kernel on loopback for one run: its TCP-encryption warning only adds noise.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         timeout=timeout,
         kernel_name="python3",
         allow_errors=True,
