@@ -1,0 +1,111 @@
+"""Collecting submissions: nbgrader layout, plain folders, Canvas and Moodle zips."""
+
+import zipfile
+
+from grader.collect import collect, safe_student_id
+
+NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+def _solutions(tmp_path):
+    root = tmp_path / "solutions"
+    for ident, name in [("01_perceptron", "perceptron"), ("03_backprop", "backprop")]:
+        (root / ident).mkdir(parents=True)
+        (root / ident / f"{name}.ipynb").write_bytes(NB)
+    return root
+
+
+def _keys(result):
+    return sorted((s.student, s.assignment, s.notebook) for s in result.submissions)
+
+
+def test_nbgrader_layout(tmp_path):
+    sol = _solutions(tmp_path)
+    src = tmp_path / "submitted"
+    for student in ("ana", "bo"):
+        (src / student / "01_perceptron").mkdir(parents=True)
+        (src / student / "01_perceptron" / "perceptron.ipynb").write_bytes(NB)
+    result = collect(src, tmp_path / "staged", sol)
+    assert _keys(result) == [("ana", "01_perceptron", "perceptron.ipynb"),
+                             ("bo", "01_perceptron", "perceptron.ipynb")]
+    assert not result.unmapped
+
+
+def test_plain_folder_recognises_the_assignment_by_notebook_name(tmp_path):
+    sol = _solutions(tmp_path)
+    src = tmp_path / "class"
+    (src / "Chen Wei").mkdir(parents=True)
+    (src / "Chen Wei" / "backprop.ipynb").write_bytes(NB)
+    (src / "Chen Wei" / "notes.txt").write_text("hi")
+    (src / "Chen Wei" / "other.ipynb").write_bytes(NB)
+    result = collect(src, tmp_path / "staged", sol)
+    assert _keys(result) == [("Chen_Wei", "03_backprop", "backprop.ipynb")]
+    reasons = {u.origin: u.reason for u in result.unmapped}
+    assert "not a notebook" in reasons["Chen Wei/notes.txt"]
+    assert "other.ipynb" in reasons["Chen Wei/other.ipynb"] and "没有任何作业" in reasons[
+        "Chen Wei/other.ipynb"]
+
+
+def test_canvas_zip_with_late_and_reupload(tmp_path):
+    sol = _solutions(tmp_path)
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("smithj_1234_5678_perceptron.ipynb", NB)
+        z.writestr("lee_LATE_2222_3333_perceptron.ipynb", NB)
+        z.writestr("lee_LATE_2222_3334_perceptron-1.ipynb", b'{"newer": true}')
+        z.writestr("__MACOSX/._junk", b"")
+        z.writestr("readme.pdf", b"%PDF")
+    result = collect(archive, tmp_path / "staged", sol)
+    assert _keys(result) == [("lee", "01_perceptron", "perceptron.ipynb"),
+                             ("smithj", "01_perceptron", "perceptron.ipynb")]
+    lee = next(s for s in result.submissions if s.student == "lee")
+    assert lee.path.read_bytes() == b'{"newer": true}'  # the re-upload wins
+    origins = {u.origin for u in result.unmapped}
+    assert "readme.pdf" in origins and "lee_LATE_2222_3333_perceptron.ipynb" in origins
+
+
+def test_moodle_zip(tmp_path):
+    sol = _solutions(tmp_path)
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Zhang San_88_assignsubmission_file_/backprop.ipynb", NB)
+        z.writestr("Ana María_91_assignsubmission_file_/backprop.ipynb", NB)
+    result = collect(archive, tmp_path / "staged", sol)
+    assert _keys(result) == [("Ana_María", "03_backprop", "backprop.ipynb"),
+                             ("Zhang_San", "03_backprop", "backprop.ipynb")]
+
+
+def test_unsafe_zip_paths_are_refused(tmp_path):
+    sol = _solutions(tmp_path)
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("../../escape/perceptron.ipynb", NB)
+    result = collect(archive, tmp_path / "staged", sol)
+    assert not result.submissions and "staging" in result.unmapped[0].reason
+    assert not (tmp_path / "escape").exists()
+
+
+def test_corrupt_zip_is_one_clear_row(tmp_path):
+    sol = _solutions(tmp_path)
+    archive = tmp_path / "broken.zip"
+    archive.write_bytes(b"PK\x03\x04 not really")
+    result = collect(archive, tmp_path / "staged", sol)
+    assert not result.submissions
+    assert "not a readable zip" in result.unmapped[0].reason and "不是可读取的 zip" in result.unmapped[0].reason
+
+
+def test_every_input_file_is_accounted_for(tmp_path):
+    sol = _solutions(tmp_path)
+    src = tmp_path / "class"
+    files = ["a/perceptron.ipynb", "a/x.py", "b/backprop.ipynb", "b/backprop-2.ipynb", "c.ipynb"]
+    for rel in files:
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(NB)
+    result = collect(src, tmp_path / "staged", sol)
+    seen = {s.origin for s in result.submissions} | {u.origin for u in result.unmapped}
+    assert seen == set(files)
+
+
+def test_student_ids_are_folder_safe():
+    assert safe_student_id("  O'Brien / Pat ") == "OBrien__Pat"
+    assert safe_student_id("..") == "unknown"
