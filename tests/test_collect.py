@@ -91,7 +91,8 @@ def test_corrupt_zip_is_one_clear_row(tmp_path):
     archive.write_bytes(b"PK\x03\x04 not really")
     result = collect(archive, tmp_path / "staged", sol)
     assert not result.submissions
-    assert "not a readable zip" in result.unmapped[0].reason and "不是可读取的 zip" in result.unmapped[0].reason
+    reason = result.unmapped[0].reason
+    assert "not a readable zip" in reason and "不是可读取的 zip" in reason
 
 
 def test_every_input_file_is_accounted_for(tmp_path):
