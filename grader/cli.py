@@ -59,6 +59,15 @@ def _unpack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lang(args: argparse.Namespace) -> int:
+    from .lang import write_copies
+
+    for path in write_copies(args.language, Path(args.out) if args.out else None,
+                             Path(args.course), args.assignments or None):
+        print(f"wrote · 已写入 {path}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m grader",
@@ -102,6 +111,15 @@ def parser() -> argparse.ArgumentParser:
     u = sub.add_parser("unpack", help="notebook -> text form · notebook 转为文本形式")
     u.add_argument("notebook")
     u.set_defaults(run=_unpack)
+    lg = sub.add_parser(
+        "lang",
+        help="one-language copies of the course notebooks · 生成单语言版本的课程 notebook",
+    )
+    lg.add_argument("language", choices=["zh", "en"])
+    lg.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    lg.add_argument("--out", help="output folder (default: course-zh/ or course-en/)")
+    lg.add_argument("--course", default=str(COURSE))
+    lg.set_defaults(run=_lang)
     return p
 
 
