@@ -1,0 +1,854 @@
+"""``python -m grader grade``: trusted, sandboxed grading of record · 可信的沙箱评分.
+
+For every submitted notebook (nbgrader's ``submitted/<student>/<assignment>/*.ipynb``):
+
+1. the student's setup and solution cells (and only the definitions of other code
+   cells: no demos, no plots) run in a fresh sandbox (:mod:`grader.sandbox`,
+   :mod:`grader.worker`);
+2. the instructor's test cells, read from ``solutions/`` and parsed as declarative
+   check calls (:mod:`grader.testcells`), run here, in the trusted process, with
+   every student name bound to a proxy (:mod:`grader.proxy`); torch references
+   and all comparisons happen here;
+3. scores go to ``grades.csv``, to nbgrader's gradebook (:mod:`grader.gradebook`)
+   and to per-student feedback HTML (:mod:`grader.feedback`) that never shows
+   hidden test source or hidden inputs.
+
+A crash, timeout, memory overrun or killed process costs the cell it happened
+in (a fresh sandbox takes over for the next cell), or the whole notebook if it
+happened while its cells were loading; never the batch or another student.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+import sys
+import time
+import traceback
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import messages as M
+from . import notebooks
+from .core import CheckFailure
+from .paths import SOLUTIONS
+from .proxy import Session
+from .sandbox import Limits, Sandbox, SandboxError, bwrap_available, sandbox_mode
+from .testcells import NotDeclarative, TestCell, parse_test_cell, visible_source
+from .worker import BLOCKED_DEFAULT
+
+__all__ = ["main", "grade", "Options", "load_assignment", "grade_notebook",
+           "SubmissionResult", "NotebookResult", "CellResult"]
+
+M.register(
+    {
+        "grade_name_missing": (
+            "✗ `{name}` is not defined when this test runs. Did the cell that defines it raise "
+            "an error, or was the function renamed or deleted?",
+            "✗ 运行这个测试时 `{name}` 没有定义。定义它的单元格是否出错了?"
+            "函数是否被改名或删除了?",
+        ),
+        "grade_load_error": (
+            "While your notebook was loading, cell `{cell}` raised an error:",
+            "加载你的 notebook 时,单元格 `{cell}` 出错了:",
+        ),
+        "grade_timeout": (
+            "✗ Your code was stopped: this test ran longer than its time limit ({seconds} s). "
+            "Look for an endless loop or a very slow computation.",
+            "✗ 你的代码被终止了:这个测试的运行时间超过了限制({seconds} 秒)。"
+            "请检查是否有死循环或非常慢的计算。",
+        ),
+        "grade_memory": (
+            "✗ Your code was stopped: it used more memory than allowed ({limit} MiB).",
+            "✗ 你的代码被终止了:使用的内存超过了限制({limit} MiB)。",
+        ),
+        "grade_processes": (
+            "✗ Your code was stopped: it started more processes or threads than allowed "
+            "({limit}).",
+            "✗ 你的代码被终止了:启动的进程或线程数超过了限制({limit})。",
+        ),
+        "grade_crashed": (
+            "✗ The process running your code ended unexpectedly ({detail}), for example "
+            "through os._exit, sys.exit in a background thread, or a crash in native code.",
+            "✗ 运行你的代码的进程意外结束了({detail}),例如调用了 os._exit,"
+            "或本地代码崩溃。",
+        ),
+        "grade_protocol": (
+            "✗ Your code interfered with the grader's connection to it ({detail}).",
+            "✗ 你的代码干扰了评分程序与它之间的连接({detail})。",
+        ),
+        "grade_load_timeout": (
+            "✗ Your setup and solution cells did not finish loading within {seconds} s, so "
+            "this test could not run. Solution cells should only define functions.",
+            "✗ 你的 setup 单元格和解答单元格在 {seconds} 秒内没有加载完成,这个测试无法运行。"
+            "解答单元格应当只包含函数定义。",
+        ),
+        "grade_load_failed": (
+            "✗ The process running your notebook stopped while loading its setup and "
+            "solution cells ({detail}), so this test could not run.",
+            "✗ 加载 setup 单元格和解答单元格时,运行你的 notebook 的进程停止了({detail}),"
+            "这个测试无法运行。",
+        ),
+        "grade_gave_up": (
+            "✗ Not run: the sandbox for this notebook stopped too many times.",
+            "✗ 未运行:这个 notebook 的沙箱已经停止了太多次。",
+        ),
+        "grade_hidden_note": (
+            "(This is a hidden test: its inputs and source are not shown.)",
+            "(这是隐藏测试:不显示它的输入和源代码。)",
+        ),
+        "grade_hidden_failed": (
+            "✗ A hidden test failed: {error}.",
+            "✗ 一个隐藏测试未通过:{error}。",
+        ),
+        "grade_check_error": (
+            "✗ The check could not finish: {error}",
+            "✗ 检查无法完成:{error}",
+        ),
+        "grade_not_declarative": (
+            "✗ The instructor's test cell cannot be graded outside the notebook: {error}",
+            "✗ 教师的测试单元格无法在 notebook 之外评分:{error}",
+        ),
+        "grade_no_source": (
+            "No instructor notebook for assignment {assignment} in {solutions}.",
+            "在 {solutions} 中找不到作业 {assignment} 的教师版 notebook。",
+        ),
+        "grade_no_notebook": (
+            "✗ Notebook {notebook} was not submitted.",
+            "✗ 没有提交 notebook {notebook}。",
+        ),
+        "grade_unreadable": (
+            "✗ {notebook} is not a readable notebook: {error}",
+            "✗ {notebook} 不是可读取的 notebook:{error}",
+        ),
+        "grade_unsandboxed": (
+            "WARNING: bubblewrap is not available ({why}). Student code runs with resource "
+            "limits only and CAN READ every file this grader can read (solutions, gradebook, "
+            "other submissions). Install the Debian package `bubblewrap` for a real sandbox.",
+            "警告:无法使用 bubblewrap({why})。学生代码只受资源限制,"
+            "并且可以读取评分程序能读取的所有文件(答案、成绩册、其他学生的提交)。"
+            "请安装 Debian 软件包 `bubblewrap` 以启用真正的沙箱。",
+        ),
+        "grade_sandboxed": (
+            "Sandbox: bubblewrap (read-only system, private /tmp, no network, no view of "
+            "solutions, gradebook or other submissions).",
+            "沙箱:bubblewrap(只读系统、私有 /tmp、无网络、看不到答案、成绩册和其他学生的提交)。",
+        ),
+        "grade_summary": (
+            "Graded {count} notebooks of {students} students in {seconds} s; results in {out}",
+            "已在 {seconds} 秒内为 {students} 名学生评阅 {count} 个 notebook;结果在 {out}",
+        ),
+    }
+)
+
+# --------------------------------------------------------------------- results
+
+
+@dataclass
+class CellResult:
+    grade_id: str
+    points: float
+    score: float = 0.0
+    status: str = "failed"  # passed | failed
+    feedback: str = ""  # safe to show the student: no hidden source or inputs
+    detail: str = ""  # for the instructor: may name hidden seeds
+    output: str = ""  # what the checks printed (pass lines)
+    seconds: float = 0.0
+
+
+@dataclass
+class NotebookResult:
+    student: str
+    assignment: str
+    notebook: str
+    cells: list[CellResult] = field(default_factory=list)
+    status: str = "ok"  # ok | timeout | crashed | memory | processes | protocol | unreadable
+    #                     | missing | error
+    flags: list[str] = field(default_factory=list)
+    load_errors: dict[str, str] = field(default_factory=dict)
+    sandbox: str = ""
+    seconds: float = 0.0
+    message: str = ""
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.cells)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.cells)
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    notebooks: list[NotebookResult] = field(default_factory=list)
+    timestamp: str | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(n.score for n in self.notebooks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(n.max_score for n in self.notebooks)
+
+    @property
+    def status(self) -> str:
+        worst = [n.status for n in self.notebooks if n.status != "ok"]
+        return worst[0] if worst else "ok"
+
+    @property
+    def flags(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for nb in self.notebooks:
+            for flag in nb.flags:
+                seen.setdefault(flag, None)
+        return list(seen)
+
+
+# -------------------------------------------------------------------- sources
+
+
+@dataclass
+class SourceNotebook:
+    name: str  # file name, e.g. perceptron.ipynb
+    tests: list[TestCell]
+    order: list[str | None]  # grade ids of all cells, in order (None for plain cells)
+    setup_ids: set[str]  # notebook cell ids of setup cells
+    solution_ids: list[str]
+    cells: list[dict]  # grade cells and solution cells, for the gradebook
+    error: str = ""  # why it cannot be graded (not declarative)
+
+
+@dataclass
+class AssignmentSource:
+    name: str
+    notebooks: list[SourceNotebook]
+    blocked: tuple[str, ...]
+    error: str = ""
+
+
+def load_assignment(assignment: str, solutions: Path = SOLUTIONS) -> AssignmentSource:
+    """The instructor's notebooks of ``assignment``: parsed test cells and cell layout."""
+    folder = solutions / assignment
+    paths = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+    if not paths:
+        return AssignmentSource(assignment, [], BLOCKED_DEFAULT,
+                                M.bilingual("grade_no_source", assignment=assignment,
+                                            solutions=solutions))
+    books = []
+    allowed: set[str] = set()
+    for path in paths:
+        nb = notebooks.read(path)
+        tests, errors = [], []
+        for cell in nb.cells:
+            if notebooks.is_test_cell(cell):
+                try:
+                    test = parse_test_cell(cell)
+                except NotDeclarative as exc:
+                    errors.append(str(exc))
+                    continue
+                tests.append(test)
+                allowed |= _allowed_imports(test)
+        cells = []
+        for cell in nb.cells:
+            meta = notebooks.nbgrader_meta(cell)
+            if meta.get("grade") or meta.get("solution"):
+                cells.append({
+                    "grade_id": notebooks.grade_id(cell),
+                    "grade": bool(meta.get("grade")),
+                    "solution": bool(meta.get("solution")),
+                    "points": float(meta.get("points", 0) or 0),
+                    "cell_type": cell.cell_type,
+                    "source": visible_source(cell.source) if notebooks.is_test_cell(cell)
+                    else "",
+                })
+        books.append(SourceNotebook(
+            name=path.name,
+            tests=tests,
+            order=[notebooks.grade_id(c) for c in nb.cells],
+            setup_ids={c.get("id") for c in nb.cells if notebooks.is_setup_cell(c)} - {None},
+            solution_ids=[notebooks.grade_id(c) for c in nb.cells
+                          if notebooks.is_solution_cell(c)],
+            cells=cells,
+            error="; ".join(errors),
+        ))
+    blocked = tuple(m for m in BLOCKED_DEFAULT if m not in allowed)
+    return AssignmentSource(assignment, books, blocked)
+
+
+def _allowed_imports(test: TestCell) -> set[str]:
+    """Modules an exercise lets the sandbox import (``allow_imports`` on its spec)."""
+    from . import exercises
+
+    allowed: set[str] = set()
+    for call in test.calls:
+        try:
+            spec = exercises.get(call.exercise or "")
+        except KeyError:
+            continue
+        allowed |= set(getattr(spec, "allow_imports", ()) or ())
+    return allowed
+
+
+# ---------------------------------------------------------------- the program
+
+
+def _is_test(cell: Any) -> bool:
+    return notebooks.is_test_cell(cell)
+
+
+def build_program(nb: Any, source: SourceNotebook) -> tuple[list[dict], list[str]]:
+    """What the sandbox runs, in notebook order, with a checkpoint where each test sits.
+
+    Setup cells (tagged, or with the id of an instructor setup cell) and solution cells
+    run whole; other code cells contribute only their function and class definitions
+    and imports, so helpers work but demos, plots and training loops do not run.
+    Test cells are never sent: they are where the namespace is snapshotted.
+    """
+    flags: list[str] = []
+    wanted = {t.grade_id: t for t in source.tests}
+    positions: dict[int, list[str]] = {}  # after cell index i (-1: before all)
+    present: dict[str, int] = {}
+    for index, cell in enumerate(nb.cells):
+        ident = notebooks.grade_id(cell)
+        if _is_test(cell):
+            if ident in wanted and ident not in present:
+                present[ident] = index
+                positions.setdefault(index - 1, []).append(ident)
+            elif ident not in wanted:
+                flags.append(f"unknown_test_cell:{ident}")
+    ids = {notebooks.grade_id(c): i for i, c in enumerate(nb.cells) if notebooks.grade_id(c)}
+    for position, ident in enumerate(source.order):
+        if ident not in wanted or ident in present:
+            continue
+        flags.append(f"test_cell_deleted:{ident}")
+        after = len(nb.cells) - 1
+        for previous in reversed(source.order[:position]):
+            if previous and previous in ids and previous not in wanted:
+                after = ids[previous]
+                break
+        positions.setdefault(after, []).append(ident)
+    items: list[dict] = [{"checkpoint": ident} for ident in positions.get(-1, [])]
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and not _is_test(cell):
+            source_text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+            full = notebooks.is_solution_cell(cell) or notebooks.is_setup_cell(cell) or \
+                cell.get("id") in source.setup_ids
+            label = notebooks.grade_id(cell) or (f"setup-{index}" if full else f"cell-{index}")
+            items.append({"source": source_text, "label": label,
+                          "mode": "full" if full else "defs"})
+        items.extend({"checkpoint": ident} for ident in positions.get(index, []))
+    return items, flags
+
+
+def _normal(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines() if line.strip())
+
+
+def compare_tests(nb: Any, source: SourceNotebook) -> list[str]:
+    """Flags for test cells the student edited or whose points changed."""
+    flags = []
+    wanted = {t.grade_id: t for t in source.tests}
+    for cell in nb.cells:
+        ident = notebooks.grade_id(cell)
+        if not _is_test(cell) or ident not in wanted:
+            continue
+        test = wanted[ident]
+        text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        if _normal(visible_source(text)) != _normal(test.visible):
+            flags.append(f"test_cell_edited:{ident}")
+        points = notebooks.nbgrader_meta(cell).get("points")
+        try:
+            if float(points) != test.points:
+                flags.append(f"points_changed:{ident}")
+        except (TypeError, ValueError):
+            flags.append(f"points_changed:{ident}")
+    return flags
+
+
+# --------------------------------------------------------------- evaluating
+
+
+@dataclass
+class Options:
+    solutions: Path = SOLUTIONS
+    limits: Limits = field(default_factory=Limits)
+    sandbox: str = "auto"  # auto | bwrap | none
+    protected: list[str] = field(default_factory=list)
+
+
+_HINTS: list[re.Pattern] | None = None
+
+
+def _hint_patterns() -> list[re.Pattern]:
+    global _HINTS
+    if _HINTS is None:
+        patterns = []
+        for key, entry in M.CATALOGUE.items():
+            if not (key.startswith("hint_") or key == "tolerance"):
+                continue
+            for template in (entry.en, entry.zh):
+                parts = re.split(r"\{[^{}]*\}", template)
+                patterns.append(re.compile("^" + ".{0,80}?".join(map(re.escape, parts)) + "$"))
+        _HINTS = patterns
+    return _HINTS
+
+
+def redact(message: str) -> str:
+    """A hidden test's failure: its header and hints only, never inputs, values or tracebacks."""
+    lines = [line.strip() for line in message.strip("\n").splitlines()]
+    keep = [line for line in lines if line.startswith("✗")]
+    if not keep:
+        keep = [line[:200] for line in lines[:2]]
+    keep += [line for line in lines if any(p.match(line) for p in _hint_patterns())]
+    return "\n".join([*keep, M.bilingual("grade_hidden_note")])
+
+
+def _sandbox_message(error: SandboxError, limits: Limits, loading: bool) -> str:
+    if loading:
+        if error.reason == "timeout":
+            return M.bilingual("grade_load_timeout", seconds=f"{limits.load_seconds:g}")
+        return M.bilingual("grade_load_failed", detail=f"{error.reason}: {error.detail}")
+    if error.reason == "timeout":
+        return M.bilingual("grade_timeout", seconds=f"{limits.cell_seconds:g}")
+    if error.reason == "memory":
+        return M.bilingual("grade_memory", limit=limits.memory_mb)
+    if error.reason == "processes":
+        return M.bilingual("grade_processes", limit=limits.processes)
+    if error.reason == "protocol":
+        return M.bilingual("grade_protocol", detail=error.detail[:200])
+    return M.bilingual("grade_crashed", detail=error.detail[:200])
+
+
+class _Missing(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def _check_functions() -> dict[str, Any]:
+    import importlib
+
+    checks = importlib.import_module("grader.check")  # `grader.check` the attribute is a function
+
+    return {name: getattr(checks, name) for name in
+            ("check", "check_layer", "check_loss", "check_function")}
+
+
+def evaluate_cell(test: TestCell, session: Session, limits: Limits,
+                  load_errors: dict[str, str]) -> CellResult:
+    """Run the instructor's calls of one test cell against the student's proxies."""
+    result = CellResult(grade_id=test.grade_id, points=test.points)
+    checks = _check_functions()
+    started = time.monotonic()
+    session.deadline = started + limits.cell_seconds
+    bound: dict[str, Any] = {}
+    printed = io.StringIO()
+    failure: BaseException | None = None
+    failed_call = None
+    for call in test.calls:
+        session.hidden = call.hidden
+        try:
+            values = {}
+            for name in call.student_names():
+                if name not in bound:
+                    try:
+                        bound[name] = session.resolve(test.grade_id, name)
+                    except NameError:
+                        raise _Missing(name) from None
+                values[name] = bound[name]
+            args = [values[a.name] if a.name else a.value for a in call.args]
+            kwargs = {k: values[a.name] if a.name else a.value for k, a in call.kwargs.items()}
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                checks[call.function](*args, **kwargs)
+        except Exception as exc:  # every way a cell can fail; the batch goes on
+            failure, failed_call = exc, call
+            break
+    session.hidden = False
+    result.seconds = round(time.monotonic() - started, 3)
+    result.output = printed.getvalue()[-4000:]
+    if failure is None:
+        result.score, result.status = test.points, "passed"
+        return result
+    hidden = failed_call is not None and failed_call.hidden
+    dead = session.sandbox.dead
+    if dead is not None:
+        text = _sandbox_message(dead, limits, loading=False)
+        result.feedback = result.detail = text
+    elif isinstance(failure, _Missing):
+        lines = [M.bilingual("grade_name_missing", name=failure.name)]
+        for cell, error in load_errors.items():
+            lines += [M.bilingual("grade_load_error", cell=cell), _indent(error)]
+        result.feedback = result.detail = "\n".join(lines)
+    elif isinstance(failure, CheckFailure):
+        full = failure.args[0] if failure.args else str(failure)
+        result.detail = full
+        result.feedback = redact(full) if hidden else full
+    else:
+        name = type(failure).__name__
+        full = M.bilingual("grade_check_error", error=f"{name}: {str(failure)[:500]}")
+        result.detail = full + "\n" + "".join(traceback.format_exception(failure))[-3000:]
+        result.feedback = (M.bilingual("grade_hidden_failed", error=name) + "\n" +
+                           M.bilingual("grade_hidden_note")) if hidden else full
+    if hidden and failed_call is not None:
+        literal = {k: a.value for k, a in failed_call.kwargs.items() if a.name is None}
+        result.detail += f"\n[hidden call, line {failed_call.line}: {literal}]"
+    return result
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.rstrip().splitlines())
+
+
+# ---------------------------------------------------------------- a notebook
+
+
+def _start(items: list[dict], source: AssignmentSource, options: Options,
+           mode: str) -> tuple[Session, dict]:
+    sandbox = Sandbox(options.limits, mode=mode, blocked=source.blocked,
+                      protected=options.protected)
+    sandbox.start()
+    session = Session(sandbox)
+    try:
+        report = session.load(items, {"limits": options.limits.rlimits(),
+                                      "blocked": list(source.blocked)},
+                              options.limits.load_seconds)
+    except BaseException:
+        sandbox.close()
+        raise
+    return session, report
+
+
+def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
+                   book: SourceNotebook, options: Options) -> NotebookResult:
+    mode = sandbox_mode(options.sandbox)
+    result = NotebookResult(student, source.name, book.name, sandbox=mode)
+    if mode != "bwrap":
+        result.flags.append("unsandboxed")
+    started = time.monotonic()
+    empty = [CellResult(t.grade_id, t.points) for t in book.tests]
+
+    def fail_all(status: str, message: str) -> NotebookResult:
+        result.status, result.message = status, message
+        for cell in empty:
+            cell.feedback = cell.detail = message
+        result.cells = empty
+        result.seconds = round(time.monotonic() - started, 3)
+        return result
+
+    if book.error:
+        return fail_all("error", M.bilingual("grade_not_declarative", error=book.error))
+    if path is None:
+        return fail_all("missing", M.bilingual("grade_no_notebook", notebook=book.name))
+    try:
+        nb = notebooks.read(path)
+    except Exception as exc:
+        return fail_all("unreadable", M.bilingual("grade_unreadable", notebook=path.name,
+                                                  error=str(exc)[:300]))
+    items, flags = build_program(nb, book)
+    result.flags += flags + compare_tests(nb, book)
+    session: Session | None = None
+    restarts = 0
+    try:
+        for test in book.tests:
+            if session is not None and session.sandbox.dead is not None:
+                session.sandbox.close()
+                session = None
+                restarts += 1
+            if session is None:
+                if restarts > options.limits.restarts:
+                    cell = CellResult(test.grade_id, test.points)
+                    cell.feedback = cell.detail = M.bilingual("grade_gave_up")
+                    result.cells.append(cell)
+                    continue
+                try:
+                    session, report = _start(items, source, options, mode)
+                except SandboxError as exc:
+                    result.flags.append(f"{exc.reason}:loading")
+                    message = _sandbox_message(exc, options.limits, loading=True)
+                    done = {c.grade_id for c in result.cells}
+                    rest = [c for c in empty if c.grade_id not in done]
+                    for cell in rest:
+                        cell.feedback = cell.detail = message
+                    result.cells += rest
+                    result.status = exc.reason
+                    result.message = message
+                    break
+                result.load_errors = {c["label"]: c["error"] for c in report.get("cells", [])
+                                      if isinstance(c, dict) and c.get("error")}
+            cell = evaluate_cell(test, session, options.limits, result.load_errors)
+            dead = session.sandbox.dead
+            if dead is not None:
+                result.flags.append(f"{dead.reason}:{test.grade_id}")
+            elif cell.status == "failed" and _hidden_only(test, cell):
+                result.flags.append(f"hidden_only:{test.grade_id}")
+            result.cells.append(cell)
+            result.flags += [f for f in session.flags if f not in result.flags]
+            session.flags.clear()
+    finally:
+        if session is not None:
+            result.flags += [f for f in session.flags if f not in result.flags]
+            session.sandbox.close()
+    result.seconds = round(time.monotonic() - started, 3)
+    result.flags = _compact(result.flags)
+    return result
+
+
+def _hidden_only(test: TestCell, cell: CellResult) -> bool:
+    """The visible calls passed and a hidden one failed (e.g. answers hard-coded)."""
+    return "[hidden call" in cell.detail and any(not c.hidden for c in test.calls)
+
+
+def _compact(flags: list[str], limit: int = 30) -> list[str]:
+    seen: dict[str, None] = {}
+    files = 0
+    for flag in flags:
+        if flag.startswith("file:"):
+            files += 1
+            if files > 5:
+                continue
+        seen.setdefault(flag, None)
+    out = list(seen)
+    if files > 5:
+        out.append(f"file:+{files - 5} more")
+    return out[:limit]
+
+
+# ---------------------------------------------------------------- a batch
+
+
+@dataclass
+class Job:
+    student: str
+    assignment: str
+    folder: Path
+
+
+def discover(submissions: Path) -> list[Job]:
+    """``<student>/<assignment>/`` folders of an nbgrader ``submitted/`` layout."""
+    jobs = []
+    for student in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        if student.name.startswith("."):
+            continue
+        for assignment in sorted(p for p in student.iterdir() if p.is_dir()):
+            if not assignment.name.startswith("."):
+                jobs.append(Job(student.name, assignment.name, assignment))
+    return jobs
+
+
+def grade_submission(job: Job, source: AssignmentSource, options: Options) -> SubmissionResult:
+    result = SubmissionResult(job.student, job.assignment)
+    stamp = job.folder / "timestamp.txt"
+    if stamp.is_file():
+        result.timestamp = stamp.read_text(encoding="utf-8", errors="replace").strip()[:64]
+    if source.error:
+        nb = NotebookResult(job.student, job.assignment, "", status="error",
+                            message=source.error)
+        result.notebooks.append(nb)
+        return result
+    found = {p.name: p for p in job.folder.glob("*.ipynb")}
+    for book in source.notebooks:
+        path = found.get(book.name)
+        if path is None and len(found) == 1 and len(source.notebooks) == 1:
+            path = next(iter(found.values()))  # renamed, but the only notebook there
+        try:
+            nb_result = grade_notebook(path, job.student, source, book, options)
+        except Exception as exc:  # a grader bug must not stop the batch
+            nb_result = NotebookResult(job.student, job.assignment, book.name, status="error",
+                                       message=f"{type(exc).__name__}: {exc}")
+            nb_result.cells = [CellResult(t.grade_id, t.points, detail=nb_result.message)
+                               for t in book.tests]
+        if path is not None and path.name != book.name:
+            nb_result.flags.append(f"renamed:{path.name}")
+        result.notebooks.append(nb_result)
+    return result
+
+
+def _warm() -> None:
+    """Import torch and every exercise module once, before worker processes fork."""
+    from . import exercises
+
+    with contextlib.suppress(Exception):
+        import torch
+
+        torch.set_num_threads(1)
+    exercises.all_exercises()
+
+
+def _run(args: tuple[Job, AssignmentSource, Options]) -> SubmissionResult:
+    job, source, options = args
+    return grade_submission(job, source, options)
+
+
+def grade(submissions: Path, out: Path, *, options: Options | None = None,
+          db_url: str | None = None, jobs: int | None = None,
+          assignments: list[str] | None = None, quiet: bool = False,
+          feedback: bool = True) -> list[SubmissionResult]:
+    """Grade every submission under ``submissions``; write CSV, feedback and gradebook."""
+    from . import feedback as fb
+    from . import gradebook
+
+    options = options or Options()
+    submissions, out = submissions.resolve(), out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    options.protected = sorted({*options.protected, str(options.solutions.resolve()),
+                                str(submissions), str(out)})
+    todo = [j for j in discover(submissions) if not assignments or j.assignment in assignments]
+    _warm()
+    sources = {a: load_assignment(a, options.solutions) for a in sorted({j.assignment
+                                                                          for j in todo})}
+    mode = sandbox_mode(options.sandbox)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    if mode == "bwrap":
+        say(M.bilingual("grade_sandboxed"))
+    else:
+        banner = "!" * 78
+        say(banner, M.bilingual("grade_unsandboxed", why=bwrap_available()[1] or "disabled"),
+            banner, sep="\n")
+    started = time.monotonic()
+    jobs = jobs or max(1, os.cpu_count() or 1)
+    results: list[SubmissionResult] = []
+    book = gradebook.Writer(db_url)
+    try:
+        for source in sources.values():
+            book.add_assignment(source)
+        work = [(job, sources[job.assignment], options) for job in todo]
+
+        def finished(result: SubmissionResult, job: Job) -> None:
+            results.append(result)
+            book.record(result, sources[result.assignment])
+            if feedback:
+                fb.write_feedback(out, result, sources[result.assignment])
+                gradebook.write_autograded(out, result, job.folder, sources[result.assignment])
+            say(_line(result, len(results), len(work)))
+
+        if jobs == 1 or len(work) <= 1:
+            for item in work:
+                finished(_run(item), item[0])
+        else:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork" if sys.platform != "win32" else None)
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = {pool.submit(_run, item): item[0] for item in work}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # a worker process died: one row, not the batch
+                        result = SubmissionResult(job.student, job.assignment, [NotebookResult(
+                            job.student, job.assignment, "", status="error",
+                            message=f"{type(exc).__name__}: {exc}")])
+                    finished(result, job)
+    finally:
+        book.close()
+    results.sort(key=lambda r: (r.assignment, r.student))
+    write_csv(out / "grades.csv", results, sources)
+    write_report(out / "report.json", results, mode)
+    elapsed = time.monotonic() - started
+    say(M.bilingual("grade_summary", count=sum(len(r.notebooks) for r in results),
+                    students=len({r.student for r in results}), seconds=f"{elapsed:.1f}",
+                    out=out))
+    return results
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+
+
+def _line(result: SubmissionResult, done: int, total: int) -> str:
+    flags = ", ".join(result.flags)
+    return (f"[{done}/{total}] {result.student:<16} {result.assignment:<16} "
+            f"{_num(result.score):>5} / {_num(result.max_score):<5} {result.status}"
+            + (f"  flags: {flags}" if flags else ""))
+
+
+def cell_columns(sources: dict[str, AssignmentSource]) -> list[str]:
+    columns: list[str] = []
+    for source in sources.values():
+        for book in source.notebooks:
+            for test in book.tests:
+                if test.grade_id not in columns:
+                    columns.append(test.grade_id)
+    return columns
+
+
+def write_csv(path: Path, results: list[SubmissionResult],
+              sources: dict[str, AssignmentSource]) -> None:
+    columns = cell_columns(sources)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "flags",
+                         *columns])
+        for result in results:
+            scores = {c.grade_id: c.score for nb in result.notebooks for c in nb.cells}
+            writer.writerow([result.student, result.assignment, _num(result.score),
+                             _num(result.max_score), result.status, ";".join(result.flags),
+                             *[_num(scores[c]) if c in scores else "" for c in columns]])
+
+
+def write_report(path: Path, results: list[SubmissionResult], mode: str) -> None:
+    """Everything, for the instructor (may name hidden seeds): not for students."""
+    data = {"sandbox": mode, "submissions": [
+        {"student": r.student, "assignment": r.assignment, "score": r.score,
+         "max_score": r.max_score, "status": r.status, "flags": r.flags,
+         "notebooks": [asdict(nb) for nb in r.notebooks]} for r in results]}
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+# ------------------------------------------------------------------------ CLI
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m grader grade",
+        description="Trusted, sandboxed grading of record · 可信的沙箱评分. SUBMISSIONS is an "
+                    "nbgrader submitted/ folder: <student>/<assignment>/*.ipynb.",
+    )
+    p.add_argument("submissions", type=Path)
+    p.add_argument("--out", type=Path, required=True,
+                   help="output folder: grades.csv, feedback/, gradebook.db, report.json")
+    p.add_argument("--solutions", type=Path, default=SOLUTIONS,
+                   help="the instructor's notebooks (default: solutions/)")
+    p.add_argument("--db-url", help="gradebook database URL (default: sqlite in --out)")
+    p.add_argument("--assignment", action="append", help="grade only this assignment")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default: cores)")
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
+                   help="auto: bubblewrap when it works, else resource limits only (reported)")
+    limits = Limits()
+    p.add_argument("--load-timeout", type=float, default=limits.load_seconds)
+    p.add_argument("--cell-timeout", type=float, default=limits.cell_seconds)
+    p.add_argument("--memory-mb", type=int, default=limits.memory_mb)
+    p.add_argument("--processes", type=int, default=limits.processes)
+    p.add_argument("--quiet", "-q", action="store_true")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if not args.submissions.is_dir():
+        print(f"not a folder · 不是文件夹: {args.submissions}", file=sys.stderr)
+        return 2
+    limits = Limits(load_seconds=args.load_timeout, cell_seconds=args.cell_timeout,
+                    memory_mb=args.memory_mb, processes=args.processes)
+    options = Options(solutions=args.solutions, limits=limits, sandbox=args.sandbox)
+    try:
+        grade(args.submissions, args.out, options=options, db_url=args.db_url, jobs=args.jobs,
+              assignments=args.assignment, quiet=args.quiet)
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
