@@ -196,11 +196,6 @@ M.register(
             "not only over the N examples.",
             "可能的错误:MSE 对所有元素(共 N * num_outputs 个)求平均,而不只是对 N 个样本求平均。",
         ),
-        "mlp_hint_ce_mean": (
-            "Likely mistake: the sum over the batch was returned; cross-entropy is the "
-            "mean over the N examples (divide by N).",
-            "可能的错误:返回了整个批量的总和;交叉熵是 N 个样本的平均值(要除以 N)。",
-        ),
         "mlp_hint_ce_probabilities": (
             "Likely mistake: the logits were used as if they were probabilities. Apply "
             "log_softmax to the logits first.",
@@ -335,9 +330,9 @@ def _describe(inputs: Mapping[str, Any]) -> str:
     parts = []
     for name, value in inputs.items():
         array = np.asarray(value)
-        text = np.array2string(array, threshold=24, precision=4, separator=", ",
-                               max_line_width=10_000)
-        parts.append(f"{name} = {text}")
+        text = np.array2string(array, threshold=24, separator=", ", max_line_width=10_000,
+                               formatter={"float_kind": lambda v: f"{v:.6g}"})
+        parts.append(f"{name} = {text.replace(chr(10), '')}")  # one line, even for 2-D
     return "; ".join(parts)
 
 
@@ -362,6 +357,7 @@ class ActivationSpec(Exercise):
     """
 
     reference: Callable[..., Any] = None  # type: ignore[assignment]
+    function: str = ""  # the notebook's name for f; the derivative is f"{function}_grad"
     kinks: Sequence[float] = ()
     stability_hint: str | None = None
     value_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
@@ -380,15 +376,15 @@ class ActivationSpec(Exercise):
     def run(self, fn, fn_grad, *, seeds: Sequence[int], shapes: Sequence[tuple],
             **params: Any) -> None:
         __tracebackhide__ = True
-        name = function_name(fn, self.id)
-        grad_name = function_name(fn_grad, f"{self.id}_grad")
+        name = function_name(fn, self.function or self.id)
+        grad_name = function_name(fn_grad, f"{self.function or self.id}_grad")
         count = 0
         for case, z, rng in self.cases(seeds, shapes):
             dout = away_from(rng, z.shape, kinks=(0.0,), margin=0.25)
             out_ref, grads = torchref.evaluate(
                 lambda z: self.reference(z, **params), {"z": z}, ["z"], dout
             )
-            dz_ref = grads["z"] / dout  # f'(z), read off autograd
+            dz_ref = grads["z"] / dout + 0.0  # f'(z), read off autograd (+ 0.0: no -0)
 
             caught: list = []
             out = call_student(case, name, fn, z.copy(), record_warnings=caught,
@@ -447,28 +443,33 @@ def _torch_leaky(z, alpha=0.01):
 
 for _spec in (
     ActivationSpec(
-        id="sigmoid_activation", title_en="Exercise 2.2 · sigmoid", title_zh="练习 2.2 · sigmoid",
+        id="sigmoid_activation", function="sigmoid",
+        title_en="Exercise 2.2 · sigmoid", title_zh="练习 2.2 · sigmoid",
         assignment=ASSIGNMENT, reference=lambda z: _torch().sigmoid(z),
         stability_hint="mlp_hint_stable_sigmoid", grad_mutants=_sigmoid_grad_mutants,
     ),
     ActivationSpec(
-        id="tanh_activation", title_en="Exercise 2.3 · tanh", title_zh="练习 2.3 · tanh",
+        id="tanh_activation", function="tanh",
+        title_en="Exercise 2.3 · tanh", title_zh="练习 2.3 · tanh",
         assignment=ASSIGNMENT, reference=lambda z: _torch().tanh(z),
         stability_hint="mlp_hint_stable_tanh", grad_mutants=_tanh_grad_mutants,
     ),
     ActivationSpec(
-        id="relu_activation", title_en="Exercise 2.4 · ReLU", title_zh="练习 2.4 · ReLU",
+        id="relu_activation", function="relu",
+        title_en="Exercise 2.4 · ReLU", title_zh="练习 2.4 · ReLU",
         assignment=ASSIGNMENT, reference=lambda z: _torch().relu(z), kinks=(0.0,),
         grad_mutants=_relu_grad_mutants,
     ),
     ActivationSpec(
-        id="leaky_relu_activation", title_en="Exercise 2.5 · leaky ReLU",
+        id="leaky_relu_activation", function="leaky_relu",
+        title_en="Exercise 2.5 · leaky ReLU",
         title_zh="练习 2.5 · 带泄露的 ReLU(leaky ReLU)",
         assignment=ASSIGNMENT, reference=_torch_leaky, kinks=(0.0,),
         value_mutants=_leaky_value_mutants, grad_mutants=_leaky_grad_mutants,
     ),
     ActivationSpec(
-        id="softplus_activation", title_en="Exercise 2.6 · softplus", title_zh="练习 2.6 · softplus",
+        id="softplus_activation", function="softplus",
+        title_en="Exercise 2.6 · softplus", title_zh="练习 2.6 · softplus",
         assignment=ASSIGNMENT,
         reference=lambda z: _torch().logaddexp(z, _torch().zeros_like(z)),
         stability_hint="mlp_hint_stable_softplus",
@@ -556,10 +557,8 @@ def _softmax_edges(params) -> list[Inputs]:
 
 def _softmax_mutants(inputs, params) -> Alternatives:
     Z = inputs["Z"]
-    out: Alternatives = []
-    if Z.shape[0] > 1:
-        e = np.exp(Z - Z.max(axis=0, keepdims=True))
-        out.append(("mlp_hint_softmax_axis", e / e.sum(axis=0, keepdims=True)))
+    e = np.exp(Z - Z.max(axis=0, keepdims=True))  # with N = 1 this is all ones
+    out: Alternatives = [("mlp_hint_softmax_axis", e / e.sum(axis=0, keepdims=True))]
     with np.errstate(under="ignore", over="ignore", invalid="ignore", divide="ignore"):
         e = np.exp(Z - Z.max())
         out.append(("mlp_hint_global_max", e / e.sum(axis=1, keepdims=True)))
@@ -568,12 +567,8 @@ def _softmax_mutants(inputs, params) -> Alternatives:
 
 def _log_softmax_mutants(inputs, params) -> Alternatives:
     Z = inputs["Z"]
-    out: Alternatives = []
-    if Z.shape[0] > 1:
-        m = Z.max(axis=0, keepdims=True)
-        out.append(("mlp_hint_softmax_axis",
-                    Z - m - np.log(np.exp(Z - m).sum(axis=0, keepdims=True))))
-    return out
+    m = Z.max(axis=0, keepdims=True)
+    return [("mlp_hint_softmax_axis", Z - m - np.log(np.exp(Z - m).sum(axis=0, keepdims=True)))]
 
 
 register(
@@ -764,16 +759,10 @@ def _ce_edges(params) -> list[Inputs]:
 
 def _ce_mutants(inputs, params) -> Alternatives:
     Z, y = inputs["Z"], inputs["y"]
-    n = Z.shape[0]
-    m = Z.max(axis=1, keepdims=True)
-    logp = Z - m - np.log(np.exp(Z - m).sum(axis=1, keepdims=True))
-    picked = -logp[np.arange(n), y]
-    out: Alternatives = []
-    if n > 1:
-        out.append(("mlp_hint_ce_mean", np.asarray(picked.sum())))
+    # A missing mean (the sum over the batch) gets the shared batch-size hint.
     with np.errstate(all="ignore"):
-        out.append(("mlp_hint_ce_probabilities", np.asarray(-np.log(Z[np.arange(n), y]).mean())))
-    return out
+        as_probabilities = -np.log(Z[np.arange(Z.shape[0]), y]).mean()
+    return [("mlp_hint_ce_probabilities", np.asarray(as_probabilities))]
 
 
 register(
