@@ -66,14 +66,10 @@ M.register(
             "缺少:{missing}。",
         ),
         "backprop_params_mutated": (
-            "Your `{function}` changed params[{key!r}] in place. A loss function only reads "
+            "Your `{function}` changed params[{param!r}] in place. A loss function only reads "
             "the parameters; the training loop is the one place that updates them.",
-            "你的 `{function}` 原地修改了 params[{key!r}]。损失函数只读取参数;"
+            "你的 `{function}` 原地修改了 params[{param!r}]。损失函数只读取参数;"
             "只有训练循环才更新参数。",
-        ),
-        "backprop_cases": (
-            "cases (w, x, b, y) = {cases}; element i of each array is case i",
-            "用例 (w, x, b, y) = {cases};每个数组的第 i 个元素对应第 i 个用例",
         ),
         "backprop_fd_tolerance": (
             "Central differences with h={h} agree with autograd to about 1e-9 on these smooth "
@@ -317,8 +313,10 @@ class CachedLayerSpec(LayerSpec):
                 compare_array(case, "out", out_ref, out, tol=self.tol, batch_size=batch,
                               header_key="hdr_mismatch_autograd")
                 before = _snapshot(cache)
-                returned = call_student(case, bwd_name, backward, dout.copy(), cache,
-                                        arg_names=("dout", "cache"))
+                # The cache goes in through a closure so that a change to it is reported by
+                # _check_cache, with the reason, rather than as an ordinary changed argument.
+                target = (lambda d, cache=cache: backward(d, cache)) if callable(backward) else backward
+                returned = call_student(case, bwd_name, target, dout.copy(), arg_names=("dout",))
                 _check_cache(case, bwd_name, before, cache)
                 check_inputs_unchanged(case, bwd_name, given, inputs)
                 returned = _unpack(case, bwd_name, as_tuple(returned),
@@ -406,7 +404,7 @@ class NeuronSpec(Exercise):
         for group in self._cases(seeds, cases):
             shown = "; ".join(f"{i}: ({w:.4g}, {x:.4g}, {b:.4g}, {y:.4g})"
                               for i, (w, x, b, y) in enumerate(group))
-            case = self.case(description=M.en("backprop_cases", cases=shown))
+            case = self.case(description=f"(w, x, b, y) = {shown}")
             expected = {k: np.array([_neuron_reference(*c)[k] for c in group])
                         for k in ("L", "z", "h", "dh", "dz", "dw", "db")}
             found: dict[str, list] = {k: [] for k in expected}
@@ -879,8 +877,10 @@ class MLPLossSpec(Exercise):
                 for reg in regs:
                     rng = np.random.default_rng(seed)
                     params, X, y = _mlp_inputs(rng, tuple(shape))
-                    shown = {**params, "X": X, "y": y}
-                    case = self.case(seed=seed, inputs=shown)
+                    case = self.case(
+                        seed=seed, inputs={**params, "X": X, "y": y},
+                        description=f"seed={seed}, (N, D, H, C)={tuple(shape)}, reg={reg}",
+                    )
                     loss_ref, grads_ref = _mlp_reference(params, X, y, reg)
                     given = {k: v.copy() for k, v in params.items()}
                     result = call_student(case, name, loss_and_grads, given, X.copy(), y.copy(),
@@ -892,7 +892,7 @@ class MLPLossSpec(Exercise):
                                 "\n".join([
                                     case.header("hdr_modified"),
                                     M.bilingual("backprop_params_mutated", indent="  ",
-                                                function=name, key=key),
+                                                function=name, param=key),
                                     *case.reproduce_lines(),
                                 ]),
                                 kind="mutated", exercise=self.id,
