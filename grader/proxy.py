@@ -227,6 +227,8 @@ class Session:
         self._released_arrays: set[int] = set()
         self._generation = 0
         self._next_aid = 1
+        self._functions: dict[int, Any] = {}
+        self._function_ids: dict[int, int] = {}
 
     # ------------------------------------------------------------- requests
     def load(self, items: list[dict], config: dict, timeout: float) -> dict:
@@ -243,32 +245,44 @@ class Session:
                    "kwargs": encoder.encode(dict(kwargs))}
         return self._request(payload, encoder.buffers)
 
-    def _request(self, payload: dict, buffers: list) -> Any:
-        payload["rel"] = [sorted(self._released_handles), sorted(self._released_arrays)]
+    def _take_releases(self) -> list:
+        released = [sorted(self._released_handles), sorted(self._released_arrays)]
         self._released_handles.clear()
         self._released_arrays.clear()
+        return released
+
+    def _absorb(self, body: dict, decoder: wire.Decoder) -> None:
+        """Notes and in-place array changes that come with every message from the sandbox."""
+        if "worker_fatal" in body:
+            raise wire.ProtocolError(str(body["worker_fatal"])[:500])
+        flags = body.get("flags")
+        if isinstance(flags, list):
+            self.flags.extend(str(f)[:300] for f in flags[:200])
+        if type(body.get("out")) is int:
+            self.printed = body["out"]
+        updates = body.get("upd") or []
+        if not isinstance(updates, list):
+            raise wire.ProtocolError("bad updates")
+        for item in updates:
+            if not isinstance(item, list) or len(item) != 2:
+                raise wire.ProtocolError("bad update")
+            decoder.decode(item[1])
+
+    def _request(self, payload: dict, buffers: list) -> Any:
+        payload["rel"] = self._take_releases()
         self.requests += 1
         body, reply_buffers = self.sandbox.request(
             payload, buffers, self.deadline - time.monotonic())
         try:
+            while isinstance(body, dict) and "cb" in body:
+                answer, answer_buffers = self._callback(body, reply_buffers)
+                body, reply_buffers = self.sandbox.request(
+                    answer, answer_buffers, self.deadline - time.monotonic())
             if not isinstance(body, dict):
                 raise wire.ProtocolError("bad reply")
-            if "worker_fatal" in body:
-                raise wire.ProtocolError(str(body["worker_fatal"])[:500])
-            flags = body.get("flags")
-            if isinstance(flags, list):
-                self.flags.extend(str(f)[:300] for f in flags[:200])
-            if type(body.get("out")) is int:
-                self.printed = body["out"]
             decoder = wire.Decoder(reply_buffers, on_array=self._array_in,
                                    on_handle=self._handle_in)
-            updates = body.get("upd") or []
-            if not isinstance(updates, list):
-                raise wire.ProtocolError("bad updates")
-            for item in updates:
-                if not isinstance(item, list) or len(item) != 2:
-                    raise wire.ProtocolError("bad update")
-                decoder.decode(item[1])
+            self._absorb(body, decoder)
             if "err" in body:
                 raise make_exception(body["err"], self.hidden)
             if "ok" not in body:
@@ -334,9 +348,45 @@ class Session:
     def _other_out(self, value: Any) -> Any:
         if isinstance(value, Remote) and value._nnfs_session is self:
             return {"x": value._nnfs_hid}
+        if callable(value) and not isinstance(value, Remote):
+            fid = self._function_ids.get(id(value))
+            if fid is None or self._functions.get(fid) is not value:
+                fid = len(self._functions) + 1
+                self._functions[fid] = value
+                self._function_ids[id(value)] = fid
+            name = getattr(value, "__name__", "function")
+            return {"f": [fid, name if isinstance(name, str) else "function"]}
         raise TypeError(f"a {type(value).__name__} cannot be sent to the sandbox")
 
+    def _callback(self, body: dict, buffers: list) -> tuple[dict, list]:
+        """The student's code called one of our functions: run it here, on plain data."""
+        decoder = wire.Decoder(buffers, on_array=self._array_in, on_handle=self._handle_in)
+        self._absorb(body, decoder)
+        function = self._functions.get(body.get("cb"))
+        if function is None:
+            raise wire.ProtocolError("unknown function")
+        args = decoder.decode(body.get("args", {"l": []}))
+        kwargs = decoder.decode(body.get("kwargs", {"d": []}))
+        if not isinstance(args, list) or not isinstance(kwargs, dict) or \
+                not all(isinstance(k, str) for k in kwargs):
+            raise wire.ProtocolError("bad callback arguments")
+        encoder = wire.Encoder(on_array=self._array_out, on_other=self._other_out)
+        try:
+            value = function(*args, **kwargs)
+            reply = {"cbret": encoder.encode(value)}
+        except SandboxError:
+            raise
+        except Exception as exc:
+            encoder = wire.Encoder(on_array=self._array_out, on_other=self._other_out)
+            reply = {"cberr": {"type": type(exc).__name__, "msg": str(exc)[:2000]}}
+        reply["rel"] = self._take_releases()
+        return reply, encoder.buffers
+
     def _handle_in(self, tag: str, body: Any) -> Any:
+        if tag == "f":
+            if type(body) is not int or body not in self._functions:
+                raise wire.ProtocolError("unknown function")
+            return self._functions[body]
         if tag != "h" or not isinstance(body, list) or len(body) != 2 or \
                 type(body[0]) is not int or not isinstance(body[1], dict):
             raise wire.ProtocolError("bad handle")

@@ -16,6 +16,8 @@ with one tag key:
     {"b": i} bytes (buffer i)                    {"n": [dtype, i]} NumPy scalar
     {"a": [dtype, shape, i, aid]} array          {"h": [hid, meta]} handle (sandbox -> grader)
     {"x": hid} a handle sent back (grader -> sandbox)
+    {"f": [fid, name]} a grader function the student may call (grader -> sandbox);
+                       {"f": fid} the same function sent back
     {"i": text} an int too large for JSON parsers with digit limits
 
 ``aid`` identifies an array on both sides (see :mod:`grader.proxy`): positive
@@ -212,7 +214,7 @@ class Encoder:
         if value.ndim > MAX_NDIM:
             raise ValueError("too many dimensions")
         aid = self.on_array(value) if self.on_array is not None else None
-        data = np.ascontiguousarray(value)
+        data = value if value.flags.c_contiguous else value.copy(order="C")  # keeps 0-d
         self.buffers.append(memoryview(data).cast("B") if data.size else b"")
         return {"a": [data.dtype.str, list(data.shape), len(self.buffers) - 1, aid]}
 
@@ -290,7 +292,7 @@ class Decoder:
             return np.frombuffer(bytes(raw), dtype=dtype)[0]
         if tag == "a":
             return self._array(body)
-        if tag in ("h", "x"):
+        if tag in ("h", "x", "f"):
             if self.on_handle is None:
                 raise ProtocolError("unexpected handle")
             return self.on_handle(tag, body)

@@ -96,6 +96,23 @@ class _Sink(io.TextIOBase):
         return len(text)
 
 
+class _TrustedFunction:
+    """A function of the grader's (e.g. the f of a numerical-gradient exercise): calling it
+    asks the grader to run it on plain data and send the result back."""
+
+    __slots__ = ("_worker", "_fid", "__name__", "__qualname__")
+
+    def __init__(self, worker: Worker, fid: int, name: str):
+        self._worker, self._fid = worker, fid
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._worker.callback(self._fid, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<function {self.__name__}>"
+
+
 class _Shell:
     """Stands in for ``get_ipython()``: magics do nothing, hooks are refused and noted."""
 
@@ -198,6 +215,7 @@ class Worker:
         self.arrays: dict[int, list] = {}  # aid -> [array, snapshot]
         self.array_ids: dict[int, int] = {}
         self.next_aid = -1
+        self.functions: dict[int, _TrustedFunction] = {}
         self.flags: list[str] = []
         self.flag_set: set[str] = set()
         self.armed = False
@@ -419,9 +437,47 @@ class Worker:
         }
 
     def _handle_in(self, tag: str, body: Any) -> Any:
+        if tag == "f" and isinstance(body, list) and len(body) == 2 and type(body[0]) is int:
+            function = self.functions.get(body[0])
+            if function is None:
+                function = _TrustedFunction(self, body[0], str(body[1])[:100])
+                self.functions[body[0]] = function
+            return function
         if tag != "x" or type(body) is not int or body not in self.handles:
             raise wire.ProtocolError("unknown handle")
         return self.handles[body]
+
+    def _other_out(self, obj: Any) -> Any:
+        if isinstance(obj, _TrustedFunction) and obj._worker is self:
+            return {"f": obj._fid}
+        return self._handle_out(obj)
+
+    def callback(self, fid: int, args: tuple, kwargs: dict) -> Any:
+        """Run a grader function: send the call, serve nested requests until its result."""
+        encoder = wire.Encoder(on_array=self._array_out, on_other=self._other_out)
+        body = {"cb": fid, "args": encoder.encode(list(args)),
+                "kwargs": encoder.encode({str(k): v for k, v in kwargs.items()})}
+        body, out = self._reply(body, encoder)
+        wire.write_frame(self.reply_fd, body, out)
+        while True:
+            payload, buffers = wire.read_frame(self.request_fd)
+            if not isinstance(payload, dict):
+                raise wire.ProtocolError("bad request")
+            if "cbret" in payload or "cberr" in payload:
+                self._release(payload)
+                decoder = wire.Decoder(buffers, on_array=self._array_in,
+                                       on_handle=self._handle_in)
+                for item in payload.get("upd") or []:
+                    decoder.decode(item[1])
+                if "cberr" in payload:
+                    err = payload["cberr"] if isinstance(payload["cberr"], dict) else {}
+                    kind = getattr(builtins, str(err.get("type")), None)
+                    if not (isinstance(kind, type) and issubclass(kind, Exception)):
+                        kind = RuntimeError
+                    raise kind(str(err.get("msg", ""))[:2000])
+                return decoder.decode(payload["cbret"])
+            reply, out = self.handle(payload, buffers)
+            wire.write_frame(self.reply_fd, reply, out)
 
     def _updates(self, encoder: wire.Encoder) -> list:
         changed = []
@@ -433,7 +489,7 @@ class Worker:
         return changed
 
     # -------------------------------------------------------------- requests
-    def handle(self, payload: dict, buffers: list) -> tuple[dict, list]:
+    def _release(self, payload: dict) -> None:
         released = payload.get("rel") or [[], []]
         for hid in released[0]:
             obj = self.handles.pop(hid, None)
@@ -443,6 +499,9 @@ class Worker:
             entry = self.arrays.pop(aid, None)
             if entry is not None and self.array_ids.get(id(entry[0])) == aid:
                 del self.array_ids[id(entry[0])]
+
+    def handle(self, payload: dict, buffers: list) -> tuple[dict, list]:
+        self._release(payload)
         op = payload.get("op")
         decoder = wire.Decoder(buffers, on_array=self._array_in, on_handle=self._handle_in)
         try:
@@ -470,16 +529,16 @@ class Worker:
             raise
         except BaseException as exc:  # noqa: BLE001 - the student's exception, sent back as data
             return self._reply({"err": self._error(exc)})
-        encoder = wire.Encoder(on_array=self._array_out, on_other=self._handle_out)
+        encoder = wire.Encoder(on_array=self._array_out, on_other=self._other_out)
         try:
             encoded = encoder.encode(value)
         except (ValueError, TypeError, RecursionError):
-            encoder = wire.Encoder(on_array=self._array_out, on_other=self._handle_out)
+            encoder = wire.Encoder(on_array=self._array_out, on_other=self._other_out)
             encoded = self._handle_out(value)
         return self._reply({"ok": encoded}, encoder)
 
     def _reply(self, body: dict, encoder: wire.Encoder | None = None) -> tuple[dict, list]:
-        encoder = encoder or wire.Encoder(on_array=self._array_out, on_other=self._handle_out)
+        encoder = encoder or wire.Encoder(on_array=self._array_out, on_other=self._other_out)
         body["upd"] = self._updates(encoder)
         if self.flags:
             body["flags"] = self.flags
