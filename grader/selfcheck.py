@@ -129,11 +129,10 @@ def run_notebook(nb: NotebookNode, workdir: Path, timeout: int = 300) -> str | N
         kernel_name="python3",
         allow_errors=True,
         resources={"metadata": {"path": str(workdir)}},
-        env=env,
     )
     old = dict(os.environ)
     try:
-        os.environ.update(env)
+        os.environ.update(env)  # the kernel inherits this process's environment
         client.execute(cwd=str(workdir))
     except Exception as exc:  # a dead kernel or a timeout: score what ran
         return f"{type(exc).__name__}: {exc}"
