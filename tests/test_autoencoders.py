@@ -1,0 +1,314 @@
+"""Assignment 06 · 自编码器: reference passes, stubs are "not done", the bug zoo fails with hints.
+
+Wrong implementations are made the way students make them: by changing one line of
+the reference solution (``mutant``), so each test names the exact mistake.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import numpy as np
+import pytest
+from support import fails, solution, stubs
+
+from grader import check, check_layer, notebooks
+from grader.paths import SOLUTIONS
+
+A = "06_autoencoders"
+
+
+@functools.cache
+def _notebook():
+    return notebooks.read(sorted((SOLUTIONS / A).glob("*.ipynb"))[0])
+
+
+def mutant(cell: str, *edits: tuple[str, str]) -> dict:
+    """A fresh namespace of the solution with solution cell ``cell`` changed by text edits.
+
+    Every setup and solution cell is run again, so functions that call the changed one
+    (``vae_loss_and_grads`` calls ``reparameterize_backward``) see the change too.
+    """
+    nb = copy.deepcopy(_notebook())
+    [target] = [c for c in nb.cells if notebooks.grade_id(c) == cell]
+    for old, new in edits:
+        assert old in target.source, f"{old!r} not in solution cell {cell!r}"
+        target.source = target.source.replace(old, new)
+    return notebooks.exec_graded_code(nb, f"<mutant {cell}>")
+
+
+def with_function(name: str, fn) -> dict:
+    """The solution namespace with ``name`` replaced (the graded functions look it up there)."""
+    ns = solution(A)
+    ns[name] = fn
+    return ns
+
+
+# ---------------------------------------------------------------- how each is checked
+
+
+def run_reconstruction_loss(ns):
+    check("reconstruction_loss", ns["reconstruction_loss"], seeds=[0, 1], shapes=[(4, 64), (1, 64)])
+
+
+def run_autoencoder(ns, shapes=((5, 64, 8), (1, 64, 2))):
+    check("autoencoder", ns["ae_forward"], ns["ae_backward"], seeds=[0, 3], shapes=list(shapes))
+
+
+def run_l1(ns):
+    check("l1_penalty", ns["l1_penalty"], seeds=[0, 1], shapes=[(5, 8), (1, 4)], lam=0.1)
+
+
+def run_kl_sparsity(ns, shapes=((6, 8),), **params):
+    params = {"rho": 0.05, "beta": 3.0, **params}
+    check("kl_sparsity", ns["kl_sparsity"], seeds=[0], shapes=list(shapes), **params)
+
+
+def run_contractive(ns, **params):
+    params = {"lam": 0.1, **params}
+    check("contractive_penalty", ns["contractive_penalty"], seeds=[0, 1],
+          shapes=[(5, 64, 8), (1, 64, 3)], **params)
+
+
+def run_reparameterize(ns):
+    check_layer("reparameterize", ns["reparameterize_forward"], ns["reparameterize_backward"],
+                seeds=[0], shapes=[(4, 2), (1, 2)])
+
+
+def run_gaussian_kl(ns, **params):
+    check("gaussian_kl", ns["gaussian_kl"], seeds=[0], shapes=[(4, 2), (1, 3)], **params)
+
+
+def run_negative_elbo(ns, **params):
+    check("negative_elbo", ns["negative_elbo"], seeds=[0], shapes=[(4, 64, 2)], **params)
+
+
+def run_vae(ns):
+    check("vae_loss_and_grads", ns["vae_loss_and_grads"], seeds=[0], shapes=[(4, 64, 16, 2)])
+
+
+RUNNERS = [run_reconstruction_loss, run_autoencoder, run_l1, run_kl_sparsity, run_contractive,
+           run_reparameterize, run_gaussian_kl, run_negative_elbo, run_vae]
+
+
+# ------------------------------------------------------------ reference and stubs
+
+
+@pytest.mark.parametrize("run", RUNNERS, ids=lambda r: r.__name__[4:])
+def test_reference_passes_without_stderr(run, capsys):
+    run(solution(A))
+    captured = capsys.readouterr()
+    assert "✓" in captured.out
+    assert captured.err == ""
+
+
+def test_reference_passes_edge_inputs():
+    ns = solution(A)
+    run_kl_sparsity(ns, shapes=[(8, 6)], shift=-4.0)
+    run_kl_sparsity(ns, shapes=[(8, 6)], rho=0.2, beta=0.5, shift=3.0)
+    run_contractive(ns, lam=0.5, scale=3.0)
+    run_gaussian_kl(ns, scale=4.0)
+    run_negative_elbo(ns, logit_scale=40.0)
+
+
+@pytest.mark.parametrize("run", RUNNERS, ids=lambda r: r.__name__[4:])
+def test_stub_is_not_done(run):
+    fails(lambda: run(stubs(A)), kind="not_done", contains=["NotImplementedError"])
+
+
+# ---------------------------------------------------------------------- bug zoo
+
+
+def test_reconstruction_loss_mean_over_pixels_fails():
+    ns = mutant("reconstruction_loss", ("np.sum(diff**2) / N", "np.mean(diff**2)"),
+                ("2 * diff / N", "2 * diff / diff.size"))
+    fails(lambda: run_reconstruction_loss(ns), contains=["`loss`", "averaged over the pixels"])
+
+
+def test_reconstruction_loss_missing_factor_two_fails():
+    ns = mutant("reconstruction_loss", ("2 * diff / N", "diff / N"))
+    fails(lambda: run_reconstruction_loss(ns), contains=["`dX_hat`", "0.5 times"])
+
+
+def test_autoencoder_ignoring_code_gradient_fails():
+    ns = mutant("autoencoder", ("dh_decoder + dh,", "dh_decoder,"))
+    fails(lambda: run_autoencoder(ns), contains=["`dW1`", "`dh`", "直接到达编码的梯度"])
+
+
+def test_autoencoder_transposed_dW2_fails():
+    ns = mutant("autoencoder", ("return dW1, db1, dW2, db2", "return dW1, db1, dW2.T, db2"))
+    fails(lambda: run_autoencoder(ns), contains=["`dW2`", "transposed"])
+
+
+def test_autoencoder_db1_not_summed_fails():
+    ns = mutant("autoencoder", ("_, dW1, db1 = affine_backward(da1, affine1_cache)",
+                                "_, dW1, _ = affine_backward(da1, affine1_cache)\n    db1 = da1"))
+    fails(lambda: run_autoencoder(ns), contains=["`db1`", "axis=0"])
+
+
+def test_autoencoder_wrong_output_activation_fails():
+    ns = mutant("autoencoder", ("X_hat, sigmoid2_cache = sigmoid_forward(a2)",
+                                "X_hat, sigmoid2_cache = a2, None"))
+    fails(lambda: run_autoencoder(ns), contains=["`X_hat`", "PyTorch"])
+
+
+def test_l1_penalty_without_sign_fails():
+    ns = mutant("l1_penalty", ("lam * np.sign(h) / N", "lam * np.ones_like(h) / N"))
+    fails(lambda: run_l1(ns), contains=["`dh`", "sign(h)"])
+
+
+def test_l1_penalty_missing_batch_mean_fails():
+    ns = mutant("l1_penalty", ("lam * np.sign(h) / N", "lam * np.sign(h)"))
+    fails(lambda: run_l1(ns), contains=["`dh`", "batch size"])
+
+
+def test_kl_sparsity_target_and_mean_swapped_fails():
+    ns = mutant(
+        "kl_sparsity",
+        ("np.sum(rho * np.log(rho / rho_hat)\n"
+         "                            + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))",
+         "np.sum(rho_hat * np.log(rho_hat / rho)\n"
+         "                            + (1 - rho_hat) * np.log((1 - rho_hat) / (1 - rho)))"),
+    )
+    fails(lambda: run_kl_sparsity(ns), contains=["`penalty`", "swapped", "写反了"])
+
+
+def test_kl_sparsity_swapped_gradient_only_fails():
+    ns = mutant("kl_sparsity", ("beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))",
+                                "beta * (np.log(rho_hat / rho) - np.log((1 - rho_hat) / (1 - rho)))"))
+    fails(lambda: run_kl_sparsity(ns), contains=["`dh`", "swapped"])
+
+
+def test_kl_sparsity_per_example_rho_hat_fails():
+    # rho_hat = h: one KL per example and unit instead of one per unit
+    summed = mutant("kl_sparsity", ("rho_hat = np.mean(h, axis=0)", "rho_hat = h"))
+    fails(lambda: run_kl_sparsity(summed), contains=["`penalty`", "mean activation of unit j"])
+    averaged = mutant("kl_sparsity", ("rho_hat = np.mean(h, axis=0)", "rho_hat = h"),
+                      ("penalty = beta * np.sum(", "penalty = beta / N * np.sum("))
+    fails(lambda: run_kl_sparsity(averaged), contains=["`penalty`", "mean activation of unit j"])
+
+
+def test_kl_sparsity_missing_batch_mean_fails():
+    ns = mutant("kl_sparsity", ("dh = np.ones_like(h) * drho_hat / N",
+                                "dh = np.ones_like(h) * drho_hat"))
+    fails(lambda: run_kl_sparsity(ns), contains=["`dh`", "N=6"])
+
+
+def test_contractive_missing_activation_derivative_fails():
+    # the "Jacobian" taken as W1 alone: plain weight decay
+    def contractive_penalty(X, W1, b1, lam):
+        return lam * np.sum(W1**2), 2 * lam * W1, np.zeros_like(b1)
+
+    ns = with_function("contractive_penalty", contractive_penalty)
+    fails(lambda: run_contractive(ns), contains=["`penalty`", "activation derivative", "激活函数的导数"])
+
+
+def test_contractive_h_treated_as_constant_fails():
+    ns = mutant("contractive_penalty", ("+ X.T @ dz", ""),
+                ("db1 = np.sum(dz, axis=0)", "db1 = np.zeros_like(b1)"))
+    fails(lambda: run_contractive(ns), contains=["`dW1`", "treated as a constant"])
+
+
+def test_contractive_not_squared_fails():
+    ns = mutant("contractive_penalty", ("penalty = lam * np.sum(a**2 * s) / N",
+                                        "penalty = lam * np.sum(a * s) / N"))
+    fails(lambda: run_contractive(ns), contains=["`penalty`", "(h_j(1-h_j))²"])
+
+
+def test_contractive_wrong_activation_second_derivative_fails():
+    ns = mutant("contractive_penalty", ("(1 - 2 * h)", "(1 - h)"))
+    fails(lambda: run_contractive(ns), contains=["`dW1`", "PyTorch"])
+
+
+def test_reparameterize_blocking_mu_fails():
+    ns = mutant("reparameterize", ("dmu = dz.copy()", "dmu = np.zeros_like(dz)"))
+    fails(lambda: run_reparameterize(ns), contains=["`dmu`", "no gradient reaches μ"])
+
+
+def test_reparameterize_blocking_sigma_fails():
+    ns = mutant("reparameterize", ("dlogvar = dz * eps * std * 0.5", "dlogvar = np.zeros_like(dz)"))
+    fails(lambda: run_reparameterize(ns), contains=["`dlogvar`", "no gradient reaches log σ²"])
+
+
+def test_reparameterize_missing_half_fails():
+    ns = mutant("reparameterize", ("dlogvar = dz * eps * std * 0.5", "dlogvar = dz * eps * std"))
+    fails(lambda: run_reparameterize(ns), contains=["`dlogvar`", "factor ½"])
+
+
+def test_reparameterize_gradient_wrt_sigma_fails():
+    ns = mutant("reparameterize", ("dlogvar = dz * eps * std * 0.5", "dlogvar = dz * eps"))
+    fails(lambda: run_reparameterize(ns), contains=["`dlogvar`", "with respect to σ"])
+
+
+def test_reparameterize_variance_instead_of_std_fails():
+    ns = mutant("reparameterize", ("std = np.exp(0.5 * logvar)", "std = np.exp(logvar)"))
+    fails(lambda: run_reparameterize(ns), contains=["`out`", "PyTorch"])
+
+
+def test_gaussian_kl_wrong_sign_fails():
+    ns = mutant("gaussian_kl", ("kl = -0.5 * np.sum", "kl = 0.5 * np.sum"),
+                ("dmu = mu / N", "dmu = -mu / N"), ("dlogvar = 0.5 *", "dlogvar = -0.5 *"))
+    fails(lambda: run_gaussian_kl(ns), contains=["`kl`", "wrong sign", "符号反了"])
+
+
+def test_gaussian_kl_missing_half_fails():
+    ns = mutant("gaussian_kl", ("kl = -0.5 * np.sum", "kl = -np.sum"),
+                ("dmu = mu / N", "dmu = 2 * mu / N"), ("dlogvar = 0.5 *", "dlogvar = 1.0 *"))
+    fails(lambda: run_gaussian_kl(ns), contains=["`kl`", "factor ½"])
+
+
+def test_gaussian_kl_half_missing_in_gradient_only_fails():
+    ns = mutant("gaussian_kl", ("dlogvar = 0.5 * (var - 1) / N", "dlogvar = (var - 1) / N"))
+    fails(lambda: run_gaussian_kl(ns), contains=["`dlogvar`", "factor ½"])
+
+
+def test_negative_elbo_kl_subtracted_fails():
+    ns = mutant("negative_elbo", ("return recon + kl, dlogits, dmu, dlogvar",
+                                  "return recon - kl, dlogits, -dmu, -dlogvar"))
+    fails(lambda: run_negative_elbo(ns), contains=["`loss`", "PLUS the KL term"])
+
+
+def test_negative_elbo_unstable_cross_entropy_fails():
+    unstable = ("-(X * np.log(sigmoid(logits)) + (1 - X) * np.log(1 - sigmoid(logits)))")
+    ns = mutant("negative_elbo", (
+        "np.maximum(logits, 0) - logits * X + np.log1p(np.exp(-np.abs(logits)))", unstable))
+    run_negative_elbo(ns)  # fine on moderate logits ...
+    fails(lambda: run_negative_elbo(ns, logit_scale=40.0),  # ... not on large ones
+          contains=["`loss`", "NaN or inf"])
+
+
+def test_negative_elbo_mean_over_pixels_fails():
+    ns = mutant("negative_elbo", ("recon = np.sum(bce) / N", "recon = np.mean(bce)"))
+    fails(lambda: run_negative_elbo(ns), contains=["`loss`"])
+
+
+def test_vae_without_kl_gradient_fails():
+    ns = mutant("vae_loss_and_grads", ("dmu + dmu_z", "dmu_z"), ("dlogvar + dlogvar_z", "dlogvar_z"))
+    fails(lambda: run_vae(ns), contains=["grads['W1']", "gaussian_kl"])
+
+
+def test_vae_fanout_not_summed_fails():
+    ns = mutant("vae_loss_and_grads", ("relu_backward(dh_mu + dh_logvar", "relu_backward(dh_mu"))
+    fails(lambda: run_vae(ns), contains=["grads['W1']", "SUM"])
+
+
+def test_vae_blocked_mu_in_reparameterisation_fails():
+    ns = mutant("reparameterize", ("dmu = dz.copy()", "dmu = np.zeros_like(dz)"))
+    fails(lambda: run_vae(ns), contains=["grads['W1']", "no gradient reaches μ"])
+
+
+def test_vae_missing_gradient_key_fails():
+    ns = mutant("vae_loss_and_grads", ("return loss, grads",
+                                       "grads.pop('b_logvar')\n    return loss, grads"))
+    fails(lambda: run_vae(ns), contains=["'b_logvar'", "W_logvar"])
+
+
+def test_vae_grads_as_tuple_fails():
+    ns = mutant("vae_loss_and_grads", ("return loss, grads", "return loss, tuple(grads.values())"))
+    fails(lambda: run_vae(ns), kind="type", contains=["dict"])
+
+
+def test_vae_modifying_params_fails():
+    ns = mutant("vae_loss_and_grads", ("p = params", "p = params\n    p['W1'] -= 0.0 + 1e-3"))
+    fails(lambda: run_vae(ns), kind="mutated", contains=["changed its input"])
