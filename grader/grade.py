@@ -38,7 +38,7 @@ from typing import Any
 
 from . import messages as M
 from . import notebooks
-from .core import CheckFailure
+from .core import ARRAY_POLICY, CheckFailure
 from .paths import SOLUTIONS
 from .proxy import Session
 from .sandbox import Limits, Sandbox, SandboxError, bwrap_available, sandbox_mode
@@ -162,6 +162,7 @@ class CellResult:
     detail: str = ""  # for the instructor: may name hidden seeds
     output: str = ""  # what the checks printed (pass lines)
     seconds: float = 0.0
+    kind: str = ""  # CheckFailure.kind of a failure (not_done, wrong, numerical, ...)
 
 
 @dataclass
@@ -386,6 +387,7 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     sandbox: str = "auto"  # auto | bwrap | none
     protected: list[str] = field(default_factory=list)
+    strict_gradients: bool = True  # grader.policy: reject finite-difference gradients
 
 
 _HINTS: list[re.Pattern] | None = None
@@ -447,7 +449,7 @@ def _check_functions() -> dict[str, Any]:
 
 
 def evaluate_cell(test: TestCell, session: Session, limits: Limits,
-                  load_errors: dict[str, str]) -> CellResult:
+                  load_errors: dict[str, str], strict: bool = True) -> CellResult:
     """Run the instructor's calls of one test cell against the student's proxies."""
     result = CellResult(grade_id=test.grade_id, points=test.points)
     checks = _check_functions()
@@ -457,6 +459,9 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
     printed = io.StringIO()
     failure: BaseException | None = None
     failed_call = None
+    from .policy import strict_gradients
+
+    policy = ARRAY_POLICY.set(strict_gradients if strict else None)
     for call in test.calls:
         session.hidden = call.hidden
         try:
@@ -477,6 +482,7 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
             failure, failed_call = exc, call
             break
     session.hidden = False
+    ARRAY_POLICY.reset(policy)
     result.seconds = round(time.monotonic() - started, 3)
     result.output = printed.getvalue()[-4000:]
     if failure is None:
@@ -493,6 +499,7 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
             lines += [M.bilingual("grade_load_error", cell=cell), _indent(error)]
         result.feedback = result.detail = "\n".join(lines)
     elif isinstance(failure, CheckFailure):
+        result.kind = failure.kind
         full = failure.args[0] if failure.args else str(failure)
         result.detail = full
         result.feedback = redact(full) if hidden else full
@@ -588,10 +595,13 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                     break
                 result.load_errors = {c["label"]: c["error"] for c in report.get("cells", [])
                                       if isinstance(c, dict) and c.get("error")}
-            cell = evaluate_cell(test, session, options.limits, result.load_errors)
+            cell = evaluate_cell(test, session, options.limits, result.load_errors,
+                                 options.strict_gradients)
             dead = session.sandbox.dead
             if dead is not None:
                 result.flags.append(f"{dead.reason}:{test.grade_id}")
+            elif cell.kind == "numerical":
+                result.flags.append(f"numerical_gradient:{test.grade_id}")
             elif cell.status == "failed" and _hidden_only(test, cell):
                 result.flags.append(f"hidden_only:{test.grade_id}")
             result.cells.append(cell)
