@@ -132,14 +132,15 @@ def test_neuron_sign_error_in_loss_gradient_is_named(ref):
           contains=["`dh`", "sign is flipped", "符号反了"])
 
 
-def test_neuron_gradients_written_into_cache_are_caught(ref):
+def test_neuron_extra_keys_in_the_cache_are_not_judged(ref):
+    # Only arrays are checked for in-place changes: a dict crosses the trusted grader's sandbox
+    # boundary by value, so judging it here would grade differently from the trusted grader.
     def neuron_backward(cache):
         h = cache["h"]
         cache["dz"] = (h - cache["y"]) * h * (1 - h)
         return h - cache["y"], cache["dz"], cache["dz"] * cache["x"], cache["dz"]
 
-    fails(_run("neuron_chain", _with(ref, neuron_backward=neuron_backward)), kind="mutated",
-          contains=["`neuron_backward` changed `cache`", "原地修改了 `cache`"])
+    _run("neuron_chain", _with(ref, neuron_backward=neuron_backward))()
 
 
 def test_neuron_cache_without_z_is_explained(ref):
