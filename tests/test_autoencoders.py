@@ -298,6 +298,11 @@ def test_vae_blocked_mu_in_reparameterisation_fails():
     fails(lambda: run_vae(ns), contains=["grads['W1']", "no gradient reaches μ"])
 
 
+def test_vae_reparameterisation_missing_half_fails():
+    ns = mutant("reparameterize", ("dlogvar = dz * eps * std * 0.5", "dlogvar = dz * eps * std"))
+    fails(lambda: run_vae(ns), contains=["grads['W1']", "factor ½"])
+
+
 def test_vae_missing_gradient_key_fails():
     ns = mutant("vae_loss_and_grads", ("return loss, grads",
                                        "grads.pop('b_logvar')\n    return loss, grads"))

@@ -41,112 +41,112 @@ M.register(
         "ae_hint_mean_over_pixels": (
             "Likely mistake: the squared error is averaged over the pixels as well. Sum over "
             "the D pixels of each image, then average over the N images of the batch.",
-            "可能的错误:平方误差在像素维度上也取了平均。应先对每张图像的 D 个像素求和,"
+            "可能的错误：平方误差在像素维度上也取了平均。应先对每张图像的 D 个像素求和，"
             "再对批量中的 N 张图像取平均。",
         ),
         "ae_hint_code_gradient": (
             "Likely mistake: `dh`, the gradient that arrives at the code directly (from a "
             "penalty on the code), is not added to the gradient coming back from the decoder.",
-            "可能的错误:没有把直接到达编码的梯度 `dh`(来自对编码的惩罚项)"
+            "可能的错误：没有把直接到达编码的梯度 `dh`（来自对编码的惩罚项）"
             "与从解码器传回的梯度相加。",
         ),
         "ae_hint_l1_sign": (
             "Likely mistake: the derivative of |h| is sign(h), not 1; entries below zero "
             "get -1.",
-            "可能的错误:|h| 的导数是 sign(h),而不是 1;小于零的元素导数为 -1。",
+            "可能的错误：|h| 的导数是 sign(h)，而不是 1；小于零的元素导数为 -1。",
         ),
         "ae_hint_kl_swapped": (
             "Likely mistake: the target ρ and the mean activation ρ̂ are swapped. The "
             "penalty is KL(ρ‖ρ̂_j) = ρ·log(ρ/ρ̂_j) + (1-ρ)·log((1-ρ)/(1-ρ̂_j)).",
-            "可能的错误:目标值 ρ 与平均激活 ρ̂ 写反了。惩罚项是 "
+            "可能的错误：目标值 ρ 与平均激活 ρ̂ 写反了。惩罚项是 "
             "KL(ρ‖ρ̂_j) = ρ·log(ρ/ρ̂_j) + (1-ρ)·log((1-ρ)/(1-ρ̂_j))。",
         ),
         "ae_hint_rho_hat_mean": (
             "Likely mistake: ρ̂_j must be the mean activation of unit j over the batch "
             "(axis 0), not each example's own activation.",
-            "可能的错误:ρ̂_j 应当是第 j 个单元在整个批量上的平均激活(axis 0),"
+            "可能的错误：ρ̂_j 应当是第 j 个单元在整个批量上的平均激活（axis 0），"
             "而不是每个样本各自的激活。",
         ),
         "ae_hint_cae_activation": (
             "Likely mistake: the activation derivative is missing. For h = σ(X W1 + b1) the "
             "Jacobian entry is ∂h_j/∂x_i = h_j(1-h_j)·W1[i, j]; without h(1-h) the penalty "
             "is plain weight decay.",
-            "可能的错误:漏掉了激活函数的导数。对 h = σ(X W1 + b1),雅可比矩阵的元素是 "
-            "∂h_j/∂x_i = h_j(1-h_j)·W1[i, j];没有 h(1-h),惩罚项就退化成了普通的权重衰减。",
+            "可能的错误：漏掉了激活函数的导数。对 h = σ(X W1 + b1)，雅可比矩阵的元素是 "
+            "∂h_j/∂x_i = h_j(1-h_j)·W1[i, j]；没有 h(1-h)，惩罚项就退化成了普通的权重衰减。",
         ),
         "ae_hint_cae_through_h": (
             "Likely mistake: h(1-h) was treated as a constant. The penalty depends on W1 "
             "and b1 also through h, which adds a term of the form X.T @ (...) to dW1 and "
             "its column sums to db1.",
-            "可能的错误:把 h(1-h) 当成了常数。惩罚项还通过 h 依赖于 W1 和 b1,"
-            "因此 dW1 中还要加上形如 X.T @ (...) 的一项,db1 中加上它按列的和。",
+            "可能的错误：把 h(1-h) 当成了常数。惩罚项还通过 h 依赖于 W1 和 b1，"
+            "因此 dW1 中还要加上形如 X.T @ (...) 的一项，db1 中加上它按列的和。",
         ),
         "ae_hint_cae_not_squared": (
             "Likely mistake: the squared Frobenius norm needs (h_j(1-h_j))², the square of "
             "the activation derivative.",
-            "可能的错误:弗罗贝尼乌斯范数的平方需要 (h_j(1-h_j))²,即激活导数的平方。",
+            "可能的错误：弗罗贝尼乌斯范数的平方需要 (h_j(1-h_j))²，即激活导数的平方。",
         ),
         "ae_hint_reparam_blocked_mu": (
             "Likely mistake: no gradient reaches μ. Since z = μ + σ·ε is a sum, dmu = dz.",
-            "可能的错误:梯度没有传到 μ。z = μ + σ·ε 是一个和,所以 dmu = dz。",
+            "可能的错误：梯度没有传到 μ。z = μ + σ·ε 是一个和，所以 dmu = dz。",
         ),
         "ae_hint_reparam_blocked_sigma": (
             "Likely mistake: no gradient reaches log σ². It flows through "
             "σ = exp(½·logvar): dlogvar = dz·ε·σ·½.",
-            "可能的错误:梯度没有传到 log σ²。梯度经过 σ = exp(½·logvar) 传回:"
+            "可能的错误：梯度没有传到 log σ²。梯度经过 σ = exp(½·logvar) 传回："
             "dlogvar = dz·ε·σ·½。",
         ),
         "ae_hint_reparam_half": (
             "Likely mistake: the factor ½ from σ = exp(½·logvar) is missing: "
             "dσ/dlogvar = ½·σ.",
-            "可能的错误:漏掉了 σ = exp(½·logvar) 带来的因子 ½:dσ/dlogvar = ½·σ。",
+            "可能的错误：漏掉了 σ = exp(½·logvar) 带来的因子 ½：dσ/dlogvar = ½·σ。",
         ),
         "ae_hint_reparam_wrt_sigma": (
             "Likely mistake: this is the gradient with respect to σ, not log σ². Multiply "
             "by dσ/dlogvar = ½·σ.",
-            "可能的错误:这是对 σ 的梯度,而不是对 log σ² 的梯度。还要乘以 dσ/dlogvar = ½·σ。",
+            "可能的错误：这是对 σ 的梯度，而不是对 log σ² 的梯度。还要乘以 dσ/dlogvar = ½·σ。",
         ),
         "ae_hint_kl_sign": (
             "Likely mistake: the KL divergence has the wrong sign. "
             "KL = -½·Σ(1 + log σ² - μ² - σ²) is never negative.",
-            "可能的错误:KL 散度的符号反了。KL = -½·Σ(1 + log σ² - μ² - σ²) 永远不会是负数。",
+            "可能的错误：KL 散度的符号反了。KL = -½·Σ(1 + log σ² - μ² - σ²) 永远不会是负数。",
         ),
         "ae_hint_kl_half": (
             "Likely mistake: the factor ½ in KL = -½·Σ(1 + log σ² - μ² - σ²) is missing.",
-            "可能的错误:漏掉了 KL = -½·Σ(1 + log σ² - μ² - σ²) 中的因子 ½。",
+            "可能的错误：漏掉了 KL = -½·Σ(1 + log σ² - μ² - σ²) 中的因子 ½。",
         ),
         "ae_hint_elbo_kl_sign": (
             "Likely mistake: the negative ELBO is reconstruction loss PLUS the KL term; "
             "the KL was subtracted.",
-            "可能的错误:负 ELBO 是重建损失“加上”KL 项;你把 KL 减掉了。",
+            "可能的错误：负 ELBO 是重建损失“加上”KL 项；你把 KL 减掉了。",
         ),
         "ae_hint_elbo_probs": (
             "Likely mistake: the decoder output is treated as probabilities. `logits` are "
             "before the sigmoid; the cross-entropy is "
             "max(l, 0) - l·x + log(1 + exp(-|l|)).",
-            "可能的错误:把解码器的输出当成了概率。`logits` 是 sigmoid 之前的值;"
+            "可能的错误：把解码器的输出当成了概率。`logits` 是 sigmoid 之前的值；"
             "交叉熵是 max(l, 0) - l·x + log(1 + exp(-|l|))。",
         ),
         "ae_hint_vae_kl_grad": (
             "Likely mistake: the gradients of the KL term (from `gaussian_kl`) are not "
             "added to dmu and dlogvar; only the reconstruction path reaches the encoder.",
-            "可能的错误:KL 项的梯度(来自 `gaussian_kl`)没有加到 dmu 和 dlogvar 上;"
+            "可能的错误：KL 项的梯度（来自 `gaussian_kl`）没有加到 dmu 和 dlogvar 上；"
             "只有重建路径的梯度传到了编码器。",
         ),
         "ae_hint_vae_fanout": (
             "Likely mistake: the hidden layer feeds both heads (μ and log σ²), so its "
             "gradient is the SUM of what comes back from both.",
-            "可能的错误:隐藏层同时连接两个输出头(μ 和 log σ²),"
+            "可能的错误：隐藏层同时连接两个输出头（μ 和 log σ²），"
             "所以它的梯度是两条路径传回梯度之和。",
         ),
         "ae_grads_not_dict": (
             "`grads` should be a dict from parameter name to gradient, but your function "
             "returned {found}.",
-            "`grads` 应当是一个从参数名到梯度的字典,但你的函数返回了 {found}。",
+            "`grads` 应当是一个从参数名到梯度的字典，但你的函数返回了 {found}。",
         ),
         "ae_missing_grad": (
             "`grads` has no entry {name!r}. Expected one gradient per parameter: {keys}.",
-            "`grads` 中没有 {name!r} 这一项。每个参数都需要一个梯度:{keys}。",
+            "`grads` 中没有 {name!r} 这一项。每个参数都需要一个梯度：{keys}。",
         ),
     }
 )
@@ -715,7 +715,7 @@ def _vae_inputs(rng: np.random.Generator, shape: tuple):
 
 
 def _vae_reference(params, X, eps, *, kl_grad=True, block_mu=False, block_sigma=False,
-                   heads=("mu", "logvar")):
+                   heads=("mu", "logvar"), sigma_grad_factor=1.0):
     """The negative ELBO of the VAE; the flags reproduce known mistakes with ``detach``."""
     torch = torchref.torch
     p = params
@@ -724,6 +724,8 @@ def _vae_reference(params, X, eps, *, kl_grad=True, block_mu=False, block_sigma=
     mu = (h if "mu" in heads else h.detach()) @ p["W_mu"] + p["b_mu"]
     logvar = (h if "logvar" in heads else h.detach()) @ p["W_logvar"] + p["b_logvar"]
     std = torch.exp(0.5 * logvar)
+    # same value, gradient through σ scaled (2: the ½ of exp(½·logvar) forgotten)
+    std = std.detach() + sigma_grad_factor * (std - std.detach())
     z = (mu.detach() if block_mu else mu) + (std.detach() if block_sigma else std) * eps
     h2 = torch.relu(z @ p["W2"] + p["b2"])
     logits = h2 @ p["W3"] + p["b3"]
@@ -745,6 +747,7 @@ VAE_MUTANTS = (
     ("ae_hint_vae_kl_grad", {"kl_grad": False}),
     ("ae_hint_reparam_blocked_mu", {"block_mu": True}),
     ("ae_hint_reparam_blocked_sigma", {"block_sigma": True}),
+    ("ae_hint_reparam_half", {"sigma_grad_factor": 2.0}),
     ("ae_hint_vae_fanout", {"heads": ("mu",)}),
     ("ae_hint_vae_fanout", {"heads": ("logvar",)}),
 )
