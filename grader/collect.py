@@ -33,7 +33,7 @@ M.register(
     {
         "collect_not_notebook": (
             "not a notebook (only .ipynb files are graded)",
-            "不是 notebook(只评分 .ipynb 文件)",
+            "不是 notebook（只评分 .ipynb 文件）",
         ),
         "collect_unknown_notebook": (
             "no assignment has a notebook named {name}",
@@ -45,15 +45,15 @@ M.register(
         ),
         "collect_duplicate": (
             "a second file for {student}/{assignment}/{name}; the newest upload ({kept}) is graded",
-            "{student}/{assignment}/{name} 有多个文件;评分的是最新上传的 {kept}",
+            "{student}/{assignment}/{name} 有多个文件；评分的是最新上传的 {kept}",
         ),
         "collect_bad_zip": (
             "not a readable zip file: {error}",
-            "不是可读取的 zip 文件:{error}",
+            "不是可读取的 zip 文件：{error}",
         ),
         "collect_unsafe_path": (
             "a path that would leave the staging folder; skipped",
-            "路径会跳出暂存目录,已跳过",
+            "路径会跳出暂存目录，已跳过",
         ),
     }
 )

@@ -89,7 +89,7 @@ class Case:
     def header(self, key: str, **values: Any) -> str:
         """The first line of a failure: the exercise, then what went wrong (``key`` in the catalogue)."""
         what = M.text(key, **values)
-        return f"✗ {self.title.en}: {what.en}\n✗ {self.title.zh}:{what.zh}"
+        return f"✗ {self.title.en}: {what.en}\n✗ {self.title.zh}：{what.zh}"
 
 
 def _shape_str(value: Any) -> str:

@@ -30,21 +30,21 @@ M.register(
         "demo_samples": ("[2/5] writing sample submissions to {path}", "[2/5] 把示例提交写入 {path}"),
         "demo_autograde": (
             "[3/5] autograding with nbgrader (every notebook runs in a kernel; a few minutes)",
-            "[3/5] 用 nbgrader 自动评分(每个 notebook 都在内核中运行,需要几分钟)",
+            "[3/5] 用 nbgrader 自动评分（每个 notebook 都在内核中运行，需要几分钟）",
         ),
         "demo_read": ("[4/5] reading the gradebook", "[4/5] 读取成绩册"),
         "demo_table": (
             "[5/5] grade table (perfect = full marks, blank = 0, the others lose the points "
             "of their mistakes)",
-            "[5/5] 成绩表(perfect 满分,blank 零分,其余样本只失去出错部分的分数)",
+            "[5/5] 成绩表（perfect 满分，blank 零分，其余样本只失去出错部分的分数）",
         ),
         "demo_done": (
             "Done in {seconds:.0f} s. Feedback: {feedback}  Grades: {csv}",
-            "完成,用时 {seconds:.0f} 秒。反馈:{feedback}  成绩:{csv}",
+            "完成，用时 {seconds:.0f} 秒。反馈：{feedback}  成绩：{csv}",
         ),
         "demo_mismatch": (
             "Unexpected: {student}/{assignment} scored {score}, expected {expected}.",
-            "意外:{student}/{assignment} 得分 {score},预期 {expected}。",
+            "意外：{student}/{assignment} 得分 {score}，预期 {expected}。",
         ),
     }
 )

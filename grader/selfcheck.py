@@ -36,8 +36,8 @@ M.register(
         "check_no_source": (
             "Cannot find the instructor's version of {name} (looked for {source}). "
             "Is this a course notebook, in a folder named like 01_perceptron?",
-            "找不到 {name} 的教师版本(查找了 {source})。"
-            "这是课程的 notebook 吗?它应当位于类似 01_perceptron 的文件夹中。",
+            "找不到 {name} 的教师版本（查找了 {source}）。"
+            "这是课程的 notebook 吗？它应当位于类似 01_perceptron 的文件夹中。",
         ),
         "check_unreadable": (
             "{name} is not a readable notebook: {error}. Your file is unchanged.",
@@ -51,9 +51,9 @@ M.register(
         "check_failed": ("failed", "未通过"),
         "check_kernel_died": (
             "The notebook stopped running: {error}",
-            "notebook 停止运行:{error}",
+            "notebook 停止运行：{error}",
         ),
-        "check_feedback": ("Feedback for {cell}:", "{cell} 的反馈:"),
+        "check_feedback": ("Feedback for {cell}:", "{cell} 的反馈："),
     }
 )
 

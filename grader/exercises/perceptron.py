@@ -24,56 +24,56 @@ M.register(
         "perceptron_bias_last": (
             "Likely mistake: the column of ones is at the end. Put it first, so that "
             "theta[0] is the bias.",
-            "可能的错误:全 1 列放在了最后。请把它放在第一列,使 theta[0] 成为偏置。",
+            "可能的错误：全 1 列放在了最后。请把它放在第一列，使 theta[0] 成为偏置。",
         ),
         "perceptron_sign_zero": (
             "Likely mistake: np.sign returns 0 when the score is exactly 0. This course "
             "predicts +1 when theta·x >= 0.",
-            "可能的错误:当得分恰好为 0 时 np.sign 返回 0。本课程约定 theta·x >= 0 时预测 +1。",
+            "可能的错误：当得分恰好为 0 时 np.sign 返回 0。本课程约定 theta·x >= 0 时预测 +1。",
         ),
         "perceptron_labels_01": (
             "Likely mistake: labels are 0/1. The perceptron uses -1/+1.",
-            "可能的错误:标签是 0/1。感知机使用 -1/+1。",
+            "可能的错误：标签是 0/1。感知机使用 -1/+1。",
         ),
         "perceptron_strict_mistake": (
             "Likely mistake: a point with y·(theta·x) = 0 must count as a mistake (use <= 0). "
             "Otherwise theta = 0 never changes.",
-            "可能的错误:y·(theta·x) = 0 的点也必须算作错误(用 <= 0),否则 theta = 0 永远不会更新。",
+            "可能的错误：y·(theta·x) = 0 的点也必须算作错误（用 <= 0），否则 theta = 0 永远不会更新。",
         ),
         "perceptron_update_always": (
             "Likely mistake: theta is updated on every example. Update only on a mistake.",
-            "可能的错误:每个样本都更新了 theta。只应在分类错误时更新。",
+            "可能的错误：每个样本都更新了 theta。只应在分类错误时更新。",
         ),
         "perceptron_update_sign": (
             "Likely mistake: the update has the wrong sign. On a mistake, theta <- theta + y·x.",
-            "可能的错误:更新的符号反了。分类错误时应为 theta <- theta + y·x。",
+            "可能的错误：更新的符号反了。分类错误时应为 theta <- theta + y·x。",
         ),
         "perceptron_margin_norm": (
             "Likely mistake: the margin is not divided by ||theta||, so it changes when "
             "theta is scaled. gamma = min_i y_i (theta·x_i) / ||theta||.",
-            "可能的错误:间隔没有除以 ||theta||,因此会随 theta 的缩放而改变。"
+            "可能的错误：间隔没有除以 ||theta||，因此会随 theta 的缩放而改变。"
             "gamma = min_i y_i (theta·x_i) / ||theta||。",
         ),
         "perceptron_radius_squared": (
             "Likely mistake: R is the largest norm ||x_i||, not the largest squared norm.",
-            "可能的错误:R 是最大的范数 ||x_i||,而不是最大的范数平方。",
+            "可能的错误：R 是最大的范数 ||x_i||，而不是最大的范数平方。",
         ),
         "perceptron_bound_exceeded": (
             "PLA made {mistakes} mistakes, more than the bound (R/gamma)^2 = {bound}. "
             "The convergence theorem says this cannot happen on separable data: check "
             "pla_train and perceptron_bound together.",
-            "PLA 犯了 {mistakes} 次错误,超过了上界 (R/gamma)^2 = {bound}。"
-            "收敛定理保证在线性可分数据上不会发生这种情况:请一起检查 pla_train 与 perceptron_bound。",
+            "PLA 犯了 {mistakes} 次错误，超过了上界 (R/gamma)^2 = {bound}。"
+            "收敛定理保证在线性可分数据上不会发生这种情况：请一起检查 pla_train 与 perceptron_bound。",
         ),
         "perceptron_gate_row": (
             "For input (x1, x2) = ({x1}, {x2}) the gate should output {expected}, but "
             "theta·[1, x1, x2] = {score} gives {found}.",
-            "输入 (x1, x2) = ({x1}, {x2}) 时门应输出 {expected},但 "
+            "输入 (x1, x2) = ({x1}, {x2}) 时门应输出 {expected}，但 "
             "theta·[1, x1, x2] = {score} 得到 {found}。",
         ),
         "perceptron_gate_shape": (
             "A gate's weights are one vector [b, w1, w2] of 3 numbers; found shape {shape}.",
-            "门的权重是一个包含 3 个数的向量 [b, w1, w2];实际形状是 {shape}。",
+            "门的权重是一个包含 3 个数的向量 [b, w1, w2]；实际形状是 {shape}。",
         ),
         "hdr_gate": ("the truth table of {gate} is wrong", "{gate} 的真值表不正确"),
         "hdr_bound": ("the mistake bound does not hold", "错误次数上界不成立"),
