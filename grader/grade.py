@@ -532,6 +532,10 @@ def _start(items: list[dict], source: AssignmentSource, options: Options,
         report = session.load(items, {"limits": options.limits.rlimits(),
                                       "blocked": list(source.blocked)},
                               options.limits.load_seconds)
+    except SandboxError as exc:
+        sandbox.close()
+        exc.flags = session.collect_flags()  # type: ignore[attr-defined]
+        raise
     except BaseException:
         sandbox.close()
         raise
@@ -584,6 +588,7 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                     session, report = _start(items, source, options, mode)
                 except SandboxError as exc:
                     result.flags.append(f"{exc.reason}:loading")
+                    result.flags += getattr(exc, "flags", [])
                     message = _sandbox_message(exc, options.limits, loading=True)
                     done = {c.grade_id for c in result.cells}
                     rest = [c for c in empty if c.grade_id not in done]
@@ -597,6 +602,7 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                                       if isinstance(c, dict) and c.get("error")}
             cell = evaluate_cell(test, session, options.limits, result.load_errors,
                                  options.strict_gradients)
+            session.collect_flags()
             dead = session.sandbox.dead
             if dead is not None:
                 result.flags.append(f"{dead.reason}:{test.grade_id}")
@@ -609,8 +615,8 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
             session.flags.clear()
     finally:
         if session is not None:
-            result.flags += [f for f in session.flags if f not in result.flags]
             session.sandbox.close()
+            result.flags += [f for f in session.collect_flags() if f not in result.flags]
     result.seconds = round(time.monotonic() - started, 3)
     result.flags = _compact(result.flags)
     return result
@@ -724,10 +730,10 @@ def grade(submissions: Path, out: Path, *, options: Options | None = None,
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     if mode == "bwrap":
         say(M.bilingual("grade_sandboxed"))
-    else:
+    else:  # loudly, even with --quiet
         banner = "!" * 78
-        say(banner, M.bilingual("grade_unsandboxed", why=bwrap_available()[1] or "disabled"),
-            banner, sep="\n")
+        print(banner, M.bilingual("grade_unsandboxed", why=bwrap_available()[1] or "disabled"),
+              banner, sep="\n", file=sys.stderr, flush=True)
     started = time.monotonic()
     jobs = jobs or max(1, os.cpu_count() or 1)
     results: list[SubmissionResult] = []

@@ -245,6 +245,14 @@ class Session:
                    "kwargs": encoder.encode(dict(kwargs))}
         return self._request(payload, encoder.buffers)
 
+    def collect_flags(self) -> list[str]:
+        """Move the worker's notes into ``flags`` (also after the sandbox was killed)."""
+        for flag in self.sandbox.read_flags() + self.sandbox.pending_flags:
+            if flag not in self.flags:
+                self.flags.append(flag)
+        self.sandbox.pending_flags = []
+        return self.flags
+
     def _take_releases(self) -> list:
         released = [sorted(self._released_handles), sorted(self._released_arrays)]
         self._released_handles.clear()
@@ -255,9 +263,7 @@ class Session:
         """Notes and in-place array changes that come with every message from the sandbox."""
         if "worker_fatal" in body:
             raise wire.ProtocolError(str(body["worker_fatal"])[:500])
-        flags = body.get("flags")
-        if isinstance(flags, list):
-            self.flags.extend(str(f)[:300] for f in flags[:200])
+        self.collect_flags()
         if type(body.get("out")) is int:
             self.printed = body["out"]
         updates = body.get("upd") or []

@@ -252,21 +252,26 @@ class Sandbox:
         self._stop = threading.Event()
         self._scratch: tempfile.TemporaryDirectory | None = None
         self._stderr = None
+        self.pending_flags: list[str] = []
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         info_r, info_w = os.pipe()
-        worker = [sys.executable, "-I", "-m", "grader.worker", str(req_r), str(rep_w)]
+        flag_r, flag_w = os.pipe()
+        os.set_blocking(flag_r, False)
+        os.set_blocking(flag_w, False)
+        worker = [sys.executable, "-I", "-m", "grader.worker", str(req_r), str(rep_w), str(flag_w)]
         self._stderr = tempfile.TemporaryFile()
         if self.mode == "bwrap":
             argv = bwrap_args(self.limits, self.blocked, self.protected, info_w) + ["--", *worker]
-            env, cwd, fds = None, None, (req_r, rep_w, info_w)
+            env, cwd, fds = None, None, (req_r, rep_w, info_w, flag_w)
         else:
             self._scratch = tempfile.TemporaryDirectory(prefix="nnfs-sandbox-")
             argv = worker
-            env, cwd, fds = _environment(self._scratch.name), self._scratch.name, (req_r, rep_w)
+            env, cwd = _environment(self._scratch.name), self._scratch.name
+            fds = (req_r, rep_w, flag_w)
             cache = font_cache()
             if cache:
                 os.makedirs(env["MPLCONFIGDIR"], exist_ok=True)
@@ -277,9 +282,10 @@ class Sandbox:
                 pass_fds=fds, env=env, cwd=cwd, start_new_session=True,
             )
         finally:
-            for fd in (req_r, rep_w, info_w):
+            for fd in (req_r, rep_w, info_w, flag_w):
                 os.close(fd)
-        self._req, self._rep, self._info = req_w, rep_r, info_r
+        self._req, self._rep, self._info, self._flags = req_w, rep_r, info_r, flag_r
+        self._flag_text = b""
         if self.mode != "bwrap":
             os.close(info_r)
             self._info = None
@@ -287,14 +293,35 @@ class Sandbox:
         self._monitor = threading.Thread(target=self._watch, daemon=True)
         self._monitor.start()
 
+    def read_flags(self) -> list[str]:
+        """What the worker noted so far (it writes each note the moment it happens)."""
+        fd = getattr(self, "_flags", None)
+        if fd is None:
+            return []
+        while len(self._flag_text) < 2**20:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            self._flag_text += chunk
+        lines = self._flag_text.split(b"\n")
+        self._flag_text = lines.pop()
+        return [line.decode("utf-8", "replace")[:300] for line in lines if line.strip()][:500]
+
     def close(self) -> None:
         self.kill(None)
-        for fd in (getattr(self, "_req", None), getattr(self, "_rep", None)):
+        self.pending_flags = self.read_flags()
+        for fd in (getattr(self, "_req", None), getattr(self, "_rep", None),
+                   getattr(self, "_flags", None)):
             if fd is not None:
                 wire.forget(fd)
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self._req = self._rep = None
+        self._req = self._rep = self._flags = None
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
