@@ -47,169 +47,169 @@ M.register(
             "pass: backward may read it but must not write to it, because the same cache can "
             "be used again (a second backward, a gradient check). Build new arrays "
             "(`dx = dout * out * (1 - out)`) instead of updating old ones (`out *= 1 - out`).",
-            "你的 `{function}` 原地修改了 `{name}`。缓存属于前向传播:反向传播可以读它,但不能写它,"
-            "因为同一个缓存可能还会再用(再做一次反向传播、做梯度检验)。请创建新数组"
-            "(`dx = dout * out * (1 - out)`),不要原地更新旧数组(`out *= 1 - out`)。",
+            "你的 `{function}` 原地修改了 `{name}`。缓存属于前向传播：反向传播可以读它，但不能写它，"
+            "因为同一个缓存可能还会再用（再做一次反向传播、做梯度检验）。"
+            "请创建新数组（`dx = dout * out * (1 - out)`），不要原地更新旧数组（`out *= 1 - out`）。",
         ),
         "backprop_neuron_cache": (
             "`{function}` should return (L, cache) where cache is a dict holding the forward "
             "values, with at least the keys 'z' and 'h'; found {found}.",
-            "`{function}` 应当返回 (L, cache),其中 cache 是保存前向数值的 dict,"
-            "至少包含键 'z' 和 'h';实际得到 {found}。",
+            "`{function}` 应当返回 (L, cache)，其中 cache 是保存前向数值的 dict，"
+            "至少包含键 'z' 和 'h'；实际得到 {found}。",
         ),
         "backprop_grads_dict": (
             "`{function}` should return (loss, grads) where grads is a dict with the keys "
             "{keys}; missing: {missing}.",
-            "`{function}` 应当返回 (loss, grads),其中 grads 是包含键 {keys} 的 dict;"
-            "缺少:{missing}。",
+            "`{function}` 应当返回 (loss, grads)，其中 grads 是包含键 {keys} 的 dict；"
+            "缺少：{missing}。",
         ),
         "backprop_params_mutated": (
             "Your `{function}` changed params[{param!r}] in place. A loss function only reads "
             "the parameters; the training loop is the one place that updates them.",
-            "你的 `{function}` 原地修改了 params[{param!r}]。损失函数只读取参数;"
+            "你的 `{function}` 原地修改了 params[{param!r}]。损失函数只读取参数；"
             "只有训练循环才更新参数。",
         ),
         "backprop_fd_tolerance": (
             "Central differences with h={h} agree with autograd to about 1e-9 on these smooth "
             "functions; one-sided differences are off by about h.",
-            "在这些光滑函数上,h={h} 的中心差分与自动微分大约相差 1e-9;单侧差分的误差约为 h 量级。",
+            "在这些光滑函数上，h={h} 的中心差分与自动微分大约相差 1e-9；单侧差分的误差约为 h 量级。",
         ),
         # --- likely mistakes (hints; no placeholders) ---------------------------------
         "backprop_sigmoid_from_input": (
             "Likely mistake: the derivative of the sigmoid was evaluated on its input. "
             "σ'(z) = h·(1 − h) with h = σ(z), the output saved by the forward pass, not z·(1 − z).",
-            "可能的错误:sigmoid 的导数用输入算了。σ'(z) = h·(1 − h),其中 h = σ(z) 是前向传播"
-            "保存的输出,而不是 z·(1 − z)。",
+            "可能的错误：sigmoid 的导数用输入算了。σ'(z) = h·(1 − h)，其中 h = σ(z) 是前向传播"
+            "保存的输出，而不是 z·(1 − z)。",
         ),
         "backprop_sigmoid_formula": (
             "Likely mistake: the local derivative of the sigmoid is wrong. "
             "σ'(x) = σ(x)·(1 − σ(x)); multiply it by dout.",
-            "可能的错误:sigmoid 的局部导数不对。σ'(x) = σ(x)·(1 − σ(x)),再乘以 dout。",
+            "可能的错误：sigmoid 的局部导数不对。σ'(x) = σ(x)·(1 − σ(x))，再乘以 dout。",
         ),
         "backprop_tanh_from_input": (
             "Likely mistake: the derivative of tanh was evaluated on its input. "
             "tanh'(x) = 1 − out², with out = tanh(x) saved by the forward pass, not 1 − x².",
-            "可能的错误:tanh 的导数用输入算了。tanh'(x) = 1 − out²,其中 out = tanh(x) "
-            "是前向传播保存的输出,而不是 1 − x²。",
+            "可能的错误：tanh 的导数用输入算了。tanh'(x) = 1 − out²，其中 out = tanh(x) "
+            "是前向传播保存的输出，而不是 1 − x²。",
         ),
         "backprop_tanh_square": (
             "Likely mistake: tanh'(x) = 1 − tanh(x)², with the square.",
-            "可能的错误:tanh'(x) = 1 − tanh(x)²,别漏了平方。",
+            "可能的错误：tanh'(x) = 1 − tanh(x)²，别漏了平方。",
         ),
         "backprop_dw_missing_x": (
             "Likely mistake: dL/dw = dL/dz · x. The weight is multiplied by x in the forward "
             "pass, so its gradient is multiplied by x.",
-            "可能的错误:dL/dw = dL/dz · x。前向传播中权重乘以 x,所以它的梯度也要乘以 x。",
+            "可能的错误：dL/dw = dL/dz · x。前向传播中权重乘以 x，所以它的梯度也要乘以 x。",
         ),
         "backprop_db_is_dz": (
             "Likely mistake: the bias enters z = w·x + b with coefficient 1, so dL/db = dL/dz.",
-            "可能的错误:偏置以系数 1 进入 z = w·x + b,所以 dL/db = dL/dz。",
+            "可能的错误：偏置以系数 1 进入 z = w·x + b，所以 dL/db = dL/dz。",
         ),
         "backprop_mul_swap": (
             "Likely mistake: a multiply gate swaps its inputs: for out = x·y, "
             "dx = dout·y and dy = dout·x.",
-            "可能的错误:乘法门会交换输入:对 out = x·y,dx = dout·y,dy = dout·x。",
+            "可能的错误：乘法门会交换输入：对 out = x·y，dx = dout·y，dy = dout·x。",
         ),
         "backprop_add_passes": (
             "Likely mistake: an add gate passes dout unchanged to both inputs.",
-            "可能的错误:加法门把 dout 原样传给两个输入。",
+            "可能的错误：加法门把 dout 原样传给两个输入。",
         ),
         "backprop_max_route": (
             "Likely mistake: a max gate routes all of dout to the input that won the forward "
             "pass and 0 to the other.",
-            "可能的错误:max 门把全部 dout 传给前向传播中取胜的那个输入,另一个输入得到 0。",
+            "可能的错误：max 门把全部 dout 传给前向传播中取胜的那个输入，另一个输入得到 0。",
         ),
         "backprop_copy_sum": (
             "Likely mistake: a variable used twice (copy, fan-out) receives the sum of the "
             "gradients from both uses.",
-            "可能的错误:被使用两次的变量(复制、扇出)得到两条路径梯度之和。",
+            "可能的错误：被使用两次的变量（复制、扇出）得到两条路径梯度之和。",
         ),
         "backprop_affine_dx": (
             "Likely mistake: dx = dout @ w.T, of shape (N, M)·(M, D) = (N, D); the transpose "
             "of w is missing.",
-            "可能的错误:dx = dout @ w.T,形状为 (N, M)·(M, D) = (N, D);少了 w 的转置。",
+            "可能的错误：dx = dout @ w.T，形状为 (N, M)·(M, D) = (N, D)；少了 w 的转置。",
         ),
         "backprop_db_axis": (
             "Likely mistake: db sums dout over the batch axis (axis=0), not over the outputs.",
-            "可能的错误:db 应当沿批量维度(axis=0)对 dout 求和,而不是沿输出维度。",
+            "可能的错误：db 应当沿批量维度（axis=0）对 dout 求和，而不是沿输出维度。",
         ),
         "backprop_softmax_onehot": (
             "Likely mistake: the one-hot target was not subtracted. "
             "dx = (softmax(x) − onehot(y)) / N.",
-            "可能的错误:没有减去独热(one-hot)标签。dx = (softmax(x) − onehot(y)) / N。",
+            "可能的错误：没有减去独热（one-hot）标签。dx = (softmax(x) − onehot(y)) / N。",
         ),
         "backprop_mse_mean": (
             "Likely mistake: the mean runs over all N·K elements of y_hat, so the gradient is "
             "2·(y_hat − y) / (N·K).",
-            "可能的错误:均值是对 y_hat 的全部 N·K 个元素取的,所以梯度是 2·(y_hat − y) / (N·K)。",
+            "可能的错误：均值是对 y_hat 的全部 N·K 个元素取的，所以梯度是 2·(y_hat − y) / (N·K)。",
         ),
         "backprop_mse_two": (
             "Likely mistake: d/dŷ (ŷ − y)² = 2·(ŷ − y); the factor 2 is missing.",
-            "可能的错误:d/dŷ (ŷ − y)² = 2·(ŷ − y);少了因子 2。",
+            "可能的错误：d/dŷ (ŷ − y)² = 2·(ŷ − y)；少了因子 2。",
         ),
         "backprop_skip_missing": (
             "Likely mistake: the identity (skip) path is missing. out = x + F(x), so "
             "dx = dout + (the gradient through F).",
-            "可能的错误:漏了恒等(跳跃)路径。out = x + F(x),所以 dx = dout + (经过 F 的梯度)。",
+            "可能的错误：漏了恒等（跳跃）路径。out = x + F(x)，所以 dx = dout + （经过 F 的梯度）。",
         ),
         "backprop_branch_missing": (
             "Likely mistake: only the skip path was kept. x also feeds relu(x @ w + b), whose "
             "gradient must be added to dout.",
-            "可能的错误:只保留了跳跃路径。x 还流入 relu(x @ w + b),它的梯度也要加到 dout 上。",
+            "可能的错误：只保留了跳跃路径。x 还流入 relu(x @ w + b)，它的梯度也要加到 dout 上。",
         ),
         "backprop_relu_mask_missing": (
             "Likely mistake: the ReLU mask was not applied. Zero the upstream gradient where "
             "the ReLU's input was negative before going further back.",
-            "可能的错误:没有应用 ReLU 掩码。继续向后传播之前,"
+            "可能的错误：没有应用 ReLU 掩码。继续向后传播之前，"
             "要把 ReLU 输入为负的位置上的梯度置零。",
         ),
         "backprop_reg_missing": (
             "Likely mistake: the gradient of the L2 term is missing. "
             "d/dW (reg/2)·||W||² = reg·W must be added to dW.",
-            "可能的错误:漏了 L2 项的梯度。d/dW (reg/2)·||W||² = reg·W,要加到 dW 上。",
+            "可能的错误：漏了 L2 项的梯度。d/dW (reg/2)·||W||² = reg·W，要加到 dW 上。",
         ),
         "backprop_reg_factor": (
             "Likely mistake: with the loss term (reg/2)·||W||², the gradient is reg·W, "
             "not 2·reg·W.",
-            "可能的错误:损失项是 (reg/2)·||W||²,所以梯度是 reg·W,而不是 2·reg·W。",
+            "可能的错误：损失项是 (reg/2)·||W||²，所以梯度是 reg·W，而不是 2·reg·W。",
         ),
         "backprop_reg_bias": (
             "Likely mistake: only the weights W1 and W2 are regularised, not the biases.",
-            "可能的错误:只对权重 W1、W2 做正则化,偏置不做。",
+            "可能的错误：只对权重 W1、W2 做正则化，偏置不做。",
         ),
         "backprop_mlp_mean": (
             "Likely mistake: the data loss is a mean over the batch, so its gradient is divided "
             "by N (the L2 term is not).",
-            "可能的错误:数据损失是对批量取的均值,所以它的梯度要除以 N(L2 项不除)。",
+            "可能的错误：数据损失是对批量取的均值，所以它的梯度要除以 N（L2 项不除）。",
         ),
         "backprop_fd_forward": (
             "Likely mistake: a one-sided difference (f(x + h) − f(x)) / h, whose error is of "
             "order h. Use central differences (f(x + h) − f(x − h)) / (2h), error of order h².",
-            "可能的错误:用了单侧差分 (f(x + h) − f(x)) / h,误差是 h 量级。"
-            "请用中心差分 (f(x + h) − f(x − h)) / (2h),误差是 h² 量级。",
+            "可能的错误：用了单侧差分 (f(x + h) − f(x)) / h，误差是 h 量级。"
+            "请用中心差分 (f(x + h) − f(x − h)) / (2h)，误差是 h² 量级。",
         ),
         "backprop_fd_two_h": (
             "Likely mistake: x + h and x − h are 2h apart: divide by 2h, not h.",
-            "可能的错误:x + h 与 x − h 相距 2h:应除以 2h,而不是 h。",
+            "可能的错误：x + h 与 x − h 相距 2h：应除以 2h，而不是 h。",
         ),
         "backprop_fd_all_at_once": (
             "Likely mistake: every element was perturbed at once. Perturb one element at a "
             "time, leave the others as they are, and restore it afterwards.",
-            "可能的错误:同时扰动了所有元素。每次只扰动一个元素,其余保持不变,之后再把它恢复。",
+            "可能的错误：同时扰动了所有元素。每次只扰动一个元素，其余保持不变，之后再把它恢复。",
         ),
         "backprop_relerr_max": (
             "Likely mistake: the relative error is the largest element-wise ratio (np.max), "
             "not an average.",
-            "可能的错误:相对误差取逐元素比值的最大值(np.max),而不是平均值。",
+            "可能的错误：相对误差取逐元素比值的最大值（np.max），而不是平均值。",
         ),
         "backprop_relerr_abs": (
             "Likely mistake: the denominator is |a| + |b| (absolute values taken before adding).",
-            "可能的错误:分母是 |a| + |b|(先取绝对值再相加)。",
+            "可能的错误：分母是 |a| + |b|（先取绝对值再相加）。",
         ),
         "backprop_relerr_norm": (
             "Likely mistake: this course's relative error is element-wise: "
             "max |a − b| / max(1e-8, |a| + |b|), not a ratio of norms.",
-            "可能的错误:本课程的相对误差是逐元素的:max |a − b| / max(1e-8, |a| + |b|),"
+            "可能的错误：本课程的相对误差是逐元素的：max |a − b| / max(1e-8, |a| + |b|)，"
             "而不是范数之比。",
         ),
     }
