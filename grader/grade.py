@@ -160,7 +160,7 @@ class CellResult:
     status: str = "failed"  # passed | failed
     feedback: str = ""  # safe to show the student: no hidden source or inputs
     detail: str = ""  # for the instructor: may name hidden seeds
-    output: str = ""  # what the checks printed (pass lines)
+    output: str = ""  # what the visible checks printed (pass lines)
     seconds: float = 0.0
     kind: str = ""  # CheckFailure.kind of a failure (not_done, wrong, numerical, ...)
 
@@ -475,7 +475,8 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
                 values[name] = bound[name]
             args = [values[a.name] if a.name else a.value for a in call.args]
             kwargs = {k: values[a.name] if a.name else a.value for k, a in call.kwargs.items()}
-            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+            sink = io.StringIO() if call.hidden else printed  # hidden pass lines stay here
+            with contextlib.redirect_stdout(sink), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 checks[call.function](*args, **kwargs)
         except Exception as exc:  # every way a cell can fail; the batch goes on
@@ -737,21 +738,27 @@ def grade(submissions: Path, out: Path, *, options: Options | None = None,
     started = time.monotonic()
     jobs = jobs or max(1, os.cpu_count() or 1)
     results: list[SubmissionResult] = []
-    book = gradebook.Writer(db_url)
-    try:
+    work = [(job, sources[job.assignment], options) for job in todo]
+    book: gradebook.Writer | None = None
+
+    def open_book() -> gradebook.Writer:
+        # opened only after the worker processes exist: they never share its connection
+        writer = gradebook.Writer(db_url)
         for source in sources.values():
-            book.add_assignment(source)
-        work = [(job, sources[job.assignment], options) for job in todo]
+            writer.add_assignment(source)
+        return writer
 
-        def finished(result: SubmissionResult, job: Job) -> None:
-            results.append(result)
-            book.record(result, sources[result.assignment])
-            if feedback:
-                fb.write_feedback(out, result, sources[result.assignment])
-                gradebook.write_autograded(out, result, job.folder, sources[result.assignment])
-            say(_line(result, len(results), len(work)))
+    def finished(result: SubmissionResult, job: Job) -> None:
+        results.append(result)
+        book.record(result, sources[result.assignment])  # type: ignore[union-attr]
+        if feedback:
+            fb.write_feedback(out, result, sources[result.assignment])
+            gradebook.write_autograded(out, result, job.folder, sources[result.assignment])
+        say(_line(result, len(results), len(work)))
 
+    try:
         if jobs == 1 or len(work) <= 1:
+            book = open_book()
             for item in work:
                 finished(_run(item), item[0])
         else:
@@ -760,6 +767,7 @@ def grade(submissions: Path, out: Path, *, options: Options | None = None,
             context = multiprocessing.get_context("fork" if sys.platform != "win32" else None)
             with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
                 futures = {pool.submit(_run, item): item[0] for item in work}
+                book = open_book()
                 for future in as_completed(futures):
                     job = futures[future]
                     try:
@@ -770,7 +778,8 @@ def grade(submissions: Path, out: Path, *, options: Options | None = None,
                             message=f"{type(exc).__name__}: {exc}")])
                     finished(result, job)
     finally:
-        book.close()
+        if book is not None:
+            book.close()
     results.sort(key=lambda r: (r.assignment, r.student))
     write_csv(out / "grades.csv", results, sources)
     write_report(out / "report.json", results, mode)

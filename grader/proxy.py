@@ -161,6 +161,8 @@ def _methods(caps: frozenset[str]) -> dict[str, Any]:
 
 
 _CLASSES: dict[frozenset[str], type] = {}
+_KNOWN_CAPS = frozenset(__import__("grader.worker", fromlist=["CAPABILITIES"]).CAPABILITIES) | {
+    "__eq__", "__hash__", "__call__"}
 
 
 def _proxy_class(caps: frozenset[str]) -> type:
@@ -197,7 +199,9 @@ def make_exception(err: Any, hidden: bool) -> Exception:
     cls: type = base
     if not hidden and name != base.__name__ and _IDENT.match(name):
         cls = _EXC_CLASSES.get((name, base))
-        if cls is None:
+        if cls is None and len(_EXC_CLASSES) > 500:
+            cls = base
+        elif cls is None:
             cls = type(name, (base,), {"__module__": "sandbox"})
             _EXC_CLASSES[(name, base)] = cls
     try:
@@ -248,7 +252,7 @@ class Session:
     def collect_flags(self) -> list[str]:
         """Move the worker's notes into ``flags`` (also after the sandbox was killed)."""
         for flag in self.sandbox.read_flags() + self.sandbox.pending_flags:
-            if flag not in self.flags:
+            if flag not in self.flags and len(self.flags) < 300:
                 self.flags.append(flag)
         self.sandbox.pending_flags = []
         return self.flags
@@ -402,7 +406,7 @@ class Session:
         if existing is not None:
             return existing
         caps = meta.get("caps") if isinstance(meta.get("caps"), list) else []
-        caps = frozenset(c for c in caps if isinstance(c, str))
+        caps = frozenset(c for c in caps[:100] if c in _KNOWN_CAPS)
         if meta.get("call") is True:
             caps |= {"__call__"}
         proxy = object.__new__(_proxy_class(caps))

@@ -52,8 +52,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 class Limits:
     """Per-submission limits. Times in seconds, sizes in MiB."""
 
-    load_seconds: float = 60.0  # setup + solution cells
-    cell_seconds: float = 60.0  # one test cell (all its check calls)
+    load_seconds: float = 120.0  # setup + solution cells
+    cell_seconds: float = 120.0  # one test cell (all its check calls); nbgrader allows 300
     cpu_seconds: int = 600  # CPU time of the whole sandbox process
     memory_mb: int = 2048  # address space per process, and resident memory of all
     processes: int = 32  # processes and threads in the sandbox

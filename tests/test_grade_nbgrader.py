@@ -1,0 +1,63 @@
+"""The trusted grade equals nbgrader's in-kernel grade, cell by cell, for every sample.
+
+Every sample submission of every assignment (perfect, blank and the partly wrong
+ones in ``samples/``) is autograded twice: by ``nbgrader autograde`` (the notebook
+runs top to bottom in a kernel) and by ``python -m grader grade`` (solution cells in
+a sandbox, the instructor's test cells in the trusted process). Both must give every
+graded cell the same score.
+"""
+
+from __future__ import annotations
+
+import pytest
+from nbgrader.api import Gradebook
+
+from grader import notebooks
+from grader.build import run_nbgrader
+from grader.demo import prepare_course_root
+from grader.grade import grade
+from grader.paths import COURSE, assignments
+from grader.samples import samples_for
+
+pytestmark = pytest.mark.slow
+
+
+def _ready() -> list[str]:
+    return [a for a in assignments() if list((COURSE / a).glob("*.ipynb"))]
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nbgrader")
+    prepare_course_root(root)
+    ids = _ready()
+    samples = []
+    for ident in ids:
+        for sample in samples_for(ident):
+            notebooks.write_clean(sample.notebook, root / "submitted" / sample.student / ident /
+                                  sample.notebook_name)
+            samples.append(sample)
+    for ident in ids:
+        run_nbgrader(["generate_assignment", ident, "--force"], cwd=root)
+        run_nbgrader(["autograde", ident, "--force"], cwd=root)
+    in_kernel = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for ident in ids:
+            for submission in gb.find_assignment(ident).submissions:
+                for nb in submission.notebooks:
+                    for g in nb.grades:
+                        in_kernel[(submission.student.id, ident, g.name)] = float(g.score)
+    trusted = {}
+    for result in grade(root / "submitted", root / "trusted", jobs=2, quiet=True):
+        for nb in result.notebooks:
+            for cell in nb.cells:
+                trusted[(result.student, result.assignment, cell.grade_id)] = cell.score
+    return samples, in_kernel, trusted
+
+
+def test_every_sample_scores_the_same_cell_by_cell(both):
+    samples, in_kernel, trusted = both
+    assert samples and in_kernel
+    assert set(trusted) == set(in_kernel)
+    differ = {k: (in_kernel[k], trusted[k]) for k in in_kernel if in_kernel[k] != trusted[k]}
+    assert not differ, differ
