@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
@@ -388,6 +389,9 @@ class Options:
     sandbox: str = "auto"  # auto | bwrap | none
     protected: list[str] = field(default_factory=list)
     strict_gradients: bool = True  # grader.policy: reject finite-difference gradients
+    # (student, grade id, seeds) -> seeds for hidden calls: per-student hidden inputs.
+    # Must be a module-level function (it is sent to the worker processes).
+    hidden_seeds: Any = None
 
 
 _HINTS: list[re.Pattern] | None = None
@@ -449,8 +453,13 @@ def _check_functions() -> dict[str, Any]:
 
 
 def evaluate_cell(test: TestCell, session: Session, limits: Limits,
-                  load_errors: dict[str, str], strict: bool = True) -> CellResult:
-    """Run the instructor's calls of one test cell against the student's proxies."""
+                  load_errors: dict[str, str], strict: bool = True,
+                  hidden_seeds: Any = None) -> CellResult:
+    """Run the instructor's calls of one test cell against the student's proxies.
+
+    ``hidden_seeds(seeds) -> seeds``, if given, replaces the seeds of hidden calls (per
+    student hidden inputs, see ``Options.hidden_seeds``).
+    """
     result = CellResult(grade_id=test.grade_id, points=test.points)
     checks = _check_functions()
     started = time.monotonic()
@@ -475,6 +484,8 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
                 values[name] = bound[name]
             args = [values[a.name] if a.name else a.value for a in call.args]
             kwargs = {k: values[a.name] if a.name else a.value for k, a in call.kwargs.items()}
+            if call.hidden and hidden_seeds is not None and isinstance(kwargs.get("seeds"), list):
+                kwargs["seeds"] = hidden_seeds(kwargs["seeds"])
             sink = io.StringIO() if call.hidden else printed  # hidden pass lines stay here
             with contextlib.redirect_stdout(sink), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -601,8 +612,11 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                     break
                 result.load_errors = {c["label"]: c["error"] for c in report.get("cells", [])
                                       if isinstance(c, dict) and c.get("error")}
+            seeds = None
+            if options.hidden_seeds is not None:
+                seeds = functools.partial(options.hidden_seeds, student, test.grade_id)
             cell = evaluate_cell(test, session, options.limits, result.load_errors,
-                                 options.strict_gradients)
+                                 options.strict_gradients, seeds)
             session.collect_flags()
             dead = session.sandbox.dead
             if dead is not None:

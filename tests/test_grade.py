@@ -359,3 +359,21 @@ def test_without_bubblewrap_the_report_says_so(tmp_path):
     assert results[0].score == results[0].max_score
     assert "unsandboxed" in results[0].flags
     assert os.path.exists(tmp_path / "out" / "grades.csv")
+
+
+def _shifted(student: str, grade_id: str, seeds: list[int]) -> list[int]:
+    return [1000 + len(student) + s for s in seeds]
+
+
+def test_hidden_seeds_can_differ_per_student(tmp_path):
+    samples = {s.student: s for s in samples_for("01_perceptron")}
+    for name in ("perfect", "partly_wrong"):
+        notebooks.write_clean(samples[name].notebook, tmp_path / "in" / name / "01_perceptron" /
+                              samples[name].notebook_name)
+    results = grade(tmp_path / "in", tmp_path / "out", jobs=1, quiet=True,
+                    options=Options(hidden_seeds=_shifted))
+    by = {r.student: r for r in results}
+    assert by["perfect"].score == by["perfect"].max_score
+    failed = {c.grade_id for nb in by["partly_wrong"].notebooks for c in nb.cells
+              if c.score < c.points}
+    assert failed == set(samples["partly_wrong"].fails)
