@@ -746,9 +746,7 @@ def grade(submissions: Path, out: Path, *, options: Options | None = None,
     if mode == "bwrap":
         say(M.bilingual("grade_sandboxed"))
     else:  # loudly, even with --quiet
-        banner = "!" * 78
-        print(banner, M.bilingual("grade_unsandboxed", why=bwrap_available()[1] or "disabled"),
-              banner, sep="\n", file=sys.stderr, flush=True)
+        _warn_unsandboxed(options)
     started = time.monotonic()
     jobs = jobs or max(1, os.cpu_count() or 1)
     results: list[SubmissionResult] = []
@@ -797,11 +795,20 @@ def grade(submissions: Path, out: Path, *, options: Options | None = None,
     results.sort(key=lambda r: (r.assignment, r.student))
     write_csv(out / "grades.csv", results, sources)
     write_report(out / "report.json", results, mode)
+    if mode != "bwrap":
+        _warn_unsandboxed(options)  # again, under the table, where it will be read
     elapsed = time.monotonic() - started
     say(M.bilingual("grade_summary", count=sum(len(r.notebooks) for r in results),
                     students=len({r.student for r in results}), seconds=f"{elapsed:.1f}",
                     out=out))
     return results
+
+
+def _warn_unsandboxed(options: Options) -> None:
+    why = "--sandbox none" if options.sandbox == "none" else bwrap_available()[1]
+    banner = "!" * 78
+    print(banner, M.bilingual("grade_unsandboxed", why=why or "unknown"), banner,
+          sep="\n", file=sys.stderr, flush=True)
 
 
 def _num(x: float) -> str:
