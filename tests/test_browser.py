@@ -1,0 +1,418 @@
+"""The student's JupyterLab, tested in a real browser · 在真实浏览器中测试学生看到的 JupyterLab.
+
+JupyterLab (with nbgrader's extensions, from this environment) is served on 127.0.0.1 with a
+token; Debian's headless Chromium, driven by Playwright, opens every course notebook the way a
+student does and checks:
+
+- the page raises no JavaScript error (console errors and uncaught exceptions; the few benign
+  ones are listed in ``BENIGN`` with the reason);
+- markdown renders (every markdown cell), math renders (MathJax output, no TeX error boxes);
+- "Run All Cells" on a filled-in notebook (the perfect sample) runs every cell without an
+  error or stderr output, every figure appears as an image, progress-bar widgets render;
+- on the notebook as handed out, the first check says "not written yet" in both languages;
+- nbgrader's *Validate* button passes a filled-in notebook and, for a wrong answer, shows the
+  bilingual failure message (which "Run All" shows too).
+
+Screenshots go to ``artifacts/screenshots/`` (git-ignored; ``NNFS_ARTIFACTS`` moves them).
+The repository's ``course/`` is never touched: everything runs on a copy.
+
+Needs Chromium (Debian: ``apt-get install chromium``; or set ``NNFS_CHROMIUM``) and the
+``playwright`` Python package; never ``playwright install``, which downloads browsers. Without
+them the tests skip and say why; with ``NNFS_REQUIRE_BROWSER=1`` (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from grader import notebooks
+from grader.paths import COURSE, REPO
+from grader.samples import samples_for
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = os.environ.get("NNFS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(os.environ.get("NNFS_ARTIFACTS", REPO / "artifacts")) / "screenshots"
+ASSIGNMENTS = sorted(p.parent.name for p in COURSE.glob("*/*.ipynb"))
+VALIDATE_ON = "01_perceptron"  # Validate runs the whole notebook again: one assignment is enough
+RUN_TIMEOUT_S = 240  # Run All on one notebook (the slowest allow 60 s on a laptop)
+
+# Browser messages that are not the course's fault, each with the reason it is harmless.
+BENIGN: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"Failed to load resource: the server responded with a status of 404 .*favicon"),
+     "browsers ask for /favicon.ico; JupyterLab serves its own icon elsewhere"),
+    (re.compile(r"is taking too long to activate|took \d+(\.\d+)?ms to activate"),
+     "JupyterLab's start-up timing notice (a warning, listed in case a build logs it as error)"),
+]
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return ("the playwright package is not installed (pip install playwright==1.65.2; "
+                "do not run `playwright install`: the test uses Debian's chromium)")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set NNFS_CHROMIUM)"
+    return None
+
+
+_reason = _missing()
+if _reason:
+    if os.environ.get("NNFS_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"browser test required but {_reason}")
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+# --- the lab server ------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _lab_settings(folder: Path) -> None:
+    """User settings: no network (news, update check) and every cell in the page."""
+    settings = {
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        # JupyterLab draws only the cells near the viewport by default; "none" puts every cell
+        # in the page so that the test can read all of them. Each cell renders the same way.
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    }
+    for plugin, values in settings.items():
+        package, name = plugin.rsplit("/", 1)
+        path = folder / package / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
+
+
+class Lab:
+    """A JupyterLab server on loopback serving a scratch copy of course/ and the samples."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.port = _free_port()
+        self.token = secrets.token_hex(16)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> None:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MPLBACKEND", "NBGRADER_EXECUTION") and not k.startswith("PYTEST_")}
+        env.update(
+            JUPYTERLAB_SETTINGS_DIR=str(self.root / ".lab" / "settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(self.root / ".lab" / "workspaces"),
+            JUPYTER_RUNTIME_DIR=str(self.root / ".lab" / "runtime"),
+            JUPYTER_CONFIG_DIR=str(self.root / ".lab" / "config"),
+        )
+        _lab_settings(self.root / ".lab" / "settings")
+        command = [
+            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+            f"--port={self.port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")  # CI runs as root
+        self.log = open(self.root / ".lab" / "server.log", "w", encoding="utf-8")  # noqa: SIM115
+        # cwd = the root that holds nbgrader_config.py: nbgrader's Validate reads it from there
+        self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url("api/status"), timeout=2):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("JupyterLab did not start:\n" + self.server_log()) from None
+                time.sleep(0.5)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path}?token={self.token}"
+
+    def api(self, method: str, path: str) -> object:
+        request = urllib.request.Request(self.url(path), method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self) -> None:
+        for session in self.api("GET", "api/sessions"):
+            self.api("DELETE", f"api/sessions/{session['id']}")
+
+    def server_log(self) -> str:
+        try:
+            return (self.root / ".lab" / "server.log").read_text(encoding="utf-8")[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            try:  # the server and the kernels it started share one process group: ours
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.log.close()
+        self.process = None
+
+
+def _notebook_name(assignment: str) -> str:
+    return sorted((COURSE / assignment).glob("*.ipynb"))[0].name
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """course/ as handed out, plus filled-in (perfect) and partly-wrong samples, served by JupyterLab."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copytree(COURSE, root / "course", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    for assignment in ASSIGNMENTS:
+        for sample in samples_for(assignment):
+            if sample.student in ("perfect", "partly_wrong"):
+                path = root / "samples" / sample.student / assignment / sample.notebook_name
+                notebooks.write_clean(sample.notebook, path)
+    server = Lab(root)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab, request):
+    """A fresh tab; fails the test on any JavaScript error that is not listed in BENIGN."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    problems: list[str] = []
+
+    def on_console(message):
+        if message.type == "error" and not any(p.search(message.text) for p, _ in BENIGN):
+            problems.append(f"console error: {message.text}")
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda error: problems.append(f"uncaught exception: {error}"))
+    yield tab
+    context.close()
+    lab.shut_down_kernels()
+    assert not problems, "JavaScript errors in JupyterLab:\n" + "\n".join(problems)
+
+
+# --- driving JupyterLab ----------------------------------------------------------------------
+
+# The notebook in the tab on show (JupyterLab keeps other tabs in the page, hidden).
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+
+
+def _open(page: Page, lab: Lab, path: str, cells: int) -> None:
+    """Open a notebook in a fresh workspace (``reset``: no tabs restored from an earlier test)."""
+    page.goto(lab.url(f"lab/tree/{path}") + "&reset")
+    expect(page.locator(f"{NOTEBOOK} .jp-Cell")).to_have_count(cells, timeout=90_000)
+    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=90_000)
+
+
+def _menu(page: Page, menu: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+
+
+_PROMPTS = (  # per cell of the notebook on show: its prompt text for code cells, null otherwise
+    "[...document.querySelectorAll('" + NOTEBOOK + " .jp-Cell')].map(c => c.classList.contains('jp-CodeCell')"
+    " ? (c.querySelector('.jp-InputPrompt') || {}).textContent || '' : null)"
+)
+
+
+def _run_all(page: Page, until_cell: int | None = None, timeout_s: float = RUN_TIMEOUT_S) -> float:
+    """Run All Cells; wait until every code cell (or cell ``until_cell``) ran and none is queued."""
+    start = time.monotonic()
+    _menu(page, "Run", "Run All Cells")
+    condition = (
+        f"() => {{ const p = {_PROMPTS}; if (p.some(t => t && t.includes('*'))) return false;"
+        + (f" return /\\[\\d+\\]/.test(p[{until_cell}] || ''); }}" if until_cell is not None
+           else " return p.every(t => t === null || /\\[\\d+\\]/.test(t)); }")
+    )
+    try:
+        page.wait_for_function(condition, timeout=timeout_s * 1000, polling=500)
+    except Exception as exc:
+        _shot(page, "failure-run-all")
+        prompts = page.evaluate(_PROMPTS)
+        raise AssertionError(f"Run All did not finish in {timeout_s} s; prompts: {prompts}") from exc
+    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/")
+    return time.monotonic() - start
+
+
+def _cell(page: Page, index: int):
+    return page.locator(f"{NOTEBOOK} .jp-Cell").nth(index)
+
+
+def _shot(target, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    target.screenshot(path=str(path))
+    return path
+
+
+def _validate(page: Page, timeout_s: float = RUN_TIMEOUT_S) -> str:
+    """Press nbgrader's Validate button; return the text of the result dialog."""
+    button = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
+    expect(button).to_be_visible()
+    button.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=timeout_s * 1000)
+    expect(dialog).not_to_contain_text("Validating", timeout=timeout_s * 1000)
+    return dialog.inner_text()
+
+
+def _close_dialog(page: Page) -> None:
+    page.locator(".jp-Dialog .jp-Dialog-button", has_text="Ok").first.click()
+
+
+_STDERR = f"{NOTEBOOK} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+def test_there_are_course_notebooks():
+    assert VALIDATE_ON in ASSIGNMENTS
+
+
+def test_lab_offers_nbgrader_to_the_student(page, lab):
+    assignment = ASSIGNMENTS[0]
+    nb = notebooks.read(COURSE / assignment / _notebook_name(assignment))
+    _open(page, lab, f"course/{assignment}/{_notebook_name(assignment)}", len(nb.cells))
+    # nbgrader's Validate button in the notebook's toolbar
+    expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")).to_be_visible()
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+    assert any("Assignment List" in item for item in items), items
+    _shot(page, "lab-nbgrader-menu")
+    page.keyboard.press("Escape")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_course_notebook_renders_and_its_first_check_asks_for_code(page, lab, assignment):
+    name = _notebook_name(assignment)
+    nb = notebooks.read(COURSE / assignment / name)
+    _open(page, lab, f"course/{assignment}/{name}", len(nb.cells))
+
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    expect(page.locator(f"{NOTEBOOK} .jp-MarkdownCell .jp-RenderedMarkdown")).to_have_count(len(markdown))
+    title = page.locator(f"{NOTEBOOK} .jp-RenderedMarkdown h1").first
+    expect(title).to_contain_text("·")  # the bilingual title, rendered as a heading
+    if any("$" in c.source for c in markdown):
+        math = page.locator(f"{NOTEBOOK} .jp-RenderedMarkdown mjx-container")
+        expect(math.first).to_be_attached(timeout=30_000)
+        page.wait_for_timeout(1000)  # let MathJax finish the page
+        assert page.locator(f"{NOTEBOOK} mjx-merror").count() == 0, "MathJax could not typeset some formula"
+        raw = page.evaluate(
+            f"[...document.querySelectorAll('{NOTEBOOK} .jp-RenderedMarkdown')].map(e => e.innerText)"
+            ".filter(t => /\\$\\$|\\\\frac|\\\\mathbf/.test(t))"
+        )
+        assert not raw, f"math left as raw TeX: {raw[:2]}"
+    _shot(page, f"{assignment}-opened")
+
+    # Run All stops at the first check, which says in both languages that the code is missing.
+    first_test = next(i for i, c in enumerate(nb.cells) if notebooks.is_test_cell(c))
+    _run_all(page, until_cell=first_test)
+    output = _cell(page, first_test).locator(".jp-OutputArea").inner_text()
+    assert "NotImplementedError" in output and _CJK.search(output), output
+    _cell(page, first_test).scroll_into_view_if_needed()
+    _shot(page, f"{assignment}-first-check")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_filled_in_notebook_runs_every_cell_and_shows_its_figures(page, lab, assignment):
+    name = _notebook_name(assignment)
+    nb = notebooks.read(lab.root / "samples" / "perfect" / assignment / name)
+    _open(page, lab, f"samples/perfect/{assignment}/{name}", len(nb.cells))
+    seconds = _run_all(page)
+    print(f"{assignment}: Run All took {seconds:.1f} s in the browser")
+
+    errors = page.locator(_STDERR)
+    assert errors.count() == 0, "error or stderr output:\n" + "\n---\n".join(errors.all_inner_texts())[:4000]
+
+    figures = [i for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and re.search(r"plt\.show\(\)|\.show\(\)\s*$", c.source, re.M)]
+    for index in figures:
+        images = _cell(page, index).locator(".jp-OutputArea-output img")
+        expect(images.first).to_be_visible()
+        widths = images.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        assert all(w > 0 for w in widths), f"cell {index}: an image did not load"
+    if figures:
+        first = _cell(page, figures[0]).locator(".jp-OutputArea-output img").first
+        first.scroll_into_view_if_needed()
+        _shot(page, f"{assignment}-figure")
+
+    widgets = page.locator(f"{NOTEBOOK} .jp-OutputArea-output .jupyter-widgets")
+    if any("tqdm" in c.source for c in nb.cells if c.cell_type == "code"):
+        assert widgets.count() > 0, "tqdm is used but no progress-bar widget was drawn"
+    body = page.locator(NOTEBOOK).inner_text()
+    assert "Error displaying widget" not in body and "Loading widget..." not in body
+
+
+def test_validate_passes_a_filled_in_notebook(page, lab):
+    name = _notebook_name(VALIDATE_ON)
+    nb = notebooks.read(lab.root / "samples" / "perfect" / VALIDATE_ON / name)
+    _open(page, lab, f"samples/perfect/{VALIDATE_ON}/{name}", len(nb.cells))
+    text = _validate(page)
+    _shot(page, f"{VALIDATE_ON}-validate-passed")
+    assert "Success! Your notebook passes all the tests." in text, text
+    _close_dialog(page)
+
+
+def test_wrong_answer_shows_the_bilingual_message(page, lab):
+    samples = {s.student: s for s in samples_for(VALIDATE_ON)}
+    wrong = samples["partly_wrong"]
+    name = wrong.notebook_name
+    nb = wrong.notebook
+    _open(page, lab, f"samples/partly_wrong/{VALIDATE_ON}/{name}", len(nb.cells))
+
+    failing = [i for i, c in enumerate(nb.cells) if notebooks.grade_id(c) in wrong.fails]
+    assert failing, "the sample names no failing test cell"
+    _run_all(page, until_cell=failing[0])
+    output = _cell(page, failing[0]).locator(".jp-OutputArea").inner_text()
+    assert "CheckFailure" in output or "✗" in output, output
+    assert re.search(r"Exercise \d", output) and re.search(r"练习 ?\d", output), output
+    _cell(page, failing[0]).scroll_into_view_if_needed()
+    _shot(page, f"{VALIDATE_ON}-wrong-answer")
+
+    text = _validate(page)
+    _shot(page, f"{VALIDATE_ON}-validate-failed")
+    assert "Success!" not in text, text
+    assert re.search(r"Exercise \d", text) and re.search(r"练习 ?\d", text), text
+    _close_dialog(page)
