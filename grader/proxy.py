@@ -22,6 +22,7 @@ from __future__ import annotations
 import builtins
 import re
 import time
+import warnings
 import weakref
 from typing import Any
 
@@ -150,7 +151,9 @@ def _methods(caps: frozenset[str]) -> dict[str, Any]:
     if "__contains__" in caps:
         out["__contains__"] = lambda self, item: bool(
             self._nnfs_session.apply("contains", self, item))
-    if "__iter__" in caps:
+    if "__iter__" in caps and "__next__" in caps:  # an iterator (a generator): lazily
+        out["__iter__"] = lambda self: self
+    elif "__iter__" in caps:
         out["__iter__"] = lambda self: iter(_typed(list, "__iter__")(
             self._nnfs_session.apply("iter", self)))
     if "__next__" in caps:
@@ -257,6 +260,21 @@ class Session:
         self.sandbox.pending_flags = []
         return self.flags
 
+    def _warnings(self, items: Any) -> None:
+        """Warnings the student's code raised, raised again here (checks may record them)."""
+        if not isinstance(items, list):
+            return
+        for item in items[:50]:
+            if not isinstance(item, list) or len(item) != 4:
+                continue
+            name, message, filename, lineno = item
+            category = getattr(builtins, name, None) if isinstance(name, str) else None
+            if not (isinstance(category, type) and issubclass(category, Warning)):
+                category = UserWarning
+            warnings.warn_explicit(str(message)[:1000], category,
+                                   str(filename)[:200] or "<sandbox>",
+                                   lineno if type(lineno) is int else 0)
+
     def _take_releases(self) -> list:
         released = [sorted(self._released_handles), sorted(self._released_arrays)]
         self._released_handles.clear()
@@ -293,6 +311,7 @@ class Session:
             decoder = wire.Decoder(reply_buffers, on_array=self._array_in,
                                    on_handle=self._handle_in)
             self._absorb(body, decoder)
+            self._warnings(body.get("warn"))
             if "err" in body:
                 raise make_exception(body["err"], self.hidden)
             if "ok" not in body:
@@ -304,7 +323,7 @@ class Session:
             raise self.sandbox.dead or error from None
 
     # --------------------------------------------------------------- arrays
-    def _array_out(self, array: np.ndarray) -> int:
+    def _array_out(self, array: Any) -> int:
         aid = self._array_ids.get(id(array))
         if aid is not None:
             entry = self._arrays.get(aid)
@@ -315,9 +334,14 @@ class Session:
         self._track_array(aid, array)
         return aid
 
-    def _track_array(self, aid: int, array: np.ndarray) -> None:
+    def _track_array(self, aid: int, array: Any) -> None:
         self._generation += 1
         generation = self._generation
+        if wire.is_rng(array):  # no weak references to generators: kept for the session
+            self._arrays[aid] = ((lambda kept=array: kept), generation)  # type: ignore[misc]
+            self._array_ids[id(array)] = aid
+            self._released_arrays.discard(aid)
+            return
 
         session = weakref.ref(self)
 
@@ -336,12 +360,16 @@ class Session:
             del self._arrays[aid]
             self._released_arrays.add(aid)
 
-    def _array_in(self, aid: Any, array: np.ndarray) -> np.ndarray:
+    def _array_in(self, aid: Any, array: Any) -> Any:
         if aid is None:
             return array
         entry = self._arrays.get(aid)
         local = entry[0]() if entry is not None else None
-        if local is not None:
+        if local is not None and wire.is_rng(array):
+            if type(local) is type(array):
+                wire.set_rng(local, array)  # the student drew from it: same state here
+                return local
+        elif local is not None and not wire.is_rng(local):
             try:
                 if local.shape != array.shape and local.size == array.size:
                     local.shape = array.shape

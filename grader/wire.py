@@ -15,12 +15,13 @@ with one tag key:
     {"d": [[k, v], ...]} dict                    {"c": [re, im]} complex
     {"b": i} bytes (buffer i)                    {"n": [dtype, i]} NumPy scalar
     {"a": [dtype, shape, i, aid]} array          {"h": [hid, meta]} handle (sandbox -> grader)
+    {"g": [kind, state, aid]} a NumPy Generator or RandomState, by its state
     {"x": hid} a handle sent back (grader -> sandbox)
     {"f": [fid, name]} a grader function the student may call (grader -> sandbox);
                        {"f": fid} the same function sent back
     {"i": text} an int too large for JSON parsers with digit limits
 
-``aid`` identifies an array on both sides (see :mod:`grader.proxy`): positive
+``aid`` identifies an array (or random generator) on both sides (see :mod:`grader.proxy`): positive
 ids are allocated by the grader, negative ones by the sandbox.
 """
 
@@ -202,6 +203,10 @@ class Encoder:
         if isinstance(value, np.ndarray) and value.dtype.kind in "biufc" \
                 and value.dtype.fields is None:
             return self._array(value)
+        if isinstance(value, (np.random.Generator, np.random.RandomState)):
+            aid = self.on_array(value) if self.on_array is not None else None
+            kind, state = rng_state(value)
+            return {"g": [kind, state, aid]}
         if isinstance(value, np.generic) and value.dtype.kind in "biufc":
             array = np.asarray(value)
             self.buffers.append(array.tobytes())
@@ -292,6 +297,12 @@ class Decoder:
             return np.frombuffer(bytes(raw), dtype=dtype)[0]
         if tag == "a":
             return self._array(body)
+        if tag == "g":
+            if type(body) is not list or len(body) != 3 or \
+                    (body[2] is not None and type(body[2]) is not int):
+                raise ProtocolError("bad random generator")
+            rng = make_rng(body[0], body[1])
+            return self.on_array(body[2], rng) if self.on_array is not None else rng
         if tag in ("h", "x", "f"):
             if self.on_handle is None:
                 raise ProtocolError("unexpected handle")
@@ -316,6 +327,87 @@ class Decoder:
         if self.on_array is not None:
             return self.on_array(aid, array)
         return array
+
+
+# ------------------------------------------------------------- random generators
+
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def _plain_state(value: Any, depth: int = 0) -> Any:
+    if depth > 4:
+        raise ValueError("state nested too deeply")
+    if isinstance(value, dict):
+        return {str(k): _plain_state(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [int(v) for v in value.ravel()[:1000]]
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return str(int(value))  # 128-bit states do not fit JSON numbers
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, str):
+        return value[:32]
+    raise ValueError(f"unexpected state value {type(value).__name__}")
+
+
+def rng_state(rng: Any) -> tuple[str, Any]:
+    """(kind, JSON-able state) of a NumPy Generator or RandomState."""
+    if isinstance(rng, np.random.Generator):
+        return "Generator", _plain_state(rng.bit_generator.state)
+    name, keys, pos, has_gauss, cached = rng.get_state()
+    return "RandomState", {"keys": [int(k) for k in keys], "pos": int(pos),
+                           "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+
+
+def _typed_state(value: Any, depth: int = 0) -> Any:
+    if depth > 4:
+        raise ProtocolError("bad generator state")
+    if type(value) is dict:
+        return {k: _typed_state(v, depth + 1) for k, v in value.items() if type(k) is str}
+    if type(value) is str and value.lstrip("-").isdigit() and len(value) < 60:
+        return int(value)
+    if type(value) in (str, float, int):
+        return value
+    if type(value) is list and len(value) <= 1000 and all(type(v) is int for v in value):
+        return np.array(value, dtype=np.uint32)
+    raise ProtocolError("bad generator state")
+
+
+def make_rng(kind: Any, state: Any) -> Any:
+    """A new Generator or RandomState in ``state``, or ProtocolError."""
+    try:
+        if kind == "Generator":
+            typed = _typed_state(state)
+            name = typed.get("bit_generator") if isinstance(typed, dict) else None
+            if name not in _BIT_GENERATORS:
+                raise ProtocolError("unknown bit generator")
+            bit_generator = getattr(np.random, name)()
+            bit_generator.state = typed
+            return np.random.Generator(bit_generator)
+        if kind == "RandomState" and type(state) is dict:
+            keys = state.get("keys")
+            if type(keys) is not list or len(keys) != 624 or \
+                    not all(type(k) is int and 0 <= k < 2**32 for k in keys):
+                raise ProtocolError("bad RandomState")
+            rng = np.random.RandomState()
+            rng.set_state(("MT19937", np.array(keys, dtype=np.uint32), int(state["pos"]),
+                           int(state["has_gauss"]), float(state["cached_gaussian"])))
+            return rng
+    except (TypeError, ValueError, KeyError, OverflowError):
+        raise ProtocolError("bad generator state") from None
+    raise ProtocolError("bad random generator")
+
+
+def set_rng(target: Any, source: Any) -> None:
+    """Give ``target`` the state of ``source`` (same kind)."""
+    if isinstance(target, np.random.Generator):
+        target.bit_generator.state = source.bit_generator.state
+    else:
+        target.set_state(source.get_state())
+
+
+def is_rng(value: Any) -> bool:
+    return isinstance(value, (np.random.Generator, np.random.RandomState))
 
 
 def _list(body: Any) -> list:

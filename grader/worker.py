@@ -28,6 +28,7 @@ import sys
 import time
 import traceback
 import types
+import warnings
 from typing import Any
 
 import numpy as np
@@ -223,6 +224,7 @@ class Worker:
         self.sink = _Sink()
         self.mode = "full"
         self.blocked: set[str] = set()
+        self.warnings: list = []
 
     # ------------------------------------------------------------------ notes
     def flag(self, text: str) -> None:
@@ -252,8 +254,6 @@ class Worker:
             self.flag(f"process:{event}")
         elif event in _AUDIT_NETWORK:
             self.flag("network")
-        elif event.startswith("ctypes.dl"):
-            self.flag("ctypes")
         elif event == "sqlite3.connect":
             self.flag("sqlite")
         elif event in ("os.kill", "os.killpg", "signal.pthread_kill"):
@@ -389,22 +389,27 @@ class Worker:
         return _clip("".join(lines), 8000)
 
     # ---------------------------------------------------------------- values
-    def _array_out(self, array: np.ndarray) -> int:
+    def _array_out(self, array: Any) -> int:
         aid = self.array_ids.get(id(array))
         if aid is not None and self.arrays.get(aid, [None])[0] is array:
-            self.arrays[aid][1] = array.copy()
+            self.arrays[aid][1] = _snapshot(array)
             return aid
         aid = self.next_aid
         self.next_aid -= 1
-        self.arrays[aid] = [array, array.copy()]
+        self.arrays[aid] = [array, _snapshot(array)]
         self.array_ids[id(array)] = aid
         return aid
 
-    def _array_in(self, aid: Any, array: np.ndarray) -> np.ndarray:
+    def _array_in(self, aid: Any, array: Any) -> Any:
         if aid is None:
             return array
         entry = self.arrays.get(aid)
-        if entry is not None:
+        if entry is not None and wire.is_rng(array):
+            if type(entry[0]) is type(array):
+                wire.set_rng(entry[0], array)
+                entry[1] = _snapshot(entry[0])
+                return entry[0]
+        elif entry is not None and not wire.is_rng(entry[0]):
             current = entry[0]
             if current.shape == array.shape and current.dtype == array.dtype:
                 try:
@@ -414,7 +419,7 @@ class Worker:
                     return current
                 except (ValueError, TypeError):
                     pass
-        self.arrays[aid] = [array, array.copy()]
+        self.arrays[aid] = [array, _snapshot(array)]
         self.array_ids[id(array)] = aid
         return array
 
@@ -492,7 +497,10 @@ class Worker:
         changed = []
         for aid, entry in list(self.arrays.items()):
             array, snapshot = entry
-            if array.shape != snapshot.shape or array.dtype != snapshot.dtype or \
+            if wire.is_rng(array):
+                if wire.rng_state(array) != snapshot:
+                    changed.append([aid, encoder.encode(array)])
+            elif array.shape != snapshot.shape or array.dtype != snapshot.dtype or \
                     not _same(array, snapshot):
                 changed.append([aid, encoder.encode(array)])
         return changed
@@ -529,7 +537,12 @@ class Worker:
                     raise wire.ProtocolError("unknown operation")
                 args = decoder.decode(payload.get("args", {"l": []}))
                 kwargs = decoder.decode(payload.get("kwargs", {"d": []}))
-                value = function(*args, **kwargs)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    try:
+                        value = function(*args, **kwargs)
+                    finally:
+                        self.warnings = caught[:50]
             elif op == "ping":
                 value = None
             else:
@@ -549,6 +562,12 @@ class Worker:
     def _reply(self, body: dict, encoder: wire.Encoder | None = None) -> tuple[dict, list]:
         encoder = encoder or wire.Encoder(on_array=self._array_out, on_other=self._other_out)
         body["upd"] = self._updates(encoder)
+        if self.warnings:
+            body["warn"] = [[_clip(type(w.message).__name__ if isinstance(w.message, Warning)
+                                   else w.category.__name__, 100),
+                             _clip(str(w.message), 1000), _clip(str(w.filename), 200),
+                             int(w.lineno or 0)] for w in self.warnings]
+            self.warnings = []
         body["out"] = self.sink.count
         return body, encoder.buffers
 
@@ -588,6 +607,10 @@ def _has(kind: type, name: str) -> bool:
                    for k in kind.__mro__ if k is not object)
     except BaseException:  # noqa: BLE001 - a hostile metaclass
         return False
+
+
+def _snapshot(value: Any) -> Any:
+    return wire.rng_state(value) if wire.is_rng(value) else value.copy()
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
