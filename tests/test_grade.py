@@ -377,3 +377,22 @@ def test_hidden_seeds_can_differ_per_student(tmp_path):
     failed = {c.grade_id for nb in by["partly_wrong"].notebooks for c in nb.cells
               if c.score < c.points}
     assert failed == set(samples["partly_wrong"].fails)
+
+
+@needs_bwrap
+def test_generators_warnings_and_iterators_cross_like_in_the_kernel(session):
+    source = ("import numpy as np\nimport warnings\n"
+              "def draw(rng, n):\n    return rng.standard_normal(n)\n"
+              "def loud(x):\n    return np.exp(np.asarray(x) * 1000.0)\n"
+              "def batches(n):\n    for i in range(n):\n        yield i * i\n")
+    session.load([{"source": source, "label": "s"}, {"checkpoint": "t"}], {}, 60)
+    draw, loud, batches = (session.resolve("t", n) for n in ("draw", "loud", "batches"))
+    rng, twin = np.random.default_rng(7), np.random.default_rng(7)
+    np.testing.assert_array_equal(draw(rng, 3), twin.standard_normal(3))
+    assert rng.random() == twin.random()  # the student's draws advanced the grader's rng
+    with __import__("warnings").catch_warnings(record=True) as caught:
+        __import__("warnings").simplefilter("always")
+        loud([1.0])
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+    it = iter(batches(4))
+    assert next(it) == 0 and list(it) == [1, 4, 9]
