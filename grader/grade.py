@@ -402,7 +402,10 @@ def _hint_patterns() -> list[re.Pattern]:
     if _HINTS is None:
         patterns = []
         for key, entry in M.CATALOGUE.items():
-            if not (key.startswith("hint_") or key == "tolerance"):
+            # hints and rules; any other sentence only if it has no {placeholder} (no values)
+            wanted = key.startswith("hint_") or key in ("tolerance", "policy_rule") or not (
+                M.placeholders(entry.en) or M.placeholders(entry.zh))
+            if not wanted or key.startswith("grade_"):
                 continue
             for template in (entry.en, entry.zh):
                 parts = re.split(r"\{[^{}]*\}", template)
@@ -417,7 +420,8 @@ def redact(message: str) -> str:
     keep = [line for line in lines if line.startswith("✗")]
     if not keep:
         keep = [line[:200] for line in lines[:2]]
-    keep += [line for line in lines if any(p.match(line) for p in _hint_patterns())]
+    keep += [line for line in lines if not line.startswith("✗") and line
+             and any(p.match(line) for p in _hint_patterns())]
     return "\n".join([*keep, M.bilingual("grade_hidden_note")])
 
 
