@@ -410,6 +410,10 @@ def _diagnose_values(expected, actual, tol, batch_size, alternatives) -> str | N
                 return M.bilingual(
                     "hint_batch_scale", indent="  ", n=batch_size, factor=_fmt(factor)
                 )
+    # Any wrong single number is "some multiple" of the right one: name a factor only
+    # when it is one a student plausibly dropped or added (2, 1/2).
+    if actual.size == 1 and not any(abs(factor - f) < 1e-6 for f in (2.0, 0.5, -2.0, -0.5)):
+        return None
     return M.bilingual("hint_constant_factor", indent="  ", factor=_fmt(factor))
 
 

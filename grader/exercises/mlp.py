@@ -227,9 +227,9 @@ M.register(
         # --- hints: layers ----------------------------------------------------
         "mlp_hint_collapse_bias": (
             "Likely mistake: the first bias also passes through the second layer: "
-            "(X @ W1 + b1) @ W2 + b2 = X @ (W1 @ W2) + (b1 @ W2 + b2).",
+            "`(X @ W1 + b1) @ W2 + b2 = X @ (W1 @ W2) + (b1 @ W2 + b2)`.",
             "可能的错误：第一层的偏置也要经过第二层："
-            "(X @ W1 + b1) @ W2 + b2 = X @ (W1 @ W2) + (b1 @ W2 + b2)。",
+            "`(X @ W1 + b1) @ W2 + b2 = X @ (W1 @ W2) + (b1 @ W2 + b2)`。",
         ),
         "mlp_hint_collapse_order": (
             "Likely mistake: the order of the product. With rows as examples, X @ W1 comes "
