@@ -124,6 +124,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["grade"]:  # the grader parses its own options (--help included)
+        from .grade import main as grade_main
+
+        return int(grade_main(argv[1:]) or 0)
     args = parser().parse_args(argv)
     return int(args.run(args) or 0)
 
