@@ -23,8 +23,21 @@ def test_chinese_cells_use_full_width_punctuation(path):
     )
 
 
-def test_chinese_messages_use_full_width_punctuation():
+def _import_every_module():
+    """Modules register their messages on import: load them all."""
+    import importlib
+    import pkgutil
+
+    import grader
+
     exercises.all_exercises()
+    for info in pkgutil.iter_modules(grader.__path__):
+        if info.name not in ("__main__",):
+            importlib.import_module(f"grader.{info.name}")
+
+
+def test_chinese_messages_use_full_width_punctuation():
+    _import_every_module()
     bad = [f"{key}: {entry.zh}" for key, entry in M.CATALOGUE.items()
            if convert_prose(entry.zh) != entry.zh]
     assert not bad, "\n".join(bad[:10])
