@@ -98,6 +98,11 @@ M.register(
             "✗ 加载 setup 单元格和解答单元格时,运行你的 notebook 的进程停止了({detail}),"
             "这个测试无法运行。",
         ),
+        "grade_sandbox_failed": (
+            "The grader could not start the sandbox for this notebook (not the student's "
+            "doing; grade it again): {detail}",
+            "评分程序无法为这个 notebook 启动沙箱(不是学生造成的,请重新评分):{detail}",
+        ),
         "grade_gave_up": (
             "✗ Not run: the sandbox for this notebook stopped too many times.",
             "✗ 未运行:这个 notebook 的沙箱已经停止了太多次。",
@@ -549,8 +554,11 @@ def _start(items: list[dict], source: AssignmentSource, options: Options,
                                       "blocked": list(source.blocked)},
                               options.limits.load_seconds)
     except SandboxError as exc:
+        stderr = sandbox.stderr_text()
         sandbox.close()
         exc.flags = session.collect_flags()  # type: ignore[attr-defined]
+        if not session.started:  # it died before any student code ran: our problem, not theirs
+            raise SandboxError("sandbox_failed", stderr[-600:] or exc.detail) from None
         raise
     except BaseException:
         sandbox.close()
@@ -603,9 +611,14 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                 try:
                     session, report = _start(items, source, options, mode)
                 except SandboxError as exc:
-                    result.flags.append(f"{exc.reason}:loading")
-                    result.flags += getattr(exc, "flags", [])
-                    message = _sandbox_message(exc, options.limits, loading=True)
+                    if exc.reason == "sandbox_failed":
+                        message = M.bilingual("grade_sandbox_failed",
+                                              detail=exc.detail.strip()[:600])
+                        exc.reason = "error"
+                    else:
+                        result.flags.append(f"{exc.reason}:loading")
+                        result.flags += getattr(exc, "flags", [])
+                        message = _sandbox_message(exc, options.limits, loading=True)
                     done = {c.grade_id for c in result.cells}
                     rest = [c for c in empty if c.grade_id not in done]
                     for cell in rest:

@@ -225,6 +225,7 @@ class Session:
         self.deadline = time.monotonic() + 60.0
         self.hidden = False  # set while a hidden test runs: errors come back without text
         self.flags: list[str] = []
+        self.started = False  # the worker reached the student's cells
         self.printed = 0
         self.requests = 0
         self._handles: dict[int, tuple[weakref.ref, int]] = {}
@@ -255,7 +256,9 @@ class Session:
     def collect_flags(self) -> list[str]:
         """Move the worker's notes into ``flags`` (also after the sandbox was killed)."""
         for flag in self.sandbox.read_flags() + self.sandbox.pending_flags:
-            if flag not in self.flags and len(self.flags) < 300:
+            if flag == "@started":
+                self.started = True
+            elif flag not in self.flags and len(self.flags) < 300:
                 self.flags.append(flag)
         self.sandbox.pending_flags = []
         return self.flags

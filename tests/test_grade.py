@@ -396,3 +396,18 @@ def test_generators_warnings_and_iterators_cross_like_in_the_kernel(session):
     assert any(issubclass(w.category, RuntimeWarning) for w in caught)
     it = iter(batches(4))
     assert next(it) == 0 and list(it) == [1, 4, 9]
+
+
+@needs_bwrap
+def test_a_sandbox_that_cannot_start_is_the_graders_problem(tmp_path, monkeypatch):
+    from grader import sandbox as sandbox_module
+
+    real = sandbox_module.bwrap_args
+    monkeypatch.setattr(sandbox_module, "bwrap_args",
+                        lambda *a, **k: [*real(*a, **k), "--no-such-option"])
+    sample = next(s for s in samples_for("01_perceptron") if s.student == "perfect")
+    notebooks.write_clean(sample.notebook, tmp_path / "in" / "ann" / "01_perceptron" /
+                          sample.notebook_name)
+    result = grade(tmp_path / "in", tmp_path / "out", jobs=1, quiet=True)[0]
+    assert result.status == "error" and result.score == 0
+    assert "not the student" in result.notebooks[0].message
