@@ -135,6 +135,14 @@ def test_no_submitted_file_changes(graded):
     assert graded["changed"] == []
 
 
+def test_hidden_failures_show_no_inputs(graded):
+    for result in graded["results"].values():
+        for cell in _cells(result).values():
+            if "[hidden call" in cell.detail:
+                for leak in ("seed=", "shape=", "Leak_", "inputs:", "Worst element"):
+                    assert leak not in cell.feedback, (result.student, cell.grade_id, leak)
+
+
 def test_feedback_never_shows_hidden_tests(graded):
     for path in (graded["out"] / "feedback").rglob("*.html"):
         text = path.read_text(encoding="utf-8")
