@@ -411,3 +411,20 @@ def test_a_sandbox_that_cannot_start_is_the_graders_problem(tmp_path, monkeypatc
     result = grade(tmp_path / "in", tmp_path / "out", jobs=1, quiet=True)[0]
     assert result.status == "error" and result.score == 0
     assert "not the student" in result.notebooks[0].message
+
+
+def test_the_grader_package_imports_without_torch():
+    """Setup cells run `from grader import ...` in the sandbox, where torch is blocked."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.partition('.')[0] in ('torch', 'sympy'):\n"
+            "            raise ImportError(name)\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "from grader import check, check_function, check_layer, check_loss\n"
+            "import grader.worker\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
