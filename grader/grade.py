@@ -148,6 +148,10 @@ M.register(
             "solutions, gradebook or other submissions).",
             "沙箱:bubblewrap(只读系统、私有 /tmp、无网络、看不到答案、成绩册和其他学生的提交)。",
         ),
+        "grade_flagged": (
+            "{count} submissions did something a grader should look at (see report.json):",
+            "{count} 份提交有需要评分者查看的行为(详见 report.json):",
+        ),
         "grade_summary": (
             "Graded {count} notebooks of {students} students in {seconds} s; results in {out}",
             "已在 {seconds} 秒内为 {students} 名学生评阅 {count} 个 notebook;结果在 {out}",
@@ -640,8 +644,8 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                 result.flags.append(f"{dead.reason}:{test.grade_id}")
             elif cell.kind == "numerical":
                 result.flags.append(f"numerical_gradient:{test.grade_id}")
-            elif cell.status == "failed" and _hidden_only(test, cell):
-                result.flags.append(f"hidden_only:{test.grade_id}")
+            elif cell.status == "failed" and _visible_only(test, cell):
+                result.flags.append(f"visible_only:{test.grade_id}")
             result.cells.append(cell)
             result.flags += [f for f in session.flags if f not in result.flags]
             session.flags.clear()
@@ -654,9 +658,14 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
     return result
 
 
-def _hidden_only(test: TestCell, cell: CellResult) -> bool:
+def _visible_only(test: TestCell, cell: CellResult) -> bool:
     """The visible calls passed and a hidden one failed (e.g. answers hard-coded)."""
     return "[hidden call" in cell.detail and any(not c.hidden for c in test.calls)
+
+
+# Flags that are worth a column in the CSV but not, alone, an instructor's attention: a
+# submission can honestly pass the visible check and fail a hidden edge case.
+_INFO_FLAGS = ("unsandboxed", "visible_only:")
 
 
 def _compact(flags: list[str], limit: int = 30) -> list[str]:
@@ -812,6 +821,11 @@ def grade(submissions: Path, out: Path, *, options: Options | None = None,
     results.sort(key=lambda r: (r.assignment, r.student))
     write_csv(out / "grades.csv", results, sources)
     write_report(out / "report.json", results, mode)
+    flagged = [r for r in results if any(not f.startswith(_INFO_FLAGS) for f in r.flags)]
+    if flagged:
+        say("", M.bilingual("grade_flagged", count=len(flagged)))
+        for r in flagged:
+            say(f"  {r.student:<16} {r.assignment:<16} {', '.join(r.flags)}")
     if mode != "bwrap":
         _warn_unsandboxed(options)  # again, under the table, where it will be read
     elapsed = time.monotonic() - started

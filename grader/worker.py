@@ -364,7 +364,7 @@ class Worker:
                         ast.ImportFrom)
                 errors = []
                 for node in tree.body:
-                    if isinstance(node, keep):
+                    if isinstance(node, keep) or _literal_assignment(node):
                         module = ast.Module(body=[node], type_ignores=[])
                         try:
                             exec(compile(module, filename, "exec"), self.ns)
@@ -599,6 +599,21 @@ class Worker:
                 wire.write_frame(self.reply_fd, body, out)
             except (ValueError, TypeError):
                 wire.write_frame(self.reply_fd, {FATAL: "reply could not be encoded"}, [])
+
+
+def _literal_assignment(node: ast.stmt) -> bool:
+    """``NAME = <literal>`` (a constant a helper may use), cheap and side-effect free."""
+    value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+    if value is None:
+        return False
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if not all(isinstance(t, ast.Name) for t in targets):
+        return False
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _has(kind: type, name: str) -> bool:

@@ -2,7 +2,7 @@
 #   is built from the hidden inputs; margin is otherwise right.
 # assignment: 01_perceptron
 # zero: test_margin, test_perceptron_bound
-# flags: hidden_only:test_margin
+# flags: visible_only:test_margin
 # %% id=margin
 class Endless(Exception):
     def __str__(self):

@@ -2,7 +2,7 @@
 #   visible case) and returns garbage otherwise.
 # assignment: 01_perceptron
 # zero: test_perceptron_predict, test_radius, test_perceptron_bound, test_xor_predict
-# flags: hidden_only:test_perceptron_predict, hidden_only:test_radius
+# flags: visible_only:test_perceptron_predict, visible_only:test_radius
 # %% id=perceptron_predict
 def perceptron_predict(X, theta):
     if X.shape[0] == 6:  # the visible case has 6 points
