@@ -428,3 +428,22 @@ def test_the_grader_package_imports_without_torch():
             "import grader.worker\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
+def test_nbgrader_feedback_and_export_work_on_the_output(graded_samples):
+    from grader.build import run_nbgrader
+
+    root, samples, results = graded_samples
+    out = root / "out"
+    common = [f"--CourseDirectory.root={out}", f"--CourseDirectory.db_url=sqlite:///{out}/gradebook.db"]
+    run_nbgrader(["generate_feedback", "01_perceptron", "--force",
+                  "--CourseDirectory.feedback_directory=nbgrader_feedback", *common], cwd=out)
+    run_nbgrader(["export", f"--to={out / 'export.csv'}", *common], cwd=out)
+    with open(out / "export.csv", newline="", encoding="utf-8") as handle:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    assert exported == {s.student: results[s.student].score for s in samples}
+    for sample in samples:
+        page = (out / "nbgrader_feedback" / sample.student / "01_perceptron" /
+                sample.notebook_name.replace(".ipynb", ".html"))
+        assert "HIDDEN TESTS" not in page.read_text(encoding="utf-8")
