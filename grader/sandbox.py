@@ -91,16 +91,20 @@ def bwrap_available() -> tuple[bool, str]:
     if "ok" in _PROBE:
         return _PROBE["ok"], _PROBE["why"]
     path = shutil.which("bwrap")
-    if path is None:
-        ok, why = False, "bwrap is not installed (Debian package `bubblewrap`)"
-    else:
-        args = [path, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc",
-                "--dev", "/dev", "--", "/bin/sh", "-c", "exit 0"]
-        try:
-            proc = subprocess.run(args, capture_output=True, text=True, timeout=20)
-            ok, why = proc.returncode == 0, proc.stderr.strip()[:300]
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            ok, why = False, str(exc)
+    ok, why = False, "bwrap is not installed (Debian package `bubblewrap`)"
+    if path is not None:
+        # --disable-userns needs bubblewrap >= 0.8 and a recent kernel: try without it too
+        for disable in (True, False):
+            _PROBE["disable_userns"] = disable
+            args = [path, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc",
+                    "--dev", "/dev", "--", "/bin/sh", "-c", "exit 0"]
+            try:
+                proc = subprocess.run(args, capture_output=True, text=True, timeout=20)
+                ok, why = proc.returncode == 0, proc.stderr.strip()[:300]
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                ok, why = False, str(exc)
+            if ok:
+                break
     _PROBE.update(ok=ok, why=why)
     return ok, why
 
@@ -118,8 +122,9 @@ def sandbox_mode(requested: str = "auto") -> str:
 
 
 def _namespace_args() -> list[str]:
-    return ["--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
-            "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    nested = ["--disable-userns"] if _PROBE.get("disable_userns", True) else []
+    return ["--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", *nested,
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
 
 
 # ------------------------------------------------------------------------- mounts
