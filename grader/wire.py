@@ -167,10 +167,12 @@ class Encoder:
     """
 
     def __init__(self, on_array: Callable[[np.ndarray], Any] | None = None,
-                 on_other: Callable[[Any], Any] | None = None):
+                 on_other: Callable[[Any], Any] | None = None,
+                 coerce: Callable[[Any], np.ndarray | None] | None = None):
         self.buffers: list[bytes | memoryview] = []
         self.on_array = on_array
         self.on_other = on_other
+        self.coerce = coerce  # array-likes to send as their values (sandbox side)
         self.items = 0
 
     def encode(self, value: Any, depth: int = 0) -> Any:
@@ -211,6 +213,10 @@ class Encoder:
             array = np.asarray(value)
             self.buffers.append(array.tobytes())
             return {"n": [array.dtype.str, len(self.buffers) - 1]}
+        if self.coerce is not None:
+            array = self.coerce(value)
+            if array is not None:
+                return self._array(array)
         if self.on_other is not None:
             return self.on_other(value)
         raise TypeError(f"cannot send a {kind.__name__}")

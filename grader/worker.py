@@ -462,6 +462,10 @@ class Worker:
             raise wire.ProtocolError("unknown handle")
         return self.handles[body]
 
+    def _encoder(self) -> wire.Encoder:
+        return wire.Encoder(on_array=self._array_out, on_other=self._other_out,
+                            coerce=_array_like)
+
     def _other_out(self, obj: Any) -> Any:
         if isinstance(obj, _TrustedFunction) and obj._worker is self:
             return {"f": obj._fid}
@@ -469,7 +473,7 @@ class Worker:
 
     def callback(self, fid: int, args: tuple, kwargs: dict) -> Any:
         """Run a grader function: send the call, serve nested requests until its result."""
-        encoder = wire.Encoder(on_array=self._array_out, on_other=self._other_out)
+        encoder = self._encoder()
         body = {"cb": fid, "args": encoder.encode(list(args)),
                 "kwargs": encoder.encode({str(k): v for k, v in kwargs.items()})}
         body, out = self._reply(body, encoder)
@@ -552,16 +556,16 @@ class Worker:
             raise
         except BaseException as exc:  # noqa: BLE001 - the student's exception, sent back as data
             return self._reply({"err": self._error(exc)})
-        encoder = wire.Encoder(on_array=self._array_out, on_other=self._other_out)
+        encoder = self._encoder()
         try:
             encoded = encoder.encode(value)
         except (ValueError, TypeError, RecursionError):
-            encoder = wire.Encoder(on_array=self._array_out, on_other=self._other_out)
+            encoder = self._encoder()
             encoded = self._handle_out(value)
         return self._reply({"ok": encoded}, encoder)
 
     def _reply(self, body: dict, encoder: wire.Encoder | None = None) -> tuple[dict, list]:
-        encoder = encoder or wire.Encoder(on_array=self._array_out, on_other=self._other_out)
+        encoder = encoder or self._encoder()
         body["upd"] = self._updates(encoder)
         if self.warnings:
             body["warn"] = [[_clip(type(w.message).__name__ if isinstance(w.message, Warning)
@@ -599,6 +603,17 @@ class Worker:
                 wire.write_frame(self.reply_fd, body, out)
             except (ValueError, TypeError):
                 wire.write_frame(self.reply_fd, {FATAL: "reply could not be encoded"}, [])
+
+
+def _array_like(obj: Any) -> np.ndarray | None:
+    """The values of an array-like (a tensor, where an exercise allows torch), else None."""
+    if not (_has(type(obj), "__array__") or _has(type(obj), "__array_interface__")):
+        return None
+    try:
+        array = np.asarray(obj)
+    except Exception:  # noqa: BLE001 - the student's __array__
+        return None
+    return array if isinstance(array, np.ndarray) and array.dtype.kind in "biufc" else None
 
 
 def _literal_assignment(node: ast.stmt) -> bool:
