@@ -23,19 +23,19 @@ __all__ = ["write_feedback", "render"]
 
 M.register(
     {
-        "feedback_title": ("Feedback: {assignment}", "反馈:{assignment}"),
-        "feedback_score": ("Score: {score} / {max_score}", "得分:{score} / {max_score}"),
+        "feedback_title": ("Feedback: {assignment}", "反馈：{assignment}"),
+        "feedback_score": ("Score: {score} / {max_score}", "得分：{score} / {max_score}"),
         "feedback_cell": ("Cell", "单元格"),
         "feedback_points": ("Points", "分数"),
         "feedback_result": ("Result", "结果"),
         "feedback_passed": ("passed", "通过"),
         "feedback_failed": ("failed", "未通过"),
-        "feedback_check": ("The visible check:", "可见的检查:"),
+        "feedback_check": ("The visible check:", "可见的检查："),
         "feedback_note": (
             "Scores come from the trusted grader: your solution cells ran in a sandbox and "
             "the instructor's tests (including hidden ones) checked them against PyTorch.",
-            "分数来自可信评分程序:你的解答单元格在沙箱中运行,"
-            "教师的测试(包括隐藏测试)把它们与 PyTorch 的结果进行了比较。",
+            "分数来自可信评分程序：你的解答单元格在沙箱中运行，"
+            "教师的测试（包括隐藏测试）把它们与 PyTorch 的结果进行了比较。",
         ),
     }
 )

@@ -54,74 +54,74 @@ M.register(
         "grade_name_missing": (
             "✗ `{name}` is not defined when this test runs. Did the cell that defines it raise "
             "an error, or was the function renamed or deleted?",
-            "✗ 运行这个测试时 `{name}` 没有定义。定义它的单元格是否出错了?"
-            "函数是否被改名或删除了?",
+            "✗ 运行这个测试时 `{name}` 没有定义。定义它的单元格是否出错了？"
+            "函数是否被改名或删除了？",
         ),
         "grade_load_error": (
             "While your notebook was loading, cell `{cell}` raised an error:",
-            "加载你的 notebook 时,单元格 `{cell}` 出错了:",
+            "加载你的 notebook 时，单元格 `{cell}` 出错了：",
         ),
         "grade_timeout": (
             "✗ Your code was stopped: this test ran longer than its time limit ({seconds} s). "
             "Look for an endless loop or a very slow computation.",
-            "✗ 你的代码被终止了:这个测试的运行时间超过了限制({seconds} 秒)。"
+            "✗ 你的代码被终止了：这个测试的运行时间超过了限制（{seconds} 秒）。"
             "请检查是否有死循环或非常慢的计算。",
         ),
         "grade_memory": (
             "✗ Your code was stopped: it used more memory than allowed ({limit} MiB).",
-            "✗ 你的代码被终止了:使用的内存超过了限制({limit} MiB)。",
+            "✗ 你的代码被终止了：使用的内存超过了限制（{limit} MiB）。",
         ),
         "grade_processes": (
             "✗ Your code was stopped: it started more processes or threads than allowed "
             "({limit}).",
-            "✗ 你的代码被终止了:启动的进程或线程数超过了限制({limit})。",
+            "✗ 你的代码被终止了：启动的进程或线程数超过了限制（{limit}）。",
         ),
         "grade_crashed": (
             "✗ The process running your code ended unexpectedly ({detail}), for example "
             "through os._exit, sys.exit in a background thread, or a crash in native code.",
-            "✗ 运行你的代码的进程意外结束了({detail}),例如调用了 os._exit,"
+            "✗ 运行你的代码的进程意外结束了（{detail}），例如调用了 os._exit，"
             "或本地代码崩溃。",
         ),
         "grade_protocol": (
             "✗ Your code interfered with the grader's connection to it ({detail}).",
-            "✗ 你的代码干扰了评分程序与它之间的连接({detail})。",
+            "✗ 你的代码干扰了评分程序与它之间的连接（{detail}）。",
         ),
         "grade_load_timeout": (
             "✗ Your setup and solution cells did not finish loading within {seconds} s, so "
             "this test could not run. Solution cells should only define functions.",
-            "✗ 你的 setup 单元格和解答单元格在 {seconds} 秒内没有加载完成,这个测试无法运行。"
+            "✗ 你的 setup 单元格和解答单元格在 {seconds} 秒内没有加载完成，这个测试无法运行。"
             "解答单元格应当只包含函数定义。",
         ),
         "grade_load_failed": (
             "✗ The process running your notebook stopped while loading its setup and "
             "solution cells ({detail}), so this test could not run.",
-            "✗ 加载 setup 单元格和解答单元格时,运行你的 notebook 的进程停止了({detail}),"
+            "✗ 加载 setup 单元格和解答单元格时，运行你的 notebook 的进程停止了（{detail}），"
             "这个测试无法运行。",
         ),
         "grade_sandbox_failed": (
             "The grader could not start the sandbox for this notebook (not the student's "
             "doing; grade it again): {detail}",
-            "评分程序无法为这个 notebook 启动沙箱(不是学生造成的,请重新评分):{detail}",
+            "评分程序无法为这个 notebook 启动沙箱（不是学生造成的，请重新评分）：{detail}",
         ),
         "grade_gave_up": (
             "✗ Not run: the sandbox for this notebook stopped too many times.",
-            "✗ 未运行:这个 notebook 的沙箱已经停止了太多次。",
+            "✗ 未运行：这个 notebook 的沙箱已经停止了太多次。",
         ),
         "grade_hidden_note": (
             "(This is a hidden test: its inputs and source are not shown.)",
-            "(这是隐藏测试:不显示它的输入和源代码。)",
+            "（这是隐藏测试：不显示它的输入和源代码。）",
         ),
         "grade_hidden_failed": (
             "✗ A hidden test failed: {error}.",
-            "✗ 一个隐藏测试未通过:{error}。",
+            "✗ 一个隐藏测试未通过：{error}。",
         ),
         "grade_check_error": (
             "✗ The check could not finish: {error}",
-            "✗ 检查无法完成:{error}",
+            "✗ 检查无法完成：{error}",
         ),
         "grade_not_declarative": (
             "✗ The instructor's test cell cannot be graded outside the notebook: {error}",
-            "✗ 教师的测试单元格无法在 notebook 之外评分:{error}",
+            "✗ 教师的测试单元格无法在 notebook 之外评分：{error}",
         ),
         "grade_no_source": (
             "No instructor notebook for assignment {assignment} in {solutions}.",
@@ -139,22 +139,22 @@ M.register(
             "WARNING: bubblewrap is not available ({why}). Student code runs with resource "
             "limits only and CAN READ every file this grader can read (solutions, gradebook, "
             "other submissions). Install the Debian package `bubblewrap` for a real sandbox.",
-            "警告:无法使用 bubblewrap({why})。学生代码只受资源限制,"
-            "并且可以读取评分程序能读取的所有文件(答案、成绩册、其他学生的提交)。"
+            "警告：无法使用 bubblewrap({why})。学生代码只受资源限制，"
+            "并且可以读取评分程序能读取的所有文件（答案、成绩册、其他学生的提交）。"
             "请安装 Debian 软件包 `bubblewrap` 以启用真正的沙箱。",
         ),
         "grade_sandboxed": (
             "Sandbox: bubblewrap (read-only system, private /tmp, no network, no view of "
             "solutions, gradebook or other submissions).",
-            "沙箱:bubblewrap(只读系统、私有 /tmp、无网络、看不到答案、成绩册和其他学生的提交)。",
+            "沙箱：bubblewrap（只读系统、私有 /tmp、无网络、看不到答案、成绩册和其他学生的提交）。",
         ),
         "grade_flagged": (
             "{count} submissions did something a grader should look at (see report.json):",
-            "{count} 份提交有需要评分者查看的行为(详见 report.json):",
+            "{count} 份提交有需要评分者查看的行为（详见 report.json）：",
         ),
         "grade_summary": (
             "Graded {count} notebooks of {students} students in {seconds} s; results in {out}",
-            "已在 {seconds} 秒内为 {students} 名学生评阅 {count} 个 notebook;结果在 {out}",
+            "已在 {seconds} 秒内为 {students} 名学生评阅 {count} 个 notebook；结果在 {out}",
         ),
     }
 )
@@ -917,7 +917,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     if not args.submissions.is_dir():
-        print(f"not a folder · 不是文件夹: {args.submissions}", file=sys.stderr)
+        print(f"not a folder · 不是文件夹： {args.submissions}", file=sys.stderr)
         return 2
     limits = Limits(load_seconds=args.load_timeout, cell_seconds=args.cell_timeout,
                     memory_mb=args.memory_mb, processes=args.processes)

@@ -44,14 +44,14 @@ M.register(
             "`{name}` agrees with autograd only to {error} of its scale ({scale}); an "
             "analytic gradient in float64 agrees to about 1e-15. Was it computed with finite "
             "differences, or in float32? Derive it with the chain rule and keep float64.",
-            "`{name}` 与自动微分的结果只在其量级({scale})的 {error} 以内一致;"
-            "float64 中的解析梯度能一致到约 1e-15。它是否用有限差分或 float32 计算的?"
-            "请用链式法则推导,并保持 float64。",
+            "`{name}` 与自动微分的结果只在其量级（{scale}）的 {error} 以内一致；"
+            "float64 中的解析梯度能一致到约 1e-15。它是否用有限差分或 float32 计算的？"
+            "请用链式法则推导，并保持 float64。",
         ),
         "policy_rule": (
             "Rule for gradients in the grade of record: |actual - expected| <= {rtol} * "
             "max|expected| + {floor}.",
-            "评分记录中梯度的规则:|实际 - 期望| <= {rtol} * max|期望| + {floor}。",
+            "评分记录中梯度的规则：|实际 - 期望| <= {rtol} * max|期望| + {floor}。",
         ),
     }
 )

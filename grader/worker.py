@@ -156,7 +156,7 @@ class _Blocker:
                 self.worker.flag(f"blocked_import:{root}")
             raise ImportError(
                 f"`{root}` cannot be imported while grading: this exercise is written with "
-                f"NumPy only · 评分时不能导入 `{root}`:本练习只能使用 NumPy。",
+                f"NumPy only · 评分时不能导入 `{root}`：本练习只能使用 NumPy。",
                 name=name,
             )
         return None
