@@ -168,7 +168,8 @@ register(
         "hint_constant_factor": (
             "Likely mistake: every element is {factor} times the expected value. Look for a "
             "missing or extra constant factor (such as 1/2, 2 or 1/(1-p)).",
-            "可能的错误：每个元素都是期望值的 {factor} 倍。检查是否漏掉或多乘了常数因子（如 1/2、2 或 1/(1-p)）。",
+            "可能的错误：每个元素都是期望值的 {factor} 倍。"
+            "检查是否漏掉或多乘了常数因子（如 1/2、2 或 1/(1-p)）。",
         ),
         "hint_ignores_upstream": (
             "Likely mistake: the upstream gradient `dout` is not used. The chain rule "
@@ -178,7 +179,8 @@ register(
         "hint_mask_from_output": (
             "Likely mistake: the gradient is blocked or passed at the wrong elements. Build "
             "the mask from the forward input (the cache), not from the output or `dout`.",
-            "可能的错误：梯度在错误的位置被阻断或放行。掩码应当由前向输入（缓存）得到，而不是由输出或 `dout` 得到。",
+            "可能的错误：梯度在错误的位置被阻断或放行。"
+            "掩码应当由前向输入（缓存）得到，而不是由输出或 `dout` 得到。",
         ),
         "hint_shape_broadcast": (
             "Likely mistake: the shape does not match the input it is the gradient of. A "

@@ -12,12 +12,8 @@ from __future__ import annotations
 import pytest
 from nbgrader.api import Gradebook
 
-from grader import notebooks
-from grader.build import run_nbgrader
-from grader.demo import prepare_course_root
 from grader.grade import grade
 from grader.paths import COURSE, assignments
-from grader.samples import samples_for
 
 pytestmark = pytest.mark.slow
 
@@ -27,19 +23,9 @@ def _ready() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    root = tmp_path_factory.mktemp("nbgrader")
-    prepare_course_root(root)
+def both(nbgrader_graded):
+    root, samples, _ = nbgrader_graded  # nbgrader autograde ran once for the whole session
     ids = _ready()
-    samples = []
-    for ident in ids:
-        for sample in samples_for(ident):
-            notebooks.write_clean(sample.notebook, root / "submitted" / sample.student / ident /
-                                  sample.notebook_name)
-            samples.append(sample)
-    for ident in ids:
-        run_nbgrader(["generate_assignment", ident, "--force"], cwd=root)
-        run_nbgrader(["autograde", ident, "--force"], cwd=root)
     in_kernel = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for ident in ids:
