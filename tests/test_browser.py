@@ -11,7 +11,13 @@ student does and checks:
   error or stderr output, every figure appears as an image, progress-bar widgets render;
 - on the notebook as handed out, the first check says "not written yet" in both languages;
 - nbgrader's *Validate* button passes a filled-in notebook and, for a wrong answer, shows the
-  bilingual failure message (which "Run All" shows too).
+  bilingual failure message (which "Run All" shows too);
+- the Nbgrader menu offers the Assignment List; it lists the course when nbgrader_config.py
+  configures an exchange (``c.Exchange.root``), and that part skips, saying so, when not.
+
+The server is set up like ``make lab``: notebook folder ``course/`` (a scratch copy, with the
+samples in ``course/samples/``), nbgrader's configuration found through ``JUPYTER_CONFIG_PATH``.
+Notebooks are opened with File > Open from Path in one JupyterLab tab, as a student would.
 
 Screenshots go to ``artifacts/screenshots/`` (git-ignored; ``NNFS_ARTIFACTS`` moves them).
 The repository's ``course/`` is never touched: everything runs on a copy.
