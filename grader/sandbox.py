@@ -155,7 +155,10 @@ def _under(path: str, roots: list[str]) -> bool:
 
 def bwrap_args(limits: Limits, blocked: tuple[str, ...], protected: list[str],
                info_fd: int) -> list[str]:
-    args = ["bwrap", *_namespace_args(), "--hostname", "sandbox"]
+    # The private /tmp comes first: the course itself may live under /tmp (a CI clone), and
+    # later binds of the venv and grader/ must land on top of it, not be hidden by it.
+    args = ["bwrap", *_namespace_args(), "--hostname", "sandbox",
+            "--size", str(limits.scratch_mb * 2**20), "--tmpfs", "/tmp"]
     mounted: list[str] = []
 
     def ro(path: str) -> None:
@@ -180,8 +183,7 @@ def bwrap_args(limits: Limits, blocked: tuple[str, ...], protected: list[str],
         path = os.path.join("/etc", name)
         if os.path.lexists(path):
             ro(path)
-    args.extend(["--proc", "/proc", "--dev", "/dev",
-                 "--size", str(limits.scratch_mb * 2**20), "--tmpfs", "/tmp"])
+    args.extend(["--proc", "/proc", "--dev", "/dev"])
     # Hide what the student must not see, if it sits under something mounted above.
     for path in [*_module_dirs(blocked), *protected]:
         real = os.path.realpath(path)
@@ -194,7 +196,7 @@ def bwrap_args(limits: Limits, blocked: tuple[str, ...], protected: list[str],
     if cache:
         args.extend(["--ro-bind", cache, f"/tmp/.matplotlib/{os.path.basename(cache)}"])
     args.extend(["--chdir", "/tmp", "--info-fd", str(info_fd), "--clearenv"])
-    for key, value in _environment("/tmp").items():
+    for key, value in _environment("/tmp", protected).items():
         args.extend(["--setenv", key, value])
     return args
 
@@ -218,9 +220,11 @@ def font_cache() -> str | None:
     return _FONT_CACHE[0]
 
 
-def _environment(home: str) -> dict[str, str]:
+def _environment(home: str, protected: list[str] = ()) -> dict[str, str]:
     bindir = os.path.dirname(sys.executable)
     return {
+        # The worker flags any attempt to open these, wherever they are (even under /tmp).
+        "NNFS_PROTECTED": os.pathsep.join(os.path.realpath(p) for p in protected),
         "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
         "TMPDIR": home,
@@ -275,7 +279,7 @@ class Sandbox:
         else:
             self._scratch = tempfile.TemporaryDirectory(prefix="nnfs-sandbox-")
             argv = worker
-            env, cwd = _environment(self._scratch.name), self._scratch.name
+            env, cwd = _environment(self._scratch.name, self.protected), self._scratch.name
             fds = (req_r, rep_w, flag_w)
             cache = font_cache()
             if cache:
