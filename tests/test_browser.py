@@ -392,8 +392,10 @@ def test_lab_offers_nbgrader_and_its_assignment_list(page, lab):
     page.wait_for_timeout(3000)  # the list asks the server for the exchange's contents
     _shot(page, "lab-assignment-list")
     if not lab.exchange:
-        pytest.skip("nbgrader_config.py sets no Exchange.root, so the Assignment List can only say "
-                    "'The exchange directory does not exist' (see the screenshot); Validate works without it")
+        # The course ships no exchange (self-learners use Validate and `grader check`): the
+        # panel is reachable and says so plainly instead of listing assignments.
+        expect(panel).to_contain_text("exchange directory does not exist")
+        return
     for assignment in ASSIGNMENTS:
         expect(panel).to_contain_text(assignment)
 
