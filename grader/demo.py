@@ -111,7 +111,10 @@ def _table(samples: list[Sample], scores, ids: list[str]) -> tuple[str, list[str
     for student in students:
         row = student.ljust(18)
         for ident in ids:
-            score, top = scores.get((student, ident), (float("nan"), float("nan")))
+            if (student, ident) not in scores:  # this sample has no submission for it
+                row += f"{'—':>{width}}" + " " * 6
+                continue
+            score, top = scores[(student, ident)]
             row += f"{score:>{width}.0f} / {top:<3.0f}"
             want = expected.get((student, ident))
             if want is not None and abs(score - want) > 1e-9:
