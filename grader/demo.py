@@ -111,8 +111,11 @@ def _table(samples: list[Sample], scores, ids: list[str]) -> tuple[str, list[str
     for student in students:
         row = student.ljust(18)
         for ident in ids:
-            if (student, ident) not in scores:  # this sample has no submission for it
+            if (student, ident) not in scores:  # no grade: fine only if nothing was submitted
                 row += f"{'—':>{width}}" + " " * 6
+                if (student, ident) in expected:
+                    problems.append(M.bilingual("demo_mismatch", student=student, assignment=ident,
+                                                score="—", expected=expected[(student, ident)]))
                 continue
             score, top = scores[(student, ident)]
             row += f"{score:>{width}.0f} / {top:<3.0f}"
