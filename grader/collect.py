@@ -17,6 +17,7 @@ files are copied into a staging folder.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import unicodedata
@@ -27,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from . import messages as M
 from .paths import SOLUTIONS
 
-__all__ = ["Collected", "Unmapped", "collect", "notebook_index"]
+__all__ = ["Collected", "Collection", "Empty", "Unmapped", "collect", "notebook_index"]
 
 M.register(
     {
@@ -55,6 +56,10 @@ M.register(
             "a path that would leave the staging folder; skipped",
             "路径会跳出暂存目录，已跳过",
         ),
+        "collect_renamed": (
+            "renamed notebook: {origin} is graded as {name} (recognised by its cells)",
+            "notebook 被改名：{origin} 按其单元格识别为 {name} 评分",
+        ),
     }
 )
 
@@ -72,6 +77,17 @@ class Collected:
     notebook: str
     path: Path  # the staged copy
     origin: str  # where it came from, for the report
+    renamed_from: str = ""  # the student's file name, when it was not the released one
+
+
+@dataclass
+class Empty:
+    """A student folder with nothing gradable in it: still a row in the grades."""
+
+    student: str
+    assignment: str | None  # known from an nbgrader layout, else None
+    origin: str
+    files: list[str] = field(default_factory=list)  # what was there instead (not notebooks)
 
 
 @dataclass
@@ -85,6 +101,7 @@ class Collection:
     submissions: list[Collected] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    empty: list[Empty] = field(default_factory=list)
 
 
 def notebook_index(solutions: Path = SOLUTIONS) -> dict[str, str]:
@@ -93,6 +110,41 @@ def notebook_index(solutions: Path = SOLUTIONS) -> dict[str, str]:
     for path in sorted(solutions.glob("*/*.ipynb")):
         index[path.name] = path.parent.name
     return index
+
+
+def _cell_index(solutions: Path) -> dict[str, set[str]]:
+    """notebook file name -> the grade ids of its nbgrader cells (to recognise renamed copies)."""
+    found = {}
+    for path in sorted(solutions.glob("*/*.ipynb")):
+        try:
+            found[path.name] = _grade_ids(path.read_bytes())
+        except ValueError:
+            found[path.name] = set()
+    return found
+
+
+def _grade_ids(payload: bytes) -> set[str]:
+    text = payload.decode("utf-8", errors="replace")
+    data = json.loads(text)
+    cells = data.get("cells") or [c for w in data.get("worksheets", []) for c in w.get("cells", [])]
+    ids = set()
+    for cell in cells:
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {} if isinstance(cell, dict) else {}
+        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
+            ids.add(meta["grade_id"])
+    return ids
+
+
+def _recognise(payload: bytes | Path, cells: dict[str, set[str]]) -> str | None:
+    """The released notebook whose graded cells this file carries most of, if any."""
+    try:
+        raw = payload.read_bytes() if isinstance(payload, Path) else payload
+        ids = _grade_ids(raw)
+    except (ValueError, AttributeError, OSError):  # not JSON, not a notebook: not recognised
+        return None
+    overlaps = {name: len(ids & known) for name, known in cells.items()}
+    best = max(overlaps, key=overlaps.get, default=None)
+    return best if best is not None and overlaps[best] > 0 else None
 
 
 def safe_student_id(raw: str) -> str:
@@ -115,46 +167,66 @@ def _entries_from_folder(root: Path) -> list[tuple[PurePosixPath, Path]]:
     ]
 
 
-def _map(rel: PurePosixPath, index: dict[str, str], assignments: set[str]):
-    """(student, assignment, notebook name) for one file, or a bilingual reason it has none."""
+def _map(rel: PurePosixPath, payload: bytes | Path, index: dict[str, str],
+         cells: dict[str, set[str]]):
+    """(student, assignment, notebook name, renamed from) for one file, or why it has none.
+
+    A notebook whose name is not a released one (``Copy of perceptron.ipynb``, ``hw1.ipynb``)
+    is recognised by its graded cells; in an nbgrader layout the folder names the assignment
+    even when the file is not recognised (grading then says what is wrong with it).
+    """
     parts = rel.parts
     name = parts[-1]
+    assignments = set(index.values())
     if not name.endswith(".ipynb"):
         return M.bilingual("collect_not_notebook")
-    # nbgrader layout: <student>/<assignment>/<notebook>
-    if len(parts) >= 3 and parts[-2] in assignments:
-        canonical = _canonical_name(name)
-        return safe_student_id(parts[-3]), parts[-2], canonical
-    canvas = _CANVAS.match(name)
-    moodle = _MOODLE_DIR.match(parts[-2]) if len(parts) >= 2 else None
-    if moodle:
-        student, original = moodle.group("name"), name
-    elif canvas and _canonical_name(canvas.group("name")) in index:
-        student, original = canvas.group("login"), canvas.group("name")
-    elif len(parts) >= 2:
-        student, original = parts[-2], name
+    hint = None
+    if len(parts) >= 3 and parts[-2] in assignments:  # nbgrader: <student>/<assignment>/<nb>
+        student, original, hint = parts[-3], name, parts[-2]
     else:
-        return M.bilingual("collect_no_student")
+        canvas = _CANVAS.match(name)
+        moodle = _MOODLE_DIR.match(parts[-2]) if len(parts) >= 2 else None
+        if moodle:
+            student, original = moodle.group("name"), name
+        elif canvas and (_canonical_name(canvas.group("name")) in index or len(parts) == 1):
+            student, original = canvas.group("login"), canvas.group("name")
+        elif len(parts) >= 2:
+            student, original = parts[-2], name
+        else:
+            return M.bilingual("collect_no_student")
     canonical = _canonical_name(original)
-    if canonical not in index:
-        return M.bilingual("collect_unknown_notebook", name=canonical)
-    return safe_student_id(student), index[canonical], canonical
+    if canonical in index and (hint is None or index[canonical] == hint):
+        return safe_student_id(student), index[canonical], canonical, ""
+    recognised = _recognise(payload, cells)
+    if recognised and (hint is None or index[recognised] == hint):
+        return safe_student_id(student), index[recognised], recognised, original
+    if hint is not None:
+        return safe_student_id(student), hint, canonical, ""
+    return M.bilingual("collect_unknown_notebook", name=canonical)
 
 
 def collect(source: Path, staging: Path, solutions: Path = SOLUTIONS) -> Collection:
     """Copy every submitted notebook under ``staging/<student>/<assignment>/<notebook>``."""
     index = notebook_index(solutions)
-    assignments = set(index.values())
+    cells = _cell_index(solutions)
     result = Collection()
     staging.mkdir(parents=True, exist_ok=True)
     with _opened(source, result) as entries:
         chosen: dict[tuple[str, str, str], tuple[str, bytes | Path]] = {}
+        renamed: dict[tuple[str, str, str], str] = {}
+        stamps: dict[tuple[str, str], bytes | Path] = {}
         for rel, payload in entries:
-            mapped = _map(rel, index, assignments)
+            if _is_timestamp(rel, index):  # nbgrader's submission time, kept beside the notebook
+                stamps[(safe_student_id(rel.parts[-3]), rel.parts[-2])] = payload
+                continue
+            mapped = _map(rel, payload, index, cells)
             if isinstance(mapped, str):
                 result.unmapped.append(Unmapped(str(rel), mapped))
                 continue
-            key = mapped
+            *key_parts, original = mapped
+            key = tuple(key_parts)
+            if original:
+                renamed[key] = original
             if key in chosen:
                 kept = max(chosen[key][0], str(rel), key=_upload_order)
                 result.notes.append(
@@ -173,8 +245,44 @@ def collect(source: Path, staging: Path, solutions: Path = SOLUTIONS) -> Collect
                 shutil.copyfile(payload, target)
             else:
                 target.write_bytes(payload)
-            result.submissions.append(Collected(student, assignment, name, target, origin))
+            result.submissions.append(Collected(student, assignment, name, target, origin,
+                                                renamed.get((student, assignment, name), "")))
+            if renamed.get((student, assignment, name)):
+                result.notes.append(M.bilingual("collect_renamed", origin=origin, name=name))
+        for (student, assignment), payload in stamps.items():
+            target = staging / student / assignment / "timestamp.txt"
+            if target.parent.is_dir():
+                target.write_bytes(payload.read_bytes() if isinstance(payload, Path) else payload)
+        if Path(source).is_dir():
+            result.empty = _empties(Path(source), result, set(index.values()))
     return result
+
+
+def _is_timestamp(rel: PurePosixPath, index: dict[str, str]) -> bool:
+    return len(rel.parts) >= 3 and rel.name == "timestamp.txt" and rel.parts[-2] in set(
+        index.values())
+
+
+def _empties(root: Path, result: Collection, assignments: set[str]) -> list[Empty]:
+    """Student folders (and nbgrader assignment folders) from which nothing was collected."""
+    got = {(s.student, s.assignment) for s in result.submissions}
+    students = {s.student for s in result.submissions}
+    empty = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if folder.name.startswith(".") or folder.name == "__MACOSX":
+            continue
+        student = safe_student_id(_MOODLE_DIR.sub(r"\g<name>", folder.name))
+        inner = [p for p in sorted(folder.iterdir()) if p.is_dir() and p.name in assignments]
+        for sub in inner:  # nbgrader layout: <student>/<assignment>/
+            if (student, sub.name) not in got:
+                empty.append(Empty(student, sub.name, f"{folder.name}/{sub.name}", _files(sub)))
+        if not inner and student not in students:
+            empty.append(Empty(student, None, folder.name, _files(folder)))
+    return empty
+
+
+def _files(folder: Path) -> list[str]:
+    return [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*")) if p.is_file()]
 
 
 def _upload_order(origin: str) -> tuple[int, str]:

@@ -20,25 +20,21 @@ happened while its cells were loading; never the batch or another student.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import csv
+import dataclasses
 import functools
 import io
-import json
-import os
 import re
 import sys
 import time
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import intake, notebooks
 from . import messages as M
-from . import notebooks
 from .core import ARRAY_POLICY, CheckFailure
 from .paths import SOLUTIONS
 from .proxy import Session
@@ -401,6 +397,14 @@ class Options:
     # (student, grade id, seeds) -> seeds for hidden calls: per-student hidden inputs.
     # Must be a module-level function (it is sent to the worker processes).
     hidden_seeds: Any = None
+    # limits per assignment or per "assignment/notebook.ipynb" (grading.toml, grader.config)
+    limits_by_notebook: dict[str, Limits] = field(default_factory=dict)
+    max_notebook_mb: float = intake.MAX_NOTEBOOK_MB
+
+    def for_notebook(self, assignment: str, notebook: str) -> Options:
+        limits = self.limits_by_notebook.get(f"{assignment}/{notebook}") or \
+            self.limits_by_notebook.get(assignment)
+        return dataclasses.replace(self, limits=limits) if limits else self
 
 
 _HINTS: list[re.Pattern] | None = None
@@ -572,6 +576,7 @@ def _start(items: list[dict], source: AssignmentSource, options: Options,
 
 def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                    book: SourceNotebook, options: Options) -> NotebookResult:
+    options = options.for_notebook(source.name, book.name)
     mode = sandbox_mode(options.sandbox)
     result = NotebookResult(student, source.name, book.name, sandbox=mode)
     if mode != "bwrap":
@@ -592,10 +597,20 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
     if path is None:
         return fail_all("missing", M.bilingual("grade_no_notebook", notebook=book.name))
     try:
-        nb = notebooks.read(path)
-    except Exception as exc:
+        nb, read_flags = intake.read_submission(path, options.max_notebook_mb)
+    except intake.Rejected as exc:
+        return fail_all(exc.status, exc.message)
+    except OSError as exc:
         return fail_all("unreadable", M.bilingual("grade_unreadable", notebook=path.name,
                                                   error=str(exc)[:300]))
+    result.flags += read_flags
+    present = intake.grade_ids(nb)
+    if not present & {ident for ident in book.order if ident}:
+        other = _assignment_of(present, options.solutions, exclude=source.name)
+        if other:
+            return fail_all("wrong_assignment", M.bilingual(
+                "intake_other_assignment", other=other, assignment=source.name))
+        result.flags.append("no_grade_cells")  # metadata lost; plain cells still load
     items, flags = build_program(nb, book)
     result.flags += flags + compare_tests(nb, book)
     session: Session | None = None
@@ -655,7 +670,27 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
             result.flags += [f for f in session.collect_flags() if f not in result.flags]
     result.seconds = round(time.monotonic() - started, 3)
     result.flags = _compact(result.flags)
+    if result.status == "ok" and result.score == 0 and intake.looks_blank(nb):
+        result.status, result.message = "blank", M.bilingual("intake_blank")
     return result
+
+
+@functools.lru_cache(maxsize=4)
+def _grade_ids_by_assignment(solutions: Path) -> dict[str, frozenset[str]]:
+    found: dict[str, frozenset[str]] = {}
+    for path in sorted(solutions.glob("*/*.ipynb")):
+        with contextlib.suppress(Exception):
+            ids = intake.grade_ids(notebooks.read(path))
+            found[path.parent.name] = frozenset(ids) | found.get(path.parent.name, frozenset())
+    return found
+
+
+def _assignment_of(ids: set[str], solutions: Path, exclude: str) -> str | None:
+    """The other assignment whose graded cells these are, if any."""
+    overlaps = {name: len(ids & known) for name, known in
+                _grade_ids_by_assignment(Path(solutions).resolve()).items() if name != exclude}
+    best = max(overlaps, key=overlaps.get, default=None)
+    return best if best is not None and overlaps[best] > 0 else None
 
 
 def _visible_only(test: TestCell, cell: CellResult) -> bool:
@@ -744,95 +779,17 @@ def _warm() -> None:
     exercises.all_exercises()
 
 
-def _run(args: tuple[Job, AssignmentSource, Options]) -> SubmissionResult:
-    job, source, options = args
-    return grade_submission(job, source, options)
+def grade(*args, **kwargs) -> list[SubmissionResult]:
+    """Grade a class: see :func:`grader.batch.grade` (the whole-class loop lives there)."""
+    from .batch import grade as grade_class
+
+    return grade_class(*args, **kwargs)
 
 
-def grade(submissions: Path, out: Path, *, options: Options | None = None,
-          db_url: str | None = None, jobs: int | None = None,
-          assignments: list[str] | None = None, quiet: bool = False,
-          feedback: bool = True) -> list[SubmissionResult]:
-    """Grade every submission under ``submissions``; write CSV, feedback and gradebook."""
-    from . import feedback as fb
-    from . import gradebook
+def main(argv: list[str]) -> int:
+    from .batch import main as batch_main
 
-    options = options or Options()
-    submissions, out = submissions.resolve(), out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    options.protected = sorted({*options.protected, str(options.solutions.resolve()),
-                                str(submissions), str(out)})
-    todo = [j for j in discover(submissions) if not assignments or j.assignment in assignments]
-    _warm()
-    sources = {a: load_assignment(a, options.solutions) for a in sorted({j.assignment
-                                                                          for j in todo})}
-    mode = sandbox_mode(options.sandbox)
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    if mode == "bwrap":
-        say(M.bilingual("grade_sandboxed"))
-    else:  # loudly, even with --quiet
-        _warn_unsandboxed(options)
-    started = time.monotonic()
-    jobs = jobs or max(1, os.cpu_count() or 1)
-    results: list[SubmissionResult] = []
-    work = [(job, sources[job.assignment], options) for job in todo]
-    book: gradebook.Writer | None = None
-
-    def open_book() -> gradebook.Writer:
-        # opened only after the worker processes exist: they never share its connection
-        writer = gradebook.Writer(db_url)
-        for source in sources.values():
-            writer.add_assignment(source)
-        return writer
-
-    def finished(result: SubmissionResult, job: Job) -> None:
-        results.append(result)
-        book.record(result, sources[result.assignment])  # type: ignore[union-attr]
-        if feedback:
-            fb.write_feedback(out, result, sources[result.assignment])
-            gradebook.write_autograded(out, result, job.folder, sources[result.assignment])
-        say(_line(result, len(results), len(work)))
-
-    try:
-        if jobs == 1 or len(work) <= 1:
-            book = open_book()
-            for item in work:
-                finished(_run(item), item[0])
-        else:
-            import multiprocessing
-
-            context = multiprocessing.get_context("fork" if sys.platform != "win32" else None)
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = {pool.submit(_run, item): item[0] for item in work}
-                book = open_book()
-                for future in as_completed(futures):
-                    job = futures[future]
-                    try:
-                        result = future.result()
-                    except Exception as exc:  # a worker process died: one row, not the batch
-                        result = SubmissionResult(job.student, job.assignment, [NotebookResult(
-                            job.student, job.assignment, "", status="error",
-                            message=f"{type(exc).__name__}: {exc}")])
-                    finished(result, job)
-    finally:
-        if book is not None:
-            book.close()
-    results.sort(key=lambda r: (r.assignment, r.student))
-    write_csv(out / "grades.csv", results, sources)
-    write_report(out / "report.json", results, mode)
-    flagged = [r for r in results if any(not f.startswith(_INFO_FLAGS) for f in r.flags)]
-    if flagged:
-        say("", M.bilingual("grade_flagged", count=len(flagged)))
-        for r in flagged:
-            say(f"  {r.student:<16} {r.assignment:<16} {', '.join(r.flags)}")
-    if mode != "bwrap":
-        _warn_unsandboxed(options)  # again, under the table, where it will be read
-    elapsed = time.monotonic() - started
-    say(M.bilingual("grade_summary", count=sum(len(r.notebooks) for r in results),
-                    students=len({r.student for r in results}), seconds=f"{elapsed:.1f}",
-                    out=out))
-    return results
+    return batch_main(argv)
 
 
 def _warn_unsandboxed(options: Options) -> None:
@@ -840,92 +797,3 @@ def _warn_unsandboxed(options: Options) -> None:
     banner = "!" * 78
     print(banner, M.bilingual("grade_unsandboxed", why=why or "unknown"), banner,
           sep="\n", file=sys.stderr, flush=True)
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
-
-
-def _line(result: SubmissionResult, done: int, total: int) -> str:
-    flags = ", ".join(result.flags)
-    return (f"[{done}/{total}] {result.student:<16} {result.assignment:<16} "
-            f"{_num(result.score):>5} / {_num(result.max_score):<5} {result.status}"
-            + (f"  flags: {flags}" if flags else ""))
-
-
-def cell_columns(sources: dict[str, AssignmentSource]) -> list[str]:
-    columns: list[str] = []
-    for source in sources.values():
-        for book in source.notebooks:
-            for test in book.tests:
-                if test.grade_id not in columns:
-                    columns.append(test.grade_id)
-    return columns
-
-
-def write_csv(path: Path, results: list[SubmissionResult],
-              sources: dict[str, AssignmentSource]) -> None:
-    columns = cell_columns(sources)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "flags",
-                         *columns])
-        for result in results:
-            scores = {c.grade_id: c.score for nb in result.notebooks for c in nb.cells}
-            writer.writerow([result.student, result.assignment, _num(result.score),
-                             _num(result.max_score), result.status, ";".join(result.flags),
-                             *[_num(scores[c]) if c in scores else "" for c in columns]])
-
-
-def write_report(path: Path, results: list[SubmissionResult], mode: str) -> None:
-    """Everything, for the instructor (may name hidden seeds): not for students."""
-    data = {"sandbox": mode, "submissions": [
-        {"student": r.student, "assignment": r.assignment, "score": r.score,
-         "max_score": r.max_score, "status": r.status, "flags": r.flags,
-         "notebooks": [asdict(nb) for nb in r.notebooks]} for r in results]}
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
-
-
-# ------------------------------------------------------------------------ CLI
-
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m grader grade",
-        description="Trusted, sandboxed grading of record · 可信的沙箱评分. SUBMISSIONS is an "
-                    "nbgrader submitted/ folder: <student>/<assignment>/*.ipynb.",
-    )
-    p.add_argument("submissions", type=Path)
-    p.add_argument("--out", type=Path, required=True,
-                   help="output folder: grades.csv, feedback/, gradebook.db, report.json")
-    p.add_argument("--solutions", type=Path, default=SOLUTIONS,
-                   help="the instructor's notebooks (default: solutions/)")
-    p.add_argument("--db-url", help="gradebook database URL (default: sqlite in --out)")
-    p.add_argument("--assignment", action="append", help="grade only this assignment")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default: cores)")
-    p.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
-                   help="auto: bubblewrap when it works, else resource limits only (reported)")
-    limits = Limits()
-    p.add_argument("--load-timeout", type=float, default=limits.load_seconds)
-    p.add_argument("--cell-timeout", type=float, default=limits.cell_seconds)
-    p.add_argument("--memory-mb", type=int, default=limits.memory_mb)
-    p.add_argument("--processes", type=int, default=limits.processes)
-    p.add_argument("--quiet", "-q", action="store_true")
-    return p
-
-
-def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
-    if not args.submissions.is_dir():
-        print(f"not a folder · 不是文件夹： {args.submissions}", file=sys.stderr)
-        return 2
-    limits = Limits(load_seconds=args.load_timeout, cell_seconds=args.cell_timeout,
-                    memory_mb=args.memory_mb, processes=args.processes)
-    options = Options(solutions=args.solutions, limits=limits, sandbox=args.sandbox)
-    try:
-        grade(args.submissions, args.out, options=options, db_url=args.db_url, jobs=args.jobs,
-              assignments=args.assignment, quiet=args.quiet)
-    except RuntimeError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    return 0

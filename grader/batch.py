@@ -1,0 +1,571 @@
+"""A whole class, from the LMS export to grades · 全班评分：从 LMS 导出到成绩.
+
+``python -m grader grade SOURCE --out DIR`` where SOURCE is nbgrader's ``submitted/``
+folder, a plain folder of student folders, or the zip an LMS exports:
+
+1. **collect** (:mod:`grader.collect`): every file is copied to ``DIR/collected/`` as
+   ``<student>/<assignment>/<notebook>`` or reported as unmapped, with the reason;
+2. **plan**: one job per (student, assignment); with ``--shard K/N`` only the students
+   whose hash falls in shard K; a job whose stored result (:mod:`grader.store`) was
+   made from the same inputs is reused, not graded again, unless ``--force``;
+3. **grade** in parallel (all cores), each result recorded as soon as it finishes:
+   gradebook row, feedback, then the result file, with a progress line and an ETA;
+4. **report**: ``grades.csv`` (per-exercise columns, totals, status, flags, reason),
+   ``report.json`` (for the instructor only), ``summary.txt`` and the same summary in
+   the terminal.
+
+Several machines grade one class by running the same command with ``--shard 1/N`` …
+``--shard N/N`` and one ``--db-url postgresql://…``; a final run without ``--shard`` over
+the shards' ``results/`` (a shared ``--out``) grades nothing and writes the class's files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import messages as M
+from .collect import Collection, collect
+from .grade import (
+    _INFO_FLAGS,
+    AssignmentSource,
+    CellResult,
+    NotebookResult,
+    Options,
+    SubmissionResult,
+    _warm,
+    _warn_unsandboxed,
+    grade_submission,
+    load_assignment,
+)
+from .intake import MAX_NOTEBOOK_MB
+from .paths import SOLUTIONS
+from .sandbox import sandbox_mode
+from .store import ResultStore, digest_files, grader_digest
+
+__all__ = ["grade", "main", "parser", "Job", "shard_of", "parse_shard", "write_csv"]
+
+STAGING = "collected"
+MARKER = ".nnfs-collected"  # only a folder holding this is ever emptied by the grader
+
+M.register(
+    {
+        "batch_reused": (
+            "{count} submissions are unchanged since they were graded: reused "
+            "(--force grades them again).",
+            "{count} 份提交自上次评分后没有变化：沿用已有结果（--force 可重新评分）。",
+        ),
+        "batch_todo": (
+            "Grading {count} submissions with {jobs} workers.",
+            "使用 {jobs} 个进程评阅 {count} 份提交。",
+        ),
+        "batch_shard": (
+            "Shard {k} of {n}: {count} of the class's {total} submissions.",
+            "分片 {k}/{n}：全班 {total} 份提交中的 {count} 份。",
+        ),
+        "batch_unmapped": (
+            "{count} files could not be matched to a student and an assignment (not graded; "
+            "listed in collect.json):",
+            "{count} 个文件无法对应到学生和作业（未评分；详见 collect.json）：",
+        ),
+        "batch_overlap": (
+            "The output folder {out} must not be inside the submissions {source}, nor the other "
+            "way round.",
+            "输出目录 {out} 不能位于提交目录 {source} 之内，反之亦然。",
+        ),
+        "batch_bad_shard": (
+            "--shard must be K/N with 1 ≤ K ≤ N, for example 2/4 (got {value}).",
+            "--shard 的格式必须是 K/N，且 1 ≤ K ≤ N，例如 2/4（收到的是 {value}）。",
+        ),
+        "batch_no_source": (
+            "Not a folder or a zip file: {source}",
+            "不是文件夹，也不是 zip 文件：{source}",
+        ),
+        "batch_unknown_assignment": (
+            "the assignment could not be told from an empty folder",
+            "无法从空文件夹判断是哪份作业",
+        ),
+        "batch_files": (
+            " (it holds only: {files})",
+            "（其中只有：{files}）",
+        ),
+        "batch_eta": ("ETA", "剩余"),
+        "batch_worker_died": (
+            "✗ The grader's worker process for this submission stopped ({error}); grade it "
+            "again.",
+            "✗ 评阅这份提交的进程停止了（{error}）；请重新评分。",
+        ),
+    }
+)
+
+
+# ---------------------------------------------------------------- planning
+
+
+@dataclass
+class Job:
+    student: str
+    assignment: str
+    folder: Path
+    origins: list[str] = field(default_factory=list)  # where the files came from
+    renamed: list[str] = field(default_factory=list)  # student's file names, if not released
+    empty: str = ""  # bilingual reason when nothing gradable was submitted
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(M.bilingual("batch_bad_shard", value=text)) from None
+    if not 1 <= k <= n:
+        raise ValueError(M.bilingual("batch_bad_shard", value=text))
+    return k, n
+
+
+def shard_of(student: str, n: int) -> int:
+    """1-based shard of a student: stable across runs, machines and class lists."""
+    return int(hashlib.sha1(student.encode()).hexdigest(), 16) % n + 1
+
+
+def plan(collection: Collection, staging: Path, assignments: list[str] | None) -> list[Job]:
+    jobs: dict[tuple[str, str], Job] = {}
+    for item in collection.submissions:
+        job = jobs.setdefault((item.student, item.assignment),
+                              Job(item.student, item.assignment, staging / item.student /
+                                  item.assignment))
+        job.origins.append(item.origin)
+        if item.renamed_from:
+            job.renamed.append(item.renamed_from)
+    in_scope = sorted(assignments or {a for _, a in jobs})
+    for empty in collection.empty:
+        assignment = empty.assignment or (in_scope[0] if len(in_scope) == 1 else "")
+        files = M.bilingual("batch_files", files=", ".join(empty.files[:5])) if empty.files \
+            else ""
+        reason = M.bilingual("intake_empty_submission", files=_one_line(files))
+        if not assignment:
+            reason += "\n" + M.bilingual("batch_unknown_assignment")
+        if (empty.student, assignment) not in jobs:
+            jobs[(empty.student, assignment)] = Job(empty.student, assignment,
+                                                    staging / empty.student / (assignment or "_"),
+                                                    [empty.origin], empty=reason)
+    chosen = [j for j in jobs.values() if not assignments or j.assignment in assignments
+              or (j.empty and not j.assignment)]
+    return sorted(chosen, key=lambda j: (j.assignment, j.student))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class Run:
+    """What one invocation needs besides the jobs (picklable for the worker processes)."""
+
+    out: Path
+    store: ResultStore
+    options: Options
+    sources: dict[str, AssignmentSource]
+    settings: str  # digest of the options that change a grade
+
+
+def _settings_digest(options: Options, db_url: str) -> str:
+    seeds = getattr(options.hidden_seeds, "fingerprint", None)
+    described = {
+        "limits": asdict(options.limits),
+        "by_notebook": {k: asdict(v) for k, v in sorted(options.limits_by_notebook.items())},
+        "strict": options.strict_gradients,
+        "sandbox": sandbox_mode(options.sandbox),
+        "seeds": seeds() if seeds else repr(options.hidden_seeds),
+        "db": db_url,
+        "grader": grader_digest(),
+        "max_mb": options.max_notebook_mb,
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def fingerprint(job: Job, run: Run) -> str:
+    source = run.options.solutions / job.assignment
+    files = sorted(job.folder.glob("*")) if job.folder.is_dir() else []
+    solution = digest_files(sorted(source.glob("*.ipynb")))
+    return digest_files(files, extra=f"{run.settings}|{solution}|{job.empty}|{job.renamed}")
+
+
+def _grade_job(job: Job, source: AssignmentSource, options: Options) -> SubmissionResult:
+    if job.empty:
+        return _empty_result(job, source)
+    result = grade_submission(_as_grade_job(job), source, options)
+    for name in job.renamed:
+        for book in result.notebooks:
+            flag = f"renamed:{name}"
+            if flag not in book.flags:
+                book.flags.append(flag)
+    return result
+
+
+def _as_grade_job(job: Job):
+    from .grade import Job as FolderJob
+
+    return FolderJob(job.student, job.assignment, job.folder)
+
+
+def _empty_result(job: Job, source: AssignmentSource | None) -> SubmissionResult:
+    book = NotebookResult(job.student, job.assignment, "", status="empty", message=job.empty)
+    if source is not None and not source.error:
+        book.notebook = source.notebooks[0].name if source.notebooks else ""
+        book.cells = [CellResult(t.grade_id, t.points, feedback=job.empty, detail=job.empty)
+                      for nb in source.notebooks for t in nb.tests]
+    return SubmissionResult(job.student, job.assignment, [book])
+
+
+def _run_one(args: tuple[Job, AssignmentSource | None, Options]) -> SubmissionResult:
+    job, source, options = args
+    if source is None:
+        return _empty_result(job, None)
+    return _grade_job(job, source, options)
+
+
+def _staging(out: Path, shard: tuple[int, int] | None) -> Path:
+    name = STAGING if shard is None else f"{STAGING}.shard-{shard[0]}-of-{shard[1]}"
+    return out / name
+
+
+def _fresh_staging(staging: Path) -> None:
+    """Empty the staging folder of a previous run; refuse to touch a folder we did not make."""
+    if staging.exists():
+        if not (staging / MARKER).is_file():
+            raise RuntimeError(f"{staging} exists and was not made by the grader; move it away · "
+                               f"{staging} 已存在且不是评分程序创建的，请移走")
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    (staging / MARKER).write_text("copies made by `python -m grader grade`; safe to delete\n",
+                                  encoding="utf-8")
+
+
+def _suffix(name: str, shard: tuple[int, int] | None) -> str:
+    if shard is None:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}.shard-{shard[0]}-of-{shard[1]}{dot}{ext}"
+
+
+class Progress:
+    """``[done/total] … ETA`` lines as results arrive, and a live bar on a terminal."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.quiet, self.done, self.started = total, quiet, 0, time.monotonic()
+        self.bar = None
+        if not quiet and total and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=sys.stderr, unit="nb", dynamic_ncols=True,
+                            bar_format="{n}/{total} |{bar}| {elapsed} < {remaining} "
+                                       + M.bilingual("batch_eta").replace("\n", " "))
+
+    def eta(self) -> str:
+        if not self.done:
+            return "?"
+        left = (time.monotonic() - self.started) / self.done * (self.total - self.done)
+        minutes, seconds = divmod(round(left), 60)
+        return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+    def finished(self, result: SubmissionResult) -> None:
+        self.done += 1
+        if self.quiet:
+            return
+        line = f"{_line(result, self.done, self.total)}  ETA·剩余 {self.eta()}"
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stdout)
+            self.bar.update(1)
+        else:
+            print(line, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def grade(source: Path, out: Path, *, options: Options | None = None,
+          db_url: str | None = None, jobs: int | None = None,
+          assignments: list[str] | None = None, quiet: bool = False,
+          feedback: bool = True, shard: tuple[int, int] | None = None,
+          force: bool = False) -> list[SubmissionResult]:
+    """Grade a class (see the module docstring); returns this run's rows, sorted."""
+    from . import feedback as fb
+    from . import gradebook
+
+    options = options or Options()
+    source, out = Path(source).resolve(), Path(out).resolve()
+    if not source.exists():
+        raise RuntimeError(M.bilingual("batch_no_source", source=source))
+    # collect() walks the source: it must not walk into the output, nor read our own copies
+    if out.is_relative_to(source) or source.is_relative_to(out / STAGING) or any(
+            source.is_relative_to(p) for p in out.glob(f"{STAGING}.shard-*")):
+        raise RuntimeError(M.bilingual("batch_overlap", out=out, source=source))
+    out.mkdir(parents=True, exist_ok=True)
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    db_url = db_url or f"sqlite:///{out / _suffix('gradebook.db', shard)}"
+
+    staging = _staging(out, shard)
+    _fresh_staging(staging)
+    collection = collect(source, staging, options.solutions)
+    _write_collect_report(out / _suffix("collect.json", shard), collection, source)
+    if collection.unmapped:
+        say(M.bilingual("batch_unmapped", count=len(collection.unmapped)))
+        for item in collection.unmapped[:20]:
+            say(f"  {item.origin}: {_one_line(item.reason)}")
+        if len(collection.unmapped) > 20:
+            say(f"  … +{len(collection.unmapped) - 20}")
+
+    everyone = plan(collection, staging, assignments)
+    todo_all = everyone if shard is None else [j for j in everyone
+                                               if shard_of(j.student, shard[1]) == shard[0]]
+    if shard is not None:
+        say(M.bilingual("batch_shard", k=shard[0], n=shard[1], count=len(todo_all),
+                        total=len(everyone)))
+    options.protected = sorted({*options.protected, str(options.solutions.resolve()),
+                                str(source), str(out)})
+    _warm()
+    sources = {a: load_assignment(a, options.solutions)
+               for a in sorted({j.assignment for j in todo_all if j.assignment})}
+    mode = sandbox_mode(options.sandbox)
+    if mode == "bwrap":
+        say(M.bilingual("grade_sandboxed"))
+    else:  # loudly, even with --quiet
+        _warn_unsandboxed(options)
+
+    store = ResultStore(out / "results")
+    run = Run(out, store, options, sources, _settings_digest(options, db_url))
+    results: list[SubmissionResult] = []
+    todo: list[tuple[Job, str]] = []
+    for job in todo_all:
+        print_ = fingerprint(job, run)
+        kept = None if force else store.load(job.student, job.assignment, print_)
+        if kept is not None:
+            results.append(kept)
+        else:
+            todo.append((job, print_))
+    if results:
+        say(M.bilingual("batch_reused", count=len(results)))
+    jobs = jobs or max(1, os.cpu_count() or 1)
+    if todo:
+        say(M.bilingual("batch_todo", count=len(todo), jobs=min(jobs, len(todo))))
+    started = time.monotonic()
+    progress = Progress(len(todo), quiet)
+    book: gradebook.Writer | None = None
+    prints = {(j.student, j.assignment): p for j, p in todo}
+    work = [(job, sources.get(job.assignment), options) for job, _ in todo]
+
+    def open_book() -> gradebook.Writer:
+        # opened only after the worker processes exist: they never share its connection
+        writer = gradebook.Writer(db_url)
+        for assignment_source in sources.values():
+            writer.add_assignment(assignment_source)
+        return writer
+
+    def finished(result: SubmissionResult, job: Job) -> None:
+        assignment_source = sources.get(result.assignment)
+        if assignment_source is not None:
+            book.record(result, assignment_source)  # type: ignore[union-attr]
+            if feedback:
+                fb.write_feedback(out, result, assignment_source)
+                gradebook.write_autograded(out, result, job.folder, assignment_source)
+        store.save(result, prints[(job.student, job.assignment)])  # last: marks it done
+        results.append(result)
+        progress.finished(result)
+
+    try:
+        if todo and (jobs == 1 or len(work) <= 1):
+            book = open_book()
+            for item in work:
+                finished(_run_one(item), item[0])
+        elif todo:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork" if sys.platform != "win32" else None)
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = {pool.submit(_run_one, item): item[0] for item in work}
+                book = open_book()
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # a worker process died: one row, not the batch
+                        message = M.bilingual("batch_worker_died",
+                                              error=f"{type(exc).__name__}: {exc}")
+                        result = SubmissionResult(job.student, job.assignment, [NotebookResult(
+                            job.student, job.assignment, "", status="error", message=message)])
+                    finished(result, job)
+    finally:
+        progress.close()
+        if book is not None:
+            book.close()
+    results.sort(key=lambda r: (r.assignment, r.student))
+    all_sources = {a: s for a, s in sources.items()}
+    write_csv(out / _suffix("grades.csv", shard), results, all_sources)
+    write_report(out / _suffix("report.json", shard), results, mode, collection,
+                 graded=len(todo), reused=len(results) - len(todo))
+    from .summary import render
+
+    text = render(results)
+    (out / _suffix("summary.txt", shard)).write_text(text, encoding="utf-8")
+    say(text)
+    flagged = [r for r in results if any(not f.startswith(_INFO_FLAGS) for f in r.flags)]
+    if flagged:
+        say(M.bilingual("grade_flagged", count=len(flagged)))
+        for r in flagged:
+            say(f"  {r.student:<16} {r.assignment:<16} {', '.join(r.flags)}")
+    if mode != "bwrap":
+        _warn_unsandboxed(options)  # again, under the table, where it will be read
+    elapsed = time.monotonic() - started
+    say(M.bilingual("grade_summary", count=len(todo),
+                    students=len({j.student for j, _ in todo}), seconds=f"{elapsed:.1f}",
+                    out=out))
+    return results
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+
+
+def _line(result: SubmissionResult, done: int, total: int) -> str:
+    flags = ", ".join(result.flags)
+    return (f"[{done}/{total}] {result.student:<16} {result.assignment:<16} "
+            f"{_num(result.score):>5} / {_num(result.max_score):<5} {result.status}"
+            + (f"  flags: {flags}" if flags else ""))
+
+
+def cell_columns(sources: dict[str, AssignmentSource]) -> list[str]:
+    columns: list[str] = []
+    for source in sources.values():
+        for book in source.notebooks:
+            for test in book.tests:
+                if test.grade_id not in columns:
+                    columns.append(test.grade_id)
+    return columns
+
+
+def _reason(result: SubmissionResult) -> str:
+    messages = [nb.message for nb in result.notebooks if nb.message]
+    return " | ".join(_one_line(m) for m in messages)[:1000]
+
+
+def write_csv(path: Path, results: list[SubmissionResult],
+              sources: dict[str, AssignmentSource]) -> None:
+    """A row per submission: totals, status, flags, the reason, then one column per exercise."""
+    columns = cell_columns(sources)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "flags",
+                         "percent", "reason", *columns])
+        for result in results:
+            scores = {c.grade_id: c.score for nb in result.notebooks for c in nb.cells}
+            percent = 100 * result.score / result.max_score if result.max_score else 0.0
+            writer.writerow([result.student, result.assignment, _num(result.score),
+                             _num(result.max_score), result.status, ";".join(result.flags),
+                             f"{percent:.1f}", _reason(result),
+                             *[_num(scores[c]) if c in scores else "" for c in columns]])
+
+
+def write_report(path: Path, results: list[SubmissionResult], mode: str,
+                 collection: Collection | None = None, graded: int = 0,
+                 reused: int = 0) -> None:
+    """Everything, for the instructor (may name hidden seeds): not for students."""
+    data = {"sandbox": mode, "graded": graded, "reused": reused, "submissions": [
+        {"student": r.student, "assignment": r.assignment, "score": r.score,
+         "max_score": r.max_score, "status": r.status, "flags": r.flags,
+         "notebooks": [asdict(nb) for nb in r.notebooks]} for r in results]}
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def _write_collect_report(path: Path, collection: Collection, source: Path) -> None:
+    data = {
+        "source": str(source),
+        "collected": [{"student": s.student, "assignment": s.assignment, "notebook": s.notebook,
+                       "origin": s.origin, "renamed_from": s.renamed_from}
+                      for s in collection.submissions],
+        "empty": [asdict(e) for e in collection.empty],
+        "unmapped": [asdict(u) for u in collection.unmapped],
+        "notes": collection.notes,
+    }
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+# ------------------------------------------------------------------------ CLI
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m grader grade",
+        description="Trusted, sandboxed grading of a class · 可信的沙箱评分. SOURCE is nbgrader's "
+                    "submitted/ folder (<student>/<assignment>/*.ipynb), a folder of student "
+                    "folders, or an LMS zip (Canvas, Moodle).",
+    )
+    p.add_argument("source", type=Path, metavar="SOURCE")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output folder: grades.csv, summary.txt, feedback/, gradebook.db, "
+                        "report.json, results/")
+    p.add_argument("--solutions", type=Path, default=SOLUTIONS,
+                   help="the instructor's notebooks (default: solutions/)")
+    p.add_argument("--db-url", help="gradebook database URL (default: sqlite in --out); "
+                                    "postgresql://user:pass@host/db for several machines")
+    p.add_argument("--assignment", action="append", help="grade only this assignment")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default: cores)")
+    p.add_argument("--shard", help="K/N: grade only the K-th of N disjoint parts of the class")
+    p.add_argument("--force", action="store_true",
+                   help="grade again even submissions whose stored result is up to date")
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
+                   help="auto: bubblewrap when it works, else resource limits only (reported)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="limits per assignment or notebook (default: grading.toml)")
+    p.add_argument("--secret-file", type=Path, default=None,
+                   help="course secret for per-student hidden inputs (default: "
+                        "$NNFS_COURSE_SECRET, $NNFS_COURSE_SECRET_FILE or "
+                        "~/.config/nnfs-grader/course-secret, created on first use)")
+    p.add_argument("--fixed-seeds", action="store_true",
+                   help="hidden tests use the solutions' seeds for everyone (as nbgrader does)")
+    p.add_argument("--load-timeout", type=float, default=None)
+    p.add_argument("--cell-timeout", type=float, default=None)
+    p.add_argument("--memory-mb", type=int, default=None)
+    p.add_argument("--processes", type=int, default=None)
+    p.add_argument("--max-notebook-mb", type=float, default=MAX_NOTEBOOK_MB)
+    p.add_argument("--quiet", "-q", action="store_true")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    from .config import ConfigError, load_limits
+    from .seeds import SecretError, StudentSeeds, course_secret
+
+    args = parser().parse_args(argv)
+    try:
+        shard = parse_shard(args.shard)
+        limits, by_notebook = load_limits(args.config, {
+            "load_seconds": args.load_timeout, "cell_seconds": args.cell_timeout,
+            "memory_mb": args.memory_mb, "processes": args.processes})
+        seeds = None if args.fixed_seeds else StudentSeeds(course_secret(args.secret_file))
+        options = Options(solutions=args.solutions, limits=limits, sandbox=args.sandbox,
+                          limits_by_notebook=by_notebook, hidden_seeds=seeds,
+                          max_notebook_mb=args.max_notebook_mb)
+        grade(args.source, args.out, options=options, db_url=args.db_url, jobs=args.jobs,
+              assignments=args.assignment, quiet=args.quiet, shard=shard, force=args.force)
+    except (ValueError, RuntimeError, ConfigError, SecretError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
