@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib.util
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,23 +33,76 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Writer", "write_autograded"]
 
+# pg_advisory_lock key (any 64-bit number every grader agrees on): "nnfsgb" in ASCII
+_LOCK_KEY = 0x6E6E_6673_6762
+_ATTEMPTS = 5  # record() tries; a race resolves on the second
+
 
 class Writer:
-    """One gradebook connection; ``record`` is idempotent (a re-run updates the same rows)."""
+    """One gradebook connection; ``record`` is idempotent (a re-run updates the same rows).
+
+    Several processes, on several machines, may open one PostgreSQL gradebook at once
+    (``--shard K/N``). nbgrader's ``update_or_create_*`` are find-then-insert, so two
+    of them racing on the same row make one fail with a unique-key violation, and two
+    first opens both try to create the tables. So on PostgreSQL, opening (schema
+    creation) and ``add_assignment`` (the same rows from every shard) run one at a time
+    under an advisory lock, and ``record`` retries after a rollback.
+    """
 
     def __init__(self, db_url: str):
         from nbgrader.api import Gradebook
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
 
         # nbgrader runs the `alembic` command of its own environment when it opens a database
         bindir = os.path.dirname(sys.executable)
         if bindir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-        self.gradebook = Gradebook(db_url)
+        url = make_url(db_url)
+        if url.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
+            # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; we install psycopg2
+            db_url = url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+        self._lock_engine = None
+        if url.get_backend_name() == "postgresql":
+            # the lock lives on its own connection: nbgrader's session uses pooled
+            # connections of its own, and commits in between must not release it
+            self._lock_engine = create_engine(db_url, poolclass=NullPool,
+                                              isolation_level="AUTOCOMMIT")
+        with self._serialised():
+            self.gradebook = Gradebook(db_url)
 
     def close(self) -> None:
         self.gradebook.close()
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
+
+    @contextlib.contextmanager
+    def _serialised(self):
+        """Hold the gradebook-wide advisory lock (PostgreSQL); nothing for sqlite.
+
+        sqlite serialises writers itself (one file, one writer), and the sqlite
+        gradebook is one machine's anyway.
+        """
+        if self._lock_engine is None:
+            yield
+            return
+        from sqlalchemy import text
+
+        # a session-level lock, released by the unlock or, if this process dies, by
+        # the server when the connection drops: a killed shard never blocks the rest
+        with self._lock_engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
 
     def add_assignment(self, source: AssignmentSource) -> None:
+        with self._serialised():
+            self._add_assignment(source)
+
+    def _add_assignment(self, source: AssignmentSource) -> None:
         gb = self.gradebook
         gb.update_or_create_assignment(source.name)
         for book in source.notebooks:
@@ -66,9 +121,23 @@ class Writer:
                         locked=True, source=cell["source"])
 
     def record(self, result: SubmissionResult, source: AssignmentSource) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SQLAlchemy autoflush notes from nbgrader.api
-            self._record(result, source)
+        from nbgrader.api import InvalidEntry
+        from sqlalchemy.exc import DBAPIError
+
+        for attempt in range(_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # SQLAlchemy autoflush notes from nbgrader.api
+                    self._record(result, source)
+                return
+            # A row another process inserted between our find and our insert (nbgrader
+            # turns the IntegrityError into InvalidEntry), a deadlock, or sqlite's
+            # "database is locked": roll back, and the next find sees the other row.
+            except (InvalidEntry, DBAPIError):
+                self.gradebook.db.rollback()
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)
 
     def _record(self, result: SubmissionResult, source: AssignmentSource) -> None:
         gb = self.gradebook
