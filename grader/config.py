@@ -27,8 +27,8 @@ M.register(
             "{path}：{error}",
         ),
         "config_unknown_key": (
-            "unknown limit `{key}` in [{section}] (known: {known})",
-            "[{section}] 中有未知的限制 `{key}`（可用的有：{known}）",
+            "unknown limit `{name}` in [{section}] (known: {known})",
+            "[{section}] 中有未知的限制 `{name}`（可用的有：{known}）",
         ),
     }
 )
@@ -65,6 +65,6 @@ def load_limits(path: Path | None = None, overrides: dict | None = None
 def _apply(limits: Limits, values: dict, section: str, known: dict) -> Limits:
     for key in values:
         if key not in known:
-            raise ConfigError(M.bilingual("config_unknown_key", key=key, section=section,
+            raise ConfigError(M.bilingual("config_unknown_key", name=key, section=section,
                                           known=", ".join(known)))
     return dataclasses.replace(limits, **values)

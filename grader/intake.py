@@ -86,16 +86,19 @@ class Rejected(Exception):
 
 
 def _decode(raw: bytes) -> tuple[str, list[str]]:
-    """Text of the file; a notebook must be UTF-8, but Windows editors save GBK (flagged)."""
+    """Text of the file. A notebook must be UTF-8, but Windows editors save GBK: a file with
+    many undecodable bytes is read as GB18030; a few stray bytes become U+FFFD (flagged)."""
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         pass
-    try:
-        return raw.decode("gb18030"), ["encoding:gb18030"]
-    except UnicodeDecodeError:
-        # undecodable bytes become U+FFFD; code that used them is wrong anyway, the rest grades
-        return raw.decode("utf-8", errors="replace"), ["encoding:invalid_bytes"]
+    replaced = raw.decode("utf-8", errors="replace")
+    if replaced.count("\ufffd") > 8:
+        try:
+            return raw.decode("gb18030"), ["encoding:gb18030"]
+        except UnicodeDecodeError:
+            pass
+    return replaced, ["encoding:invalid_bytes"]
 
 
 def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[NotebookNode, list[str]]:

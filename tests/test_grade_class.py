@@ -1,0 +1,395 @@
+"""An instructor grades a whole class (issue #9): bad input, resume, LMS zips, hidden seeds.
+
+Every test here grades real notebooks through ``grader.batch.grade`` or the command line,
+in the sandbox where bubblewrap works (the same code path as the grade of record).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import notebooks
+from grader.batch import grade, parse_shard, shard_of
+from grader.grade import Options, load_assignment
+from grader.samples import samples_for
+from grader.seeds import SecretError, StudentSeeds, course_secret
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _sample(assignment: str, kind: str):
+    return next(s for s in samples_for(assignment) if s.student == kind)
+
+
+def _text(nb) -> str:
+    return nbformat.writes(notebooks.clean(nbformat.from_dict(nb)))
+
+
+def _write(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+
+
+def _rows(out: Path, name: str = "grades.csv") -> dict[str, dict]:
+    with open(out / name, newline="", encoding="utf-8") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def _report(out: Path) -> dict:
+    return json.loads((out / "report.json").read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------ bad input
+
+PERCEPTRON = "01_perceptron"
+
+
+def _bad_class(root: Path) -> Path:
+    """One student per kind of bad input, in nbgrader's layout; returns the folder."""
+    perfect = _sample(PERCEPTRON, "perfect")
+    name = perfect.notebook_name
+    good = _text(perfect.notebook)
+    src = root / "submitted"
+
+    def put(student: str, content, file: str = name, assignment: str = PERCEPTRON):
+        _write(src / student / assignment / file, content)
+
+    put("ok", good)
+    put("corrupt", "{ this is not json")
+    put("truncated", good[: len(good) // 2])
+    put("zero_bytes", b"")
+    put("v3", nbformat.writes(nbformat.convert(nbformat.reads(good, as_version=4), 3),
+                              version=3))
+    (src / "empty" / PERCEPTRON).mkdir(parents=True)
+    put("only_pdf", b"%PDF-1.4", file="report.pdf")
+    put("renamed", good, file="Copy of perceptron (1).ipynb")
+    put("other", _text(_sample("02_mlp", "perfect").notebook))
+    copied = json.loads(good)  # a copied cell keeps its id (JupyterLab's copy-paste across files)
+    at = next(i for i, c in enumerate(copied["cells"])
+              if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "radius")
+    copied["cells"].insert(at + 1, json.loads(json.dumps(copied["cells"][at])))
+    put("copied_cells", json.dumps(copied))
+    huge = nbformat.reads(good, as_version=4)
+    cell = next(c for c in huge.cells if c.cell_type == "code")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (7 * 2**20))]
+    put("huge", nbformat.writes(huge))
+    put("gbk", json.dumps(json.loads(good), ensure_ascii=False, indent=1).encode("gb18030"))
+    put("stray_byte", good.replace("The radius of a data set.", "The radius \udcff of a set.")
+        .encode("utf-8", errors="surrogateescape"))
+    put("blank", _text(_sample(PERCEPTRON, "blank").notebook))
+    return src
+
+
+@pytest.fixture(scope="module")
+def bad_class(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    src = _bad_class(root)
+    results = grade(src, root / "out", jobs=2, quiet=True)
+    return root / "out", {r.student: r for r in results}
+
+
+def test_every_bad_submission_is_one_row_and_the_batch_goes_on(bad_class):
+    out, results = bad_class
+    rows = _rows(out)
+    assert set(rows) == set(results) == {
+        "ok", "corrupt", "truncated", "zero_bytes", "v3", "empty", "only_pdf", "renamed",
+        "other", "copied_cells", "huge", "gbk", "stray_byte", "blank"}
+    full = float(rows["ok"]["max_score"])
+    assert float(rows["ok"]["score"]) == full
+
+
+@pytest.mark.parametrize("student, status, english, chinese", [
+    ("corrupt", "unreadable", "not valid JSON", "不是有效的 JSON"),
+    ("truncated", "unreadable", "cut off or corrupt", "被截断或已损坏"),
+    ("zero_bytes", "unreadable", "empty file", "空文件"),
+    ("empty", "empty", "Nothing to grade", "没有可评分的内容"),
+    ("only_pdf", "empty", "report.pdf", "其中只有"),
+    ("other", "wrong_assignment", "notebook of assignment 02_mlp", "作业 02_mlp"),
+    ("blank", "blank", "No solution cell was filled in", "没有填写任何解答单元格"),
+])
+def test_rejected_input_gets_a_bilingual_reason_and_zero(bad_class, student, status, english,
+                                                         chinese):
+    out, results = bad_class
+    row = _rows(out)[student]
+    assert row["status"] == status
+    assert float(row["score"]) == 0 and float(row["max_score"]) > 0
+    assert english in row["reason"] and chinese in row["reason"], row["reason"]
+
+
+@pytest.mark.parametrize("student, flag", [
+    ("v3", "nbformat3"),
+    ("renamed", "renamed:Copy of perceptron (1).ipynb"),
+    ("copied_cells", "duplicate_cell_ids"),
+    ("huge", "huge_outputs:7MB"),
+    ("gbk", "encoding:gb18030"),
+    ("stray_byte", "encoding:invalid_bytes"),
+])
+def test_repairable_input_is_graded_in_full_and_flagged(bad_class, student, flag):
+    out, results = bad_class
+    row = _rows(out)[student]
+    assert row["status"] == "ok", row
+    assert row["score"] == row["max_score"], row
+    assert flag in row["flags"].split(";"), row["flags"]
+
+
+def test_huge_outputs_do_not_reach_the_feedback(bad_class):
+    out, _ = bad_class
+    graded = next((out / "autograded" / "huge" / PERCEPTRON).glob("*.ipynb"))
+    assert graded.stat().st_size < 2**20
+
+
+def test_each_bad_row_is_in_the_gradebook_exactly_once(bad_class):
+    from nbgrader.api import Gradebook
+
+    out, results = bad_class
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        submissions = gb.find_assignment(PERCEPTRON).submissions
+        students = sorted(s.student.id for s in submissions)
+        assert students == sorted(results)
+        scores = {s.student.id: s.score for s in submissions}
+    assert scores["corrupt"] == 0 and scores["ok"] == results["ok"].max_score
+
+
+def test_the_summary_names_the_class_and_the_hardest_exercises(bad_class):
+    out, results = bad_class
+    text = (out / "summary.txt").read_text(encoding="utf-8")
+    assert f"{PERCEPTRON}: {len(results)} submissions" in text
+    assert "median" in text and "中位数" in text
+    assert "Exercises most students did not get right" in text
+    assert "test_radius" in text
+
+
+# ------------------------------------------------------------- LMS zip, CLI
+
+def _cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", "grade", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=900, **kwargs)
+
+
+def test_a_canvas_zip_is_graded_from_the_command_line(tmp_path):
+    perfect, wrong = _sample(PERCEPTRON, "perfect"), _sample(PERCEPTRON, "partly_wrong")
+    archive = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("lina_1001_5001_perceptron.ipynb", _text(perfect.notebook))
+        z.writestr("wang_LATE_1002_5002_perceptron-1.ipynb", _text(wrong.notebook))
+        z.writestr("omar_1003_5003_hw1_final.ipynb", _text(perfect.notebook))  # renamed
+        z.writestr("omar_1003_5004_notes.docx", b"PK")
+    env = {**os.environ, "NNFS_COURSE_SECRET": "a" * 32}
+    done = _cli(str(archive), "--out", str(tmp_path / "out"), "--jobs", "2", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = _rows(tmp_path / "out")
+    assert set(rows) == {"lina", "wang", "omar"}
+    assert rows["lina"]["score"] == rows["lina"]["max_score"] == "14"
+    wrong_points = 14 - float(rows["wang"]["score"])
+    assert wrong_points > 0
+    assert "renamed:hw1_final.ipynb" in rows["omar"]["flags"]
+    assert "omar_1003_5004_notes.docx" in done.stdout  # reported, not silently dropped
+    collected = json.loads((tmp_path / "out" / "collect.json").read_text(encoding="utf-8"))
+    assert [u["origin"] for u in collected["unmapped"]] == ["omar_1003_5004_notes.docx"]
+    assert "ETA" in done.stdout and "[3/3]" in done.stdout
+    assert "mean" in done.stdout and "平均" in done.stdout
+
+
+def test_bad_shard_and_missing_source_are_clear_errors(tmp_path):
+    done = _cli(str(tmp_path), "--out", str(tmp_path / "o"), "--shard", "3/2", "--fixed-seeds")
+    assert done.returncode == 2 and "K/N" in done.stderr and "格式" in done.stderr
+    done = _cli(str(tmp_path / "nope.zip"), "--out", str(tmp_path / "o"), "--fixed-seeds")
+    assert done.returncode == 2 and "不是文件夹" in done.stderr
+
+
+def test_the_output_folder_may_not_be_inside_the_submissions(tmp_path):
+    (tmp_path / "class").mkdir()
+    done = _cli(str(tmp_path / "class"), "--out", str(tmp_path / "class" / "out"), "--fixed-seeds")
+    assert done.returncode == 2 and "must not be inside" in done.stderr
+
+
+# ------------------------------------------------------ idempotence and resume
+
+def _small_class(src: Path, n: int = 4) -> None:
+    kinds = ["perfect", "partly_wrong", "blank", "noisy_but_right"]
+    for i in range(n):
+        sample = _sample(PERCEPTRON, kinds[i % len(kinds)])
+        notebooks.write_clean(sample.notebook, src / f"s{i}" / PERCEPTRON / sample.notebook_name)
+
+
+def test_a_second_run_grades_only_what_changed(tmp_path):
+    src, out = tmp_path / "submitted", tmp_path / "out"
+    _small_class(src)
+    first = grade(src, out, jobs=2, quiet=True)
+    assert _report(out)["graded"] == 4
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "results").rglob("*.json")}
+    again = grade(src, out, jobs=2, quiet=True)
+    assert _report(out)["graded"] == 0 and _report(out)["reused"] == 4
+    assert [r.score for r in again] == [r.score for r in first]
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # not rewritten
+    # s2 hands in the perfect notebook instead of the blank one
+    perfect = _sample(PERCEPTRON, "perfect")
+    notebooks.write_clean(perfect.notebook, src / "s2" / PERCEPTRON / perfect.notebook_name)
+    grade(src, out, jobs=2, quiet=True)
+    assert _report(out)["graded"] == 1
+    rows = _rows(out)
+    assert len(rows) == 4 and rows["s2"]["score"] == rows["s2"]["max_score"]
+    grade(src, out, jobs=2, quiet=True, force=True)
+    assert _report(out)["graded"] == 4
+
+
+def test_a_run_killed_halfway_finishes_the_rest_without_doubles(tmp_path):
+    from nbgrader.api import Gradebook
+
+    src, out = tmp_path / "submitted", tmp_path / "out"
+    _small_class(src, 6)
+    command = [sys.executable, "-m", "grader", "grade", str(src), "--out", str(out), "--jobs", "1",
+               "--fixed-seeds"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(list((out / "results").rglob("*.json"))) >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = len(list((out / "results").rglob("*.json")))
+    assert 2 <= done_before < 6, "the run should have been killed halfway"
+    finished = _cli(str(src), "--out", str(out), "--jobs", "2", "--fixed-seeds")
+    assert finished.returncode == 0, finished.stderr
+    report = _report(out)
+    assert report["graded"] == 6 - done_before and report["reused"] == done_before
+    assert sorted(_rows(out)) == [f"s{i}" for i in range(6)]
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        ids = [s.student.id for s in gb.find_assignment(PERCEPTRON).submissions]
+    assert sorted(ids) == [f"s{i}" for i in range(6)]
+
+
+# ----------------------------------------------------------------- shards
+
+def test_shards_split_a_class_into_disjoint_parts_that_cover_it():
+    students = [f"student{i:03d}" for i in range(300)]
+    for n in (1, 2, 3, 7):
+        parts = [{s for s in students if shard_of(s, n) == k} for k in range(1, n + 1)]
+        assert sum(len(p) for p in parts) == len(students)
+        assert set().union(*parts) == set(students)
+        assert all(parts), "every shard gets work"
+    assert parse_shard("2/4") == (2, 4) and parse_shard(None) is None
+    for bad in ("0/2", "3/2", "a/b", "2"):
+        with pytest.raises(ValueError):
+            parse_shard(bad)
+
+
+def test_a_shard_grades_only_its_students_into_suffixed_files(tmp_path):
+    src, out = tmp_path / "submitted", tmp_path / "out"
+    _small_class(src, 6)
+    results = grade(src, out, jobs=2, quiet=True, shard=(1, 2))
+    mine = {f"s{i}" for i in range(6) if shard_of(f"s{i}", 2) == 1}
+    assert {r.student for r in results} == mine
+    assert set(_rows(out, "grades.shard-1-of-2.csv")) == mine
+    assert not (out / "grades.csv").exists()
+
+
+# ------------------------------------------------------- per-student seeds
+
+def _cheat_for(student: str, secret: bytes) -> str:
+    """A `radius` that looks its answers up in a table made for one student's hidden inputs."""
+    import numpy as np
+
+    from grader.check import check_function
+
+    test = next(t for b in load_assignment(PERCEPTRON).notebooks for t in b.tests
+                if t.grade_id == "test_radius")
+    table: dict[str, float] = {}
+
+    def recorder(X):
+        value = float(np.max(np.linalg.norm(X, axis=1)))
+        table[np.asarray(X, dtype=float).tobytes().hex()] = value
+        return value
+
+    seeds = StudentSeeds(secret)
+    for call in test.calls:
+        kwargs = {k: a.value for k, a in call.kwargs.items()}
+        if call.hidden:
+            kwargs["seeds"] = seeds(student, test.grade_id, kwargs["seeds"])
+        check_function(call.args[0].value, recorder, **kwargs)
+    return ("import numpy as np\n"
+            f"_ANSWERS = {table!r}\n"
+            "def radius(X):\n"
+            "    return _ANSWERS.get(np.asarray(X, dtype=float).tobytes().hex(), 1.0)\n")
+
+
+def test_an_answer_hard_coded_for_another_students_inputs_fails(tmp_path):
+    secret = b"s" * 32
+    cheat = _cheat_for("ann", secret)
+    perfect = _sample(PERCEPTRON, "perfect")
+    nb = nbformat.from_dict(perfect.notebook)
+    cell = next(c for c in nb.cells if notebooks.grade_id(c) == "radius")
+    cell.source = cheat
+    for student in ("ann", "bob"):
+        notebooks.write_clean(nb, tmp_path / "in" / student / PERCEPTRON / perfect.notebook_name)
+    options = Options(hidden_seeds=StudentSeeds(secret))
+    results = {r.student: r for r in grade(tmp_path / "in", tmp_path / "out", jobs=2,
+                                            quiet=True, options=options)}
+    cells = {s: {c.grade_id: c for nb in r.notebooks for c in nb.cells} for s, r in results.items()}
+    assert cells["ann"]["test_radius"].status == "passed"  # the table fits ann's inputs
+    assert cells["bob"]["test_radius"].status == "failed"  # and not bob's
+    assert "visible_only:test_radius" in results["bob"].flags
+    again = grade(tmp_path / "in", tmp_path / "again", jobs=1, quiet=True, options=options)
+    assert {r.student: r.score for r in again} == {s: r.score for s, r in results.items()}
+
+
+def test_seeds_are_reproducible_distinct_and_need_the_secret():
+    a, b = StudentSeeds(b"k" * 32), StudentSeeds(b"j" * 32)
+    assert a("ann", "t", [1, 2]) == a("ann", "t", [1, 2])
+    assert a("ann", "t", [1, 2]) != a("bob", "t", [1, 2])
+    assert a("ann", "t", [1, 2]) != b("ann", "t", [1, 2])
+    assert a("ann", "t", [1]) != a("ann", "u", [1])
+    assert "k" * 8 not in repr(a)
+
+
+def test_the_course_secret_is_created_privately_and_never_in_the_repository(tmp_path, monkeypatch):
+    monkeypatch.delenv("NNFS_COURSE_SECRET", raising=False)
+    monkeypatch.delenv("NNFS_COURSE_SECRET_FILE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    said = []
+    first = course_secret(say=said.append)
+    secret_file = tmp_path / ".config" / "nnfs-grader" / "course-secret"
+    assert secret_file.stat().st_mode & 0o077 == 0
+    assert course_secret(say=said.append) == first and len(said) == 1
+    inside = REPO / "course-secret.txt"
+    with pytest.raises(SecretError, match="inside the repository"):
+        course_secret(inside)
+    short = tmp_path / "short"
+    short.write_text("abc")
+    with pytest.raises(SecretError, match="too short"):
+        course_secret(short)
+
+
+# ----------------------------------------------------------------- config
+
+def test_limits_come_from_the_config_per_assignment(tmp_path):
+    from grader.config import ConfigError, load_limits
+
+    config = tmp_path / "grading.toml"
+    config.write_text('[limits]\ncell_seconds = 30\n[limits."05_training"]\ncell_seconds = 90\n')
+    base, specific = load_limits(config)
+    assert base.cell_seconds == 30 and specific["05_training"].cell_seconds == 90
+    options = Options(limits=base, limits_by_notebook=specific)
+    assert options.for_notebook("05_training", "training.ipynb").limits.cell_seconds == 90
+    assert options.for_notebook("01_perceptron", "perceptron.ipynb").limits.cell_seconds == 30
+    base, specific = load_limits(config, {"cell_seconds": 5})
+    assert base.cell_seconds == 5 and specific["05_training"].cell_seconds == 5
+    config.write_text("[limits]\ncell_secs = 3\n")
+    with pytest.raises(ConfigError, match="cell_secs"):
+        load_limits(config)
+    assert load_limits(REPO / "grading.toml")[1]["05_training"].cell_seconds >= 120
