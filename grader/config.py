@@ -23,8 +23,8 @@ DEFAULT_CONFIG = REPO / "grading.toml"
 M.register(
     {
         "config_invalid": (
-            "{path}: {error}",
-            "{path}：{error}",
+            "{path} is not valid TOML: {error}",
+            "{path} 不是有效的 TOML 文件：{error}",
         ),
         "config_unknown_key": (
             "unknown limit `{name}` in [{section}] (known: {known})",

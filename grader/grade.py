@@ -16,6 +16,9 @@ For every submitted notebook (nbgrader's ``submitted/<student>/<assignment>/*.ip
 A crash, timeout, memory overrun or killed process costs the cell it happened
 in (a fresh sandbox takes over for the next cell), or the whole notebook if it
 happened while its cells were loading; never the batch or another student.
+
+This module grades one submission; :mod:`grader.batch` runs a whole class (collecting,
+shards, resume, progress, summary) and :mod:`grader.intake` reads damaged notebooks.
 """
 
 from __future__ import annotations
@@ -177,8 +180,8 @@ class NotebookResult:
     assignment: str
     notebook: str
     cells: list[CellResult] = field(default_factory=list)
-    status: str = "ok"  # ok | timeout | crashed | memory | processes | protocol | unreadable
-    #                     | missing | error
+    status: str = "ok"  # ok | blank | timeout | crashed | memory | processes | protocol
+    #                     | unreadable | too_large | wrong_assignment | missing | empty | error
     flags: list[str] = field(default_factory=list)
     load_errors: dict[str, str] = field(default_factory=dict)
     sandbox: str = ""
