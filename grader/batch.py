@@ -461,6 +461,12 @@ def cell_columns(sources: dict[str, AssignmentSource]) -> list[str]:
     return columns
 
 
+def _text_cell(value: str) -> str:
+    """Student-chosen text (ids, file names in flags and reasons) never runs as a spreadsheet
+    formula: a leading = + - @ is escaped the way spreadsheets expect (OWASP CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _reason(result: SubmissionResult) -> str:
     messages = [nb.message for nb in result.notebooks if nb.message]
     return " | ".join(_one_line(m) for m in messages)[:1000]
@@ -477,9 +483,10 @@ def write_csv(path: Path, results: list[SubmissionResult],
         for result in results:
             scores = {c.grade_id: c.score for nb in result.notebooks for c in nb.cells}
             percent = 100 * result.score / result.max_score if result.max_score else 0.0
-            writer.writerow([result.student, result.assignment, _num(result.score),
-                             _num(result.max_score), result.status, ";".join(result.flags),
-                             f"{percent:.1f}", _reason(result),
+            writer.writerow([_text_cell(result.student), result.assignment, _num(result.score),
+                             _num(result.max_score), result.status,
+                             _text_cell(";".join(result.flags)), f"{percent:.1f}",
+                             _text_cell(_reason(result)),
                              *[_num(scores[c]) if c in scores else "" for c in columns]])
 
 

@@ -17,6 +17,7 @@ files are copied into a staging folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -56,6 +57,19 @@ M.register(
             "a path that would leave the staging folder; skipped",
             "路径会跳出暂存目录，已跳过",
         ),
+        "collect_symlink": (
+            "a symbolic link; links are not followed (they could point at anyone's files)",
+            "符号链接；不会跟随链接（它可能指向任何人的文件）",
+        ),
+        "collect_too_large": (
+            "{size} MB, more than the {limit} MB a submitted file may have; not extracted",
+            "{size} MB，超过了提交文件的上限 {limit} MB；未解压",
+        ),
+        "collect_same_name": (
+            "{count} different students share the name {student}; their LMS ids keep them "
+            "apart: {ids}",
+            "{count} 位不同的学生同名 {student}；用他们在 LMS 中的 id 区分：{ids}",
+        ),
         "collect_renamed": (
             "renamed notebook: {origin} is graded as {name} (recognised by its cells)",
             "notebook 被改名：{origin} 按其单元格识别为 {name} 评分",
@@ -68,6 +82,7 @@ _CANVAS = re.compile(
 )
 _MOODLE_DIR = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_?$")
 _REUPLOAD = re.compile(r"-\d+(?=\.ipynb$)")
+MAX_FILE_MB = 200  # larger members of an LMS zip are reported, not read into memory
 
 
 @dataclass
@@ -135,13 +150,12 @@ def _grade_ids(payload: bytes) -> set[str]:
     return ids
 
 
-def _recognise(payload: bytes | Path, cells: dict[str, set[str]]) -> str | None:
+def _recognise(payload: Path | _Member, cells: dict[str, set[str]]) -> str | None:
     """The released notebook whose graded cells this file carries most of, if any."""
     try:
-        raw = payload.read_bytes() if isinstance(payload, Path) else payload
-        ids = _grade_ids(raw)
-    except (ValueError, AttributeError, OSError):  # not JSON, not a notebook: not recognised
-        return None
+        ids = _grade_ids(payload.read_bytes())
+    except (ValueError, AttributeError, OSError, RuntimeError, EOFError, zipfile.BadZipFile):
+        return None  # not JSON, not a notebook, not readable: not recognised
     overlaps = {name: len(ids & known) for name, known in cells.items()}
     best = max(overlaps, key=overlaps.get, default=None)
     return best if best is not None and overlaps[best] > 0 else None
@@ -159,17 +173,22 @@ def _canonical_name(name: str) -> str:
     return _REUPLOAD.sub("", name)
 
 
-def _entries_from_folder(root: Path) -> list[tuple[PurePosixPath, Path]]:
-    return [
-        (PurePosixPath(p.relative_to(root).as_posix()), p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__MACOSX" not in p.parts and p.name != ".DS_Store"
-    ]
+def _entries_from_folder(root: Path, result: Collection) -> list[tuple[PurePosixPath, Path]]:
+    entries = []
+    for path in sorted(root.rglob("*")):
+        rel = PurePosixPath(path.relative_to(root).as_posix())
+        if "__MACOSX" in path.parts or path.name == ".DS_Store":
+            continue
+        if path.is_symlink():
+            result.unmapped.append(Unmapped(str(rel), M.bilingual("collect_symlink")))
+        elif path.is_file():
+            entries.append((rel, path))
+    return entries
 
 
-def _map(rel: PurePosixPath, payload: bytes | Path, index: dict[str, str],
+def _map(rel: PurePosixPath, payload: Path | _Member, index: dict[str, str],
          cells: dict[str, set[str]]):
-    """(student, assignment, notebook name, renamed from) for one file, or why it has none.
+    """Where one file belongs (a :class:`_Mapped`), or a bilingual reason it belongs nowhere.
 
     A notebook whose name is not a released one (``Copy of perceptron.ipynb``, ``hw1.ipynb``)
     is recognised by its graded cells; in an nbgrader layout the folder names the assignment
@@ -180,28 +199,30 @@ def _map(rel: PurePosixPath, payload: bytes | Path, index: dict[str, str],
     assignments = set(index.values())
     if not name.endswith(".ipynb"):
         return M.bilingual("collect_not_notebook")
-    hint = None
+    hint, lms = None, ""
     if len(parts) >= 3 and parts[-2] in assignments:  # nbgrader: <student>/<assignment>/<nb>
         student, original, hint = parts[-3], name, parts[-2]
     else:
         canvas = _CANVAS.match(name)
         moodle = _MOODLE_DIR.match(parts[-2]) if len(parts) >= 2 else None
         if moodle:
-            student, original = moodle.group("name"), name
+            student, original, lms = moodle.group("name"), name, moodle.group("id")
         elif canvas and (_canonical_name(canvas.group("name")) in index or len(parts) == 1):
             student, original = canvas.group("login"), canvas.group("name")
+            lms = canvas.group("userid")
         elif len(parts) >= 2:
             student, original = parts[-2], name
         else:
             return M.bilingual("collect_no_student")
     canonical = _canonical_name(original)
+    student = safe_student_id(student)
     if canonical in index and (hint is None or index[canonical] == hint):
-        return safe_student_id(student), index[canonical], canonical, ""
+        return _Mapped(student, lms, index[canonical], canonical)
     recognised = _recognise(payload, cells)
     if recognised and (hint is None or index[recognised] == hint):
-        return safe_student_id(student), index[recognised], recognised, original
+        return _Mapped(student, lms, index[recognised], recognised, original)
     if hint is not None:
-        return safe_student_id(student), hint, canonical, ""
+        return _Mapped(student, lms, hint, canonical)
     return M.bilingual("collect_unknown_notebook", name=canonical)
 
 
@@ -212,47 +233,52 @@ def collect(source: Path, staging: Path, solutions: Path = SOLUTIONS) -> Collect
     result = Collection()
     staging.mkdir(parents=True, exist_ok=True)
     with _opened(source, result) as entries:
-        chosen: dict[tuple[str, str, str], tuple[str, bytes | Path]] = {}
-        renamed: dict[tuple[str, str, str], str] = {}
-        stamps: dict[tuple[str, str], bytes | Path] = {}
+        stamps: dict[tuple[str, str], Path | _Member] = {}
+        mapped: list[tuple[str, Path | _Member, _Mapped]] = []
         for rel, payload in entries:
             if _is_timestamp(rel, index):  # nbgrader's submission time, kept beside the notebook
                 stamps[(safe_student_id(rel.parts[-3]), rel.parts[-2])] = payload
                 continue
-            mapped = _map(rel, payload, index, cells)
-            if isinstance(mapped, str):
-                result.unmapped.append(Unmapped(str(rel), mapped))
-                continue
-            *key_parts, original = mapped
-            key = tuple(key_parts)
-            if original:
-                renamed[key] = original
+            where = _map(rel, payload, index, cells)
+            if isinstance(where, str):
+                result.unmapped.append(Unmapped(str(rel), where))
+            else:
+                mapped.append((str(rel), payload, where))
+        _separate_namesakes(mapped, result)
+        chosen: dict[tuple[str, str, str], tuple[str, Path | _Member, _Mapped]] = {}
+        for origin, payload, where in mapped:
+            key = (where.student, where.assignment, where.notebook)
             if key in chosen:
-                kept = max(chosen[key][0], str(rel), key=_upload_order)
-                result.notes.append(
-                    M.bilingual("collect_duplicate", student=key[0], assignment=key[1],
-                                name=key[2], kept=kept)
-                )
+                kept = max(chosen[key][0], origin, key=_upload_order)
+                note = M.bilingual("collect_duplicate", student=key[0], assignment=key[1],
+                                   name=key[2], kept=kept)
+                result.notes.append(note)
                 if kept == chosen[key][0]:
-                    result.unmapped.append(Unmapped(str(rel), result.notes[-1]))
+                    result.unmapped.append(Unmapped(origin, note))
                     continue
-                result.unmapped.append(Unmapped(chosen[key][0], result.notes[-1]))
-            chosen[key] = (str(rel), payload)
-        for (student, assignment, name), (origin, payload) in sorted(chosen.items()):
+                result.unmapped.append(Unmapped(chosen[key][0], note))
+            chosen[key] = (origin, payload, where)
+        for (student, assignment, name), (origin, payload, where) in sorted(chosen.items()):
             target = staging / student / assignment / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(payload, Path):
-                shutil.copyfile(payload, target)
-            else:
-                target.write_bytes(payload)
+            try:
+                if isinstance(payload, Path):
+                    shutil.copyfile(payload, target)
+                else:
+                    target.write_bytes(payload.read_bytes())
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+                target.unlink(missing_ok=True)
+                result.unmapped.append(Unmapped(origin, M.bilingual("collect_bad_zip", error=exc)))
+                continue
             result.submissions.append(Collected(student, assignment, name, target, origin,
-                                                renamed.get((student, assignment, name), "")))
-            if renamed.get((student, assignment, name)):
+                                                where.renamed_from))
+            if where.renamed_from:
                 result.notes.append(M.bilingual("collect_renamed", origin=origin, name=name))
         for (student, assignment), payload in stamps.items():
             target = staging / student / assignment / "timestamp.txt"
             if target.parent.is_dir():
-                target.write_bytes(payload.read_bytes() if isinstance(payload, Path) else payload)
+                with contextlib.suppress(zipfile.BadZipFile, OSError, RuntimeError, EOFError):
+                    target.write_bytes(payload.read_bytes())
         if Path(source).is_dir():
             result.empty = _empties(Path(source), result, set(index.values()))
     return result
@@ -285,10 +311,43 @@ def _files(folder: Path) -> list[str]:
     return [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*")) if p.is_file()]
 
 
+@dataclass
+class _Mapped:
+    student: str
+    lms_id: str  # the LMS's numeric user id (Canvas, Moodle), "" where there is none
+    assignment: str
+    notebook: str
+    renamed_from: str = ""
+
+
+def _separate_namesakes(mapped: list, result: Collection) -> None:
+    """Two students named 王伟 in one Moodle course are two students: add their LMS ids."""
+    ids: dict[str, set[str]] = {}
+    for _, _, where in mapped:
+        ids.setdefault(where.student, set()).add(where.lms_id)
+    for student, found in ids.items():
+        if len(found - {""}) > 1:
+            result.notes.append(M.bilingual("collect_same_name", count=len(found - {""}),
+                                            student=student, ids=", ".join(sorted(found))))
+    for _, _, where in mapped:
+        if len(ids[where.student] - {""}) > 1:
+            where.student = f"{where.student}_{where.lms_id}" if where.lms_id else where.student
+
+
 def _upload_order(origin: str) -> tuple[int, str]:
     """Later re-uploads (``-2`` after ``-1`` after none) win; ties by name."""
     match = re.search(r"-(\d+)\.ipynb$", origin)
     return (int(match.group(1)) if match else 0, origin)
+
+
+class _Member:
+    """A file inside the zip, read only when needed (one at a time: never the whole zip)."""
+
+    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+        self.archive, self.info = archive, info
+
+    def read_bytes(self) -> bytes:
+        return self.archive.read(self.info)
 
 
 class _opened:
@@ -299,7 +358,7 @@ class _opened:
 
     def __enter__(self):
         if self.source.is_dir():
-            return _entries_from_folder(self.source)
+            return _entries_from_folder(self.source, self.result)
         try:
             self.zip = zipfile.ZipFile(self.source)
         except (zipfile.BadZipFile, OSError) as exc:
@@ -315,12 +374,12 @@ class _opened:
             if rel.is_absolute() or ".." in rel.parts:
                 self.result.unmapped.append(Unmapped(info.filename, M.bilingual("collect_unsafe_path")))
                 continue
-            try:
-                entries.append((rel, self.zip.read(info)))
-            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                self.result.unmapped.append(
-                    Unmapped(info.filename, M.bilingual("collect_bad_zip", error=exc))
-                )
+            if info.file_size > MAX_FILE_MB * 2**20:  # a zip bomb must not fill the memory
+                self.result.unmapped.append(Unmapped(info.filename, M.bilingual(
+                    "collect_too_large", size=f"{info.file_size / 2**20:.0f}",
+                    limit=MAX_FILE_MB)))
+                continue
+            entries.append((rel, _Member(self.zip, info)))
         return entries
 
     def __exit__(self, *exc):

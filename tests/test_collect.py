@@ -110,3 +110,70 @@ def test_every_input_file_is_accounted_for(tmp_path):
 def test_student_ids_are_folder_safe():
     assert safe_student_id("  O'Brien / Pat ") == "OBrien__Pat"
     assert safe_student_id("..") == "unknown"
+
+
+def test_namesakes_in_an_lms_export_stay_two_students(tmp_path):
+    sol = _solutions(tmp_path)
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("王伟_101_assignsubmission_file_/backprop.ipynb", NB)
+        z.writestr("王伟_202_assignsubmission_file_/backprop.ipynb", NB)
+        z.writestr("李娜_303_assignsubmission_file_/backprop.ipynb", NB)
+    result = collect(archive, tmp_path / "staged", sol)
+    assert _keys(result) == [("李娜", "03_backprop", "backprop.ipynb"),
+                             ("王伟_101", "03_backprop", "backprop.ipynb"),
+                             ("王伟_202", "03_backprop", "backprop.ipynb")]
+    assert not result.unmapped and any("王伟" in note for note in result.notes)
+
+
+def test_symbolic_links_are_not_followed(tmp_path):
+    sol = _solutions(tmp_path)
+    src = tmp_path / "class"
+    (src / "eve").mkdir(parents=True)
+    (src / "eve" / "perceptron.ipynb").symlink_to(sol / "01_perceptron" / "perceptron.ipynb")
+    result = collect(src, tmp_path / "staged", sol)
+    assert not result.submissions
+    assert "symbolic link" in result.unmapped[0].reason and "符号链接" in result.unmapped[0].reason
+    assert [e.student for e in result.empty] == ["eve"]
+
+
+def test_an_oversized_zip_member_is_reported_not_read(tmp_path, monkeypatch):
+    from grader import collect as collect_module
+
+    monkeypatch.setattr(collect_module, "MAX_FILE_MB", 1)
+    sol = _solutions(tmp_path)
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("ann_1_2_perceptron.ipynb", b" " * (3 * 2**20))  # compresses to a few KB
+        z.writestr("bo_3_4_perceptron.ipynb", NB)
+    result = collect(archive, tmp_path / "staged", sol)
+    assert _keys(result) == [("bo", "01_perceptron", "perceptron.ipynb")]
+    assert "3 MB" in result.unmapped[0].reason
+
+
+def test_renamed_notebooks_are_recognised_by_their_cells(tmp_path):
+    marked = ('{"cells": [{"cell_type": "code", "source": "", "metadata": {"nbgrader": '
+              '{"grade_id": "%s"}}, "outputs": [], "execution_count": null}], "metadata": {}, '
+              '"nbformat": 4, "nbformat_minor": 5}')
+    root = tmp_path / "solutions"
+    for ident, name, cell in [("01_perceptron", "perceptron", "pla"), ("03_backprop", "backprop",
+                                                                          "affine")]:
+        (root / ident).mkdir(parents=True)
+        (root / ident / f"{name}.ipynb").write_text(marked % cell)
+    src = tmp_path / "class"
+    (src / "ann").mkdir(parents=True)
+    (src / "ann" / "Copy of my homework.ipynb").write_text(marked % "affine")
+    (src / "bo" / "01_perceptron").mkdir(parents=True)
+    (src / "bo" / "01_perceptron" / "hw1.ipynb").write_text(marked % "pla")
+    (src / "bo" / "01_perceptron" / "timestamp.txt").write_text("2026-11-20 10:00:00")
+    (src / "cy" / "01_perceptron").mkdir(parents=True)
+    (src / "dee").mkdir()
+    (src / "dee" / "essay.docx").write_bytes(b"PK")
+    result = collect(src, tmp_path / "staged", root)
+    assert _keys(result) == [("ann", "03_backprop", "backprop.ipynb"),
+                             ("bo", "01_perceptron", "perceptron.ipynb")]
+    assert {s.student: s.renamed_from for s in result.submissions} == {
+        "ann": "Copy of my homework.ipynb", "bo": "hw1.ipynb"}
+    assert (tmp_path / "staged" / "bo" / "01_perceptron" / "timestamp.txt").is_file()
+    empty = {(e.student, e.assignment): e.files for e in result.empty}
+    assert empty == {("cy", "01_perceptron"): [], ("dee", None): ["essay.docx"]}

@@ -393,3 +393,15 @@ def test_limits_come_from_the_config_per_assignment(tmp_path):
     with pytest.raises(ConfigError, match="cell_secs"):
         load_limits(config)
     assert load_limits(REPO / "grading.toml")[1]["05_training"].cell_seconds >= 120
+
+
+def test_student_chosen_text_cannot_become_a_spreadsheet_formula(tmp_path):
+    from grader.batch import write_csv
+    from grader.grade import NotebookResult, SubmissionResult
+
+    result = SubmissionResult("-2+3", PERCEPTRON, [NotebookResult(
+        "-2+3", PERCEPTRON, "x.ipynb", status="unreadable", message="=HYPERLINK(\"x\")",
+        flags=["@SUM(A1)"])])
+    write_csv(tmp_path / "g.csv", [result], {})
+    row = _rows(tmp_path, "g.csv")["'-2+3"]
+    assert row["flags"] == "'@SUM(A1)" and row["reason"].startswith("'=")
