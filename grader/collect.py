@@ -249,7 +249,10 @@ def collect(source: Path, staging: Path, solutions: Path = SOLUTIONS) -> Collect
         for origin, payload, where in mapped:
             key = (where.student, where.assignment, where.notebook)
             if key in chosen:
-                kept = max(chosen[key][0], origin, key=_upload_order)
+                renamed = {chosen[key][0]: bool(chosen[key][2].renamed_from),
+                           origin: bool(where.renamed_from)}
+                kept = max(chosen[key][0], origin,
+                           key=lambda o: (_upload_order(o)[0], not renamed[o], o))
                 note = M.bilingual("collect_duplicate", student=key[0], assignment=key[1],
                                    name=key[2], kept=kept)
                 result.notes.append(note)

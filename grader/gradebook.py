@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
-from . import notebooks
+from . import intake, notebooks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .grade import AssignmentSource, SubmissionResult
@@ -189,9 +189,9 @@ def write_autograded(out: Path, result: SubmissionResult, folder: Path,
         book = next((b for b in source.notebooks if b.name == nb_result.notebook), None)
         if not candidates or book is None:
             continue
-        try:
-            nb = notebooks.read(candidates[0])
-        except Exception:
+        try:  # outputs stripped, encodings and old formats repaired, as when it was graded
+            nb, _ = intake.read_submission(candidates[0])
+        except Exception:  # unreadable: its feedback page says why
             continue
         results = {c.grade_id: c for c in nb_result.cells}
         tests = {t.grade_id: t for t in book.tests}

@@ -405,3 +405,14 @@ def test_student_chosen_text_cannot_become_a_spreadsheet_formula(tmp_path):
     write_csv(tmp_path / "g.csv", [result], {})
     row = _rows(tmp_path, "g.csv")["'-2+3"]
     assert row["flags"] == "'@SUM(A1)" and row["reason"].startswith("'=")
+
+
+def test_nbgrader_export_lists_every_row_of_a_class_with_bad_input(bad_class):
+    from grader.build import run_nbgrader
+
+    out, results = bad_class
+    run_nbgrader(["export", f"--to={out / 'export.csv'}", f"--CourseDirectory.root={out}",
+                  f"--CourseDirectory.db_url=sqlite:///{out}/gradebook.db"], cwd=out)
+    with open(out / "export.csv", newline="", encoding="utf-8") as handle:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    assert exported == {student: r.score for student, r in results.items()}
