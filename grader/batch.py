@@ -99,6 +99,15 @@ M.register(
             "（其中只有：{files}）",
         ),
         "batch_eta": ("ETA", "剩余"),
+        "batch_gradebook": (
+            "Cannot open the gradebook {url}: {error}",
+            "无法打开成绩册 {url}：{error}",
+        ),
+        "batch_record_failed": (
+            "Could not write {student}/{assignment} to the gradebook ({error}); it will be "
+            "graded again by the next run.",
+            "无法把 {student}/{assignment} 写入成绩册（{error}）；下次运行时会重新评分。",
+        ),
         "batch_worker_died": (
             "✗ The grader's worker process for this submission stopped ({error}); grade it "
             "again.",
@@ -370,22 +379,37 @@ def grade(source: Path, out: Path, *, options: Options | None = None,
     work = [(job, sources.get(job.assignment), options) for job, _ in todo]
 
     def open_book() -> gradebook.Writer:
-        # opened only after the worker processes exist: they never share its connection
-        writer = gradebook.Writer(db_url)
-        for assignment_source in sources.values():
-            writer.add_assignment(assignment_source)
+        try:
+            writer = gradebook.Writer(db_url)
+            for assignment_source in sources.values():
+                writer.add_assignment(assignment_source)
+        except Exception as exc:  # unreachable server, wrong password, not a database
+            raise RuntimeError(M.bilingual("batch_gradebook", url=_hide_password(db_url),
+                                           error=_first_line(exc))) from None
         return writer
 
     def finished(result: SubmissionResult, job: Job) -> None:
         assignment_source = sources.get(result.assignment)
+        recorded = True
         if assignment_source is not None:
-            book.record(result, assignment_source)  # type: ignore[union-attr]
+            try:
+                book.record(result, assignment_source)  # type: ignore[union-attr]
+            except Exception as exc:  # not stored either: the next run grades it again
+                recorded = False
+                result.notebooks[0].flags.append("gradebook_failed")
+                print(M.bilingual("batch_record_failed", student=result.student,
+                                  assignment=result.assignment, error=_first_line(exc)),
+                      file=sys.stderr, flush=True)
             if feedback:
                 fb.write_feedback(out, result, assignment_source)
                 gradebook.write_autograded(out, result, job.folder, assignment_source)
-        store.save(result, prints[(job.student, job.assignment)])  # last: marks it done
+        if recorded:
+            store.save(result, prints[(job.student, job.assignment)])  # last: marks it done
         results.append(result)
         progress.finished(result)
+
+    if todo:  # fail before any grading if the gradebook cannot be opened
+        open_book().close()
 
     try:
         if todo and (jobs == 1 or len(work) <= 1):
@@ -435,6 +459,20 @@ def grade(source: Path, out: Path, *, options: Options | None = None,
                     students=len({j.student for j, _ in todo}), seconds=f"{elapsed:.1f}",
                     out=out))
     return results
+
+
+def _hide_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300] if text else ''}"
 
 
 # ---------------------------------------------------------------- outputs

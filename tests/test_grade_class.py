@@ -416,3 +416,33 @@ def test_nbgrader_export_lists_every_row_of_a_class_with_bad_input(bad_class):
     with open(out / "export.csv", newline="", encoding="utf-8") as handle:
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     assert exported == {student: r.score for student, r in results.items()}
+
+
+def test_an_unreachable_gradebook_stops_before_grading_with_the_password_hidden(tmp_path):
+    _small_class(tmp_path / "in", 1)
+    done = _cli(str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--fixed-seeds",
+                "--db-url", "postgresql://grader:hunter2secret@127.0.0.1:9/class")
+    assert done.returncode == 2
+    assert "Cannot open the gradebook" in done.stderr and "无法打开成绩册" in done.stderr
+    assert "hunter2secret" not in done.stderr + done.stdout
+    assert not list((tmp_path / "out").glob("results/*/*.json"))
+
+
+def test_a_row_the_gradebook_refused_is_graded_again_next_time(tmp_path, monkeypatch):
+    from grader import gradebook
+
+    src, out = tmp_path / "submitted", tmp_path / "out"
+    _small_class(src, 3)
+    real = gradebook.Writer.record
+
+    def flaky(self, result, source):
+        if result.student == "s1":
+            raise OSError("connection reset")
+        return real(self, result, source)
+
+    monkeypatch.setattr(gradebook.Writer, "record", flaky)
+    first = {r.student: r for r in grade(src, out, jobs=1, quiet=True)}
+    assert "gradebook_failed" in first["s1"].flags and set(first) == {"s0", "s1", "s2"}
+    monkeypatch.setattr(gradebook.Writer, "record", real)
+    grade(src, out, jobs=1, quiet=True)
+    assert _report(out)["graded"] == 1 and _report(out)["reused"] == 2
