@@ -99,6 +99,11 @@ M.register(
             "（其中只有：{files}）",
         ),
         "batch_eta": ("ETA", "剩余"),
+        "batch_busy": (
+            "Another grading run is using {out} right now; wait for it to finish (or give "
+            "this one another --out).",
+            "另一个评分进程正在使用 {out}；请等待它结束（或为本次运行指定另一个 --out）。",
+        ),
         "batch_gradebook": (
             "Cannot open the gradebook {url}: {error}",
             "无法打开成绩册 {url}：{error}",
@@ -128,6 +133,7 @@ class Job:
     origins: list[str] = field(default_factory=list)  # where the files came from
     renamed: list[str] = field(default_factory=list)  # student's file names, if not released
     empty: str = ""  # bilingual reason when nothing gradable was submitted
+    late: bool = False  # the LMS export marked a file late
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -156,6 +162,7 @@ def plan(collection: Collection, staging: Path, assignments: list[str] | None) -
         job.origins.append(item.origin)
         if item.renamed_from:
             job.renamed.append(item.renamed_from)
+        job.late = job.late or item.late
     in_scope = sorted(assignments or {a for _, a in jobs})
     for empty in collection.empty:
         assignment = empty.assignment or (in_scope[0] if len(in_scope) == 1 else "")
@@ -180,17 +187,6 @@ def _one_line(text: str) -> str:
 # ---------------------------------------------------------------- the run
 
 
-@dataclass
-class Run:
-    """What one invocation needs besides the jobs (picklable for the worker processes)."""
-
-    out: Path
-    store: ResultStore
-    options: Options
-    sources: dict[str, AssignmentSource]
-    settings: str  # digest of the options that change a grade
-
-
 def _settings_digest(options: Options, db_url: str) -> str:
     seeds = getattr(options.hidden_seeds, "fingerprint", None)
     described = {
@@ -206,22 +202,21 @@ def _settings_digest(options: Options, db_url: str) -> str:
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
-def fingerprint(job: Job, run: Run) -> str:
-    source = run.options.solutions / job.assignment
+def fingerprint(job: Job, settings: str, solutions: Path) -> str:
+    """Everything a job's result depends on; the same fingerprint means the same grade."""
     files = sorted(job.folder.glob("*")) if job.folder.is_dir() else []
-    solution = digest_files(sorted(source.glob("*.ipynb")))
-    return digest_files(files, extra=f"{run.settings}|{solution}|{job.empty}|{job.renamed}")
+    solution = digest_files(sorted((solutions / job.assignment).glob("*.ipynb")))
+    return digest_files(files, extra=f"{settings}|{solution}|{job.empty}|{job.renamed}|"
+                                     f"{job.late}")
 
 
 def _grade_job(job: Job, source: AssignmentSource, options: Options) -> SubmissionResult:
     if job.empty:
         return _empty_result(job, source)
     result = grade_submission(_as_grade_job(job), source, options)
-    for name in job.renamed:
-        for book in result.notebooks:
-            flag = f"renamed:{name}"
-            if flag not in book.flags:
-                book.flags.append(flag)
+    extra = [f"renamed:{name}" for name in job.renamed] + (["late"] if job.late else [])
+    for book in result.notebooks:
+        book.flags += [flag for flag in extra if flag not in book.flags]
     return result
 
 
@@ -262,6 +257,19 @@ def _fresh_staging(staging: Path) -> None:
     staging.mkdir(parents=True)
     (staging / MARKER).write_text("copies made by `python -m grader grade`; safe to delete\n",
                                   encoding="utf-8")
+
+
+def _exclusive(path: Path, out: Path):
+    """One run per output folder (per shard) at a time: a second would empty our staging."""
+    import fcntl
+
+    handle = open(path, "w")  # closing it (the with block, or death) releases the lock
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise RuntimeError(M.bilingual("batch_busy", out=out)) from None
+    return handle
 
 
 def _suffix(name: str, shard: tuple[int, int] | None) -> str:
@@ -312,153 +320,211 @@ def grade(source: Path, out: Path, *, options: Options | None = None,
           assignments: list[str] | None = None, quiet: bool = False,
           feedback: bool = True, shard: tuple[int, int] | None = None,
           force: bool = False) -> list[SubmissionResult]:
-    """Grade a class (see the module docstring); returns this run's rows, sorted."""
-    from . import feedback as fb
-    from . import gradebook
+    """Grade a class (see the module docstring); returns its rows, sorted."""
+    run = ClassRun(Path(source), Path(out), options or Options(), db_url=db_url, jobs=jobs,
+                   quiet=quiet, feedback=feedback, shard=shard)
+    with _exclusive(run.out / f".{run.staging.name}.lock", run.out):  # until this run ends
+        mine = run.collect(assignments)
+        run.prepare(mine)
+        reused, todo = run.split(mine, force)
+        graded = run.grade_all(todo)
+        results = sorted(reused + graded, key=lambda r: (r.assignment, r.student))
+        run.report(results, graded)
+    return results
 
-    options = options or Options()
-    source, out = Path(source).resolve(), Path(out).resolve()
-    if not source.exists():
-        raise RuntimeError(M.bilingual("batch_no_source", source=source))
-    # collect() walks the source: it must not walk into the output, nor read our own copies
-    if out.is_relative_to(source) or source.is_relative_to(out / STAGING) or any(
-            source.is_relative_to(p) for p in out.glob(f"{STAGING}.shard-*")):
-        raise RuntimeError(M.bilingual("batch_overlap", out=out, source=source))
-    out.mkdir(parents=True, exist_ok=True)
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    db_url = db_url or f"sqlite:///{out / _suffix('gradebook.db', shard)}"
 
-    staging = _staging(out, shard)
-    _fresh_staging(staging)
-    collection = collect(source, staging, options.solutions)
-    _write_collect_report(out / _suffix("collect.json", shard), collection, source)
-    if collection.unmapped:
-        say(M.bilingual("batch_unmapped", count=len(collection.unmapped)))
-        for item in collection.unmapped[:20]:
-            say(f"  {item.origin}: {_one_line(item.reason)}")
-        if len(collection.unmapped) > 20:
-            say(f"  … +{len(collection.unmapped) - 20}")
+class ClassRun:
+    """The steps of one ``grade`` call, in the order the module docstring gives."""
 
-    everyone = plan(collection, staging, assignments)
-    todo_all = everyone if shard is None else [j for j in everyone
-                                               if shard_of(j.student, shard[1]) == shard[0]]
-    if shard is not None:
-        say(M.bilingual("batch_shard", k=shard[0], n=shard[1], count=len(todo_all),
-                        total=len(everyone)))
-    options.protected = sorted({*options.protected, str(options.solutions.resolve()),
-                                str(source), str(out)})
-    _warm()
-    sources = {a: load_assignment(a, options.solutions)
-               for a in sorted({j.assignment for j in todo_all if j.assignment})}
-    mode = sandbox_mode(options.sandbox)
-    if mode == "bwrap":
-        say(M.bilingual("grade_sandboxed"))
-    else:  # loudly, even with --quiet
-        _warn_unsandboxed(options)
+    def __init__(self, source: Path, out: Path, options: Options, *, db_url: str | None,
+                 jobs: int | None, quiet: bool, feedback: bool, shard: tuple[int, int] | None):
+        self.source, self.out = source.resolve(), out.resolve()
+        if not self.source.exists():
+            raise RuntimeError(M.bilingual("batch_no_source", source=self.source))
+        # collect() walks the source: it must not walk into the output, nor read our copies
+        if self.out.is_relative_to(self.source) or any(
+                self.source.is_relative_to(p) for p in self.out.glob(f"{STAGING}*")):
+            raise RuntimeError(M.bilingual("batch_overlap", out=self.out, source=self.source))
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.options, self.shard, self.quiet, self.feedback = options, shard, quiet, feedback
+        self.jobs = jobs or max(1, os.cpu_count() or 1)
+        self.db_url = db_url or f"sqlite:///{self.out / self.named('gradebook.db')}"
+        self.staging = _staging(self.out, shard)
+        self.store = ResultStore(self.out / "results")
+        self.sources: dict[str, AssignmentSource] = {}
+        self.collection = Collection()
+        self.mode = "none"
+        self.started = time.monotonic()
 
-    store = ResultStore(out / "results")
-    run = Run(out, store, options, sources, _settings_digest(options, db_url))
-    results: list[SubmissionResult] = []
-    todo: list[tuple[Job, str]] = []
-    for job in todo_all:
-        print_ = fingerprint(job, run)
-        kept = None if force else store.load(job.student, job.assignment, print_)
-        if kept is not None:
-            results.append(kept)
-        else:
-            todo.append((job, print_))
-    if results:
-        say(M.bilingual("batch_reused", count=len(results)))
-    jobs = jobs or max(1, os.cpu_count() or 1)
-    if todo:
-        say(M.bilingual("batch_todo", count=len(todo), jobs=min(jobs, len(todo))))
-    started = time.monotonic()
-    progress = Progress(len(todo), quiet)
-    book: gradebook.Writer | None = None
-    prints = {(j.student, j.assignment): p for j, p in todo}
-    work = [(job, sources.get(job.assignment), options) for job, _ in todo]
+    def say(self, *parts: object) -> None:
+        if not self.quiet:
+            print(*parts, flush=True)
 
-    def open_book() -> gradebook.Writer:
+    def named(self, name: str) -> str:
+        """An output file's name; shards get their own (``grades.shard-1-of-4.csv``)."""
+        return _suffix(name, self.shard)
+
+    # 1. collect ---------------------------------------------------------------
+
+    def collect(self, assignments: list[str] | None) -> list[Job]:
+        _fresh_staging(self.staging)
+        self.collection = collect(self.source, self.staging, self.options.solutions)
+        _write_collect_report(self.out / self.named("collect.json"), self.collection, self.source)
+        unmapped = self.collection.unmapped
+        if unmapped:
+            self.say(M.bilingual("batch_unmapped", count=len(unmapped)))
+            for item in unmapped[:20]:
+                self.say(f"  {item.origin}: {_one_line(item.reason)}")
+            if len(unmapped) > 20:
+                self.say(f"  … +{len(unmapped) - 20}")
+        everyone = plan(self.collection, self.staging, assignments)
+        if self.shard is None:
+            return everyone
+        k, n = self.shard
+        mine = [job for job in everyone if shard_of(job.student, n) == k]
+        self.say(M.bilingual("batch_shard", k=k, n=n, count=len(mine), total=len(everyone)))
+        return mine
+
+    # 2. plan --------------------------------------------------------------------
+
+    def prepare(self, jobs: list[Job]) -> None:
+        options = self.options
+        options.protected = sorted({*options.protected, str(options.solutions.resolve()),
+                                    str(self.source), str(self.out)})
+        _warm()
+        self.sources = {a: load_assignment(a, options.solutions)
+                        for a in sorted({j.assignment for j in jobs if j.assignment})}
+        self.mode = sandbox_mode(options.sandbox)
+        if self.mode == "bwrap":
+            self.say(M.bilingual("grade_sandboxed"))
+        else:  # loudly, even with --quiet
+            _warn_unsandboxed(options)
+        self.settings = _settings_digest(options, self.db_url)
+
+    def split(self, jobs: list[Job], force: bool
+              ) -> tuple[list[SubmissionResult], list[tuple[Job, str]]]:
+        """(stored results still valid, jobs to grade with their fingerprints)."""
+        reused, todo = [], []
+        for job in jobs:
+            print_ = fingerprint(job, self.settings, self.options.solutions)
+            kept = None if force else self.store.load(job.student, job.assignment, print_)
+            if kept is not None:
+                reused.append(kept)
+            else:
+                todo.append((job, print_))
+        if reused:
+            self.say(M.bilingual("batch_reused", count=len(reused)))
+        if todo:
+            self.say(M.bilingual("batch_todo", count=len(todo), jobs=min(self.jobs, len(todo))))
+        return reused, todo
+
+    # 3. grade -------------------------------------------------------------------
+
+    def open_book(self):
+        from . import gradebook
+
         try:
-            writer = gradebook.Writer(db_url)
-            for assignment_source in sources.values():
-                writer.add_assignment(assignment_source)
+            writer = gradebook.Writer(self.db_url)
+            for source in self.sources.values():
+                writer.add_assignment(source)
         except Exception as exc:  # unreachable server, wrong password, not a database
-            raise RuntimeError(M.bilingual("batch_gradebook", url=_hide_password(db_url),
+            raise RuntimeError(M.bilingual("batch_gradebook", url=_hide_password(self.db_url),
                                            error=_first_line(exc))) from None
         return writer
 
-    def finished(result: SubmissionResult, job: Job) -> None:
-        assignment_source = sources.get(result.assignment)
+    def grade_all(self, todo: list[tuple[Job, str]]) -> list[SubmissionResult]:
+        """Grade in parallel; record each result as it finishes (see :meth:`finished`)."""
+        if not todo:
+            return []
+        self.open_book().close()  # fail before any grading if the gradebook cannot be opened
+        self.started = time.monotonic()
+        progress = Progress(len(todo), self.quiet)
+        prints = {(job.student, job.assignment): print_ for job, print_ in todo}
+        work = [(job, self.sources.get(job.assignment), self.options) for job, _ in todo]
+        graded: list[SubmissionResult] = []
+        book = None
+
+        def finished(result: SubmissionResult, job: Job) -> None:
+            self.finished(book, result, job, prints[(job.student, job.assignment)])
+            graded.append(result)
+            progress.finished(result)
+
+        try:
+            if self.jobs == 1 or len(work) == 1:
+                book = self.open_book()
+                for item in work:
+                    finished(_run_one(item), item[0])
+                return graded
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork" if sys.platform != "win32" else None)
+            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+                futures = {pool.submit(_run_one, item): item[0] for item in work}
+                # opened only after the worker processes exist: they never share its connection
+                book = self.open_book()
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # a worker process died: one row, not the batch
+                        result = _worker_died(job, exc)
+                    finished(result, job)
+            return graded
+        finally:
+            progress.close()
+            if book is not None:
+                book.close()
+
+    def finished(self, book, result: SubmissionResult, job: Job, print_: str) -> None:
+        """Gradebook row, feedback, then the stored result: that last write marks it done."""
+        from . import feedback as fb
+        from . import gradebook
+
+        source = self.sources.get(result.assignment)
         recorded = True
-        if assignment_source is not None:
+        if source is not None:
             try:
-                book.record(result, assignment_source)  # type: ignore[union-attr]
+                book.record(result, source)
             except Exception as exc:  # not stored either: the next run grades it again
                 recorded = False
                 result.notebooks[0].flags.append("gradebook_failed")
                 print(M.bilingual("batch_record_failed", student=result.student,
                                   assignment=result.assignment, error=_first_line(exc)),
                       file=sys.stderr, flush=True)
-            if feedback:
-                fb.write_feedback(out, result, assignment_source)
-                gradebook.write_autograded(out, result, job.folder, assignment_source)
+            if self.feedback:
+                fb.write_feedback(self.out, result, source)
+                gradebook.write_autograded(self.out, result, job.folder, source)
         if recorded:
-            store.save(result, prints[(job.student, job.assignment)])  # last: marks it done
-        results.append(result)
-        progress.finished(result)
+            self.store.save(result, print_)
 
-    if todo:  # fail before any grading if the gradebook cannot be opened
-        open_book().close()
+    # 4. report ------------------------------------------------------------------
 
-    try:
-        if todo and (jobs == 1 or len(work) <= 1):
-            book = open_book()
-            for item in work:
-                finished(_run_one(item), item[0])
-        elif todo:
-            import multiprocessing
+    def report(self, results: list[SubmissionResult], graded: list[SubmissionResult]) -> None:
+        from .summary import render
 
-            context = multiprocessing.get_context("fork" if sys.platform != "win32" else None)
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = {pool.submit(_run_one, item): item[0] for item in work}
-                book = open_book()
-                for future in as_completed(futures):
-                    job = futures[future]
-                    try:
-                        result = future.result()
-                    except Exception as exc:  # a worker process died: one row, not the batch
-                        message = M.bilingual("batch_worker_died",
-                                              error=f"{type(exc).__name__}: {exc}")
-                        result = SubmissionResult(job.student, job.assignment, [NotebookResult(
-                            job.student, job.assignment, "", status="error", message=message)])
-                    finished(result, job)
-    finally:
-        progress.close()
-        if book is not None:
-            book.close()
-    results.sort(key=lambda r: (r.assignment, r.student))
-    all_sources = {a: s for a, s in sources.items()}
-    write_csv(out / _suffix("grades.csv", shard), results, all_sources)
-    write_report(out / _suffix("report.json", shard), results, mode, collection,
-                 graded=len(todo), reused=len(results) - len(todo))
-    from .summary import render
+        out = self.out
+        write_csv(out / self.named("grades.csv"), results, self.sources)
+        write_report(out / self.named("report.json"), results, self.mode, graded=len(graded),
+                     reused=len(results) - len(graded))
+        text = render(results)
+        (out / self.named("summary.txt")).write_text(text, encoding="utf-8")
+        self.say(text)
+        flagged = [r for r in results if any(not f.startswith(_INFO_FLAGS) for f in r.flags)]
+        if flagged:
+            self.say(M.bilingual("grade_flagged", count=len(flagged)))
+            for r in flagged:
+                self.say(f"  {r.student:<16} {r.assignment:<16} {', '.join(r.flags)}")
+        if self.mode != "bwrap":
+            _warn_unsandboxed(self.options)  # again, under the table, where it will be read
+        students = len({r.student for r in graded})
+        self.say(M.bilingual("grade_summary", count=len(graded), students=students,
+                             seconds=f"{time.monotonic() - self.started:.1f}", out=out))
 
-    text = render(results)
-    (out / _suffix("summary.txt", shard)).write_text(text, encoding="utf-8")
-    say(text)
-    flagged = [r for r in results if any(not f.startswith(_INFO_FLAGS) for f in r.flags)]
-    if flagged:
-        say(M.bilingual("grade_flagged", count=len(flagged)))
-        for r in flagged:
-            say(f"  {r.student:<16} {r.assignment:<16} {', '.join(r.flags)}")
-    if mode != "bwrap":
-        _warn_unsandboxed(options)  # again, under the table, where it will be read
-    elapsed = time.monotonic() - started
-    say(M.bilingual("grade_summary", count=len(todo),
-                    students=len({j.student for j, _ in todo}), seconds=f"{elapsed:.1f}",
-                    out=out))
-    return results
+
+def _worker_died(job: Job, exc: BaseException) -> SubmissionResult:
+    message = M.bilingual("batch_worker_died", error=f"{type(exc).__name__}: {exc}")
+    return SubmissionResult(job.student, job.assignment, [NotebookResult(
+        job.student, job.assignment, "", status="error", message=message)])
 
 
 def _hide_password(url: str) -> str:
@@ -529,8 +595,7 @@ def write_csv(path: Path, results: list[SubmissionResult],
 
 
 def write_report(path: Path, results: list[SubmissionResult], mode: str,
-                 collection: Collection | None = None, graded: int = 0,
-                 reused: int = 0) -> None:
+                 graded: int = 0, reused: int = 0) -> None:
     """Everything, for the instructor (may name hidden seeds): not for students."""
     data = {"sandbox": mode, "graded": graded, "reused": reused, "submissions": [
         {"student": r.student, "assignment": r.assignment, "score": r.score,

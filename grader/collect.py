@@ -78,7 +78,8 @@ M.register(
 )
 
 _CANVAS = re.compile(
-    r"^(?P<login>[^_/]+?)(?:_LATE)?_(?P<userid>\d+)_(?P<subid>\d+)_(?P<name>.+)$", re.IGNORECASE
+    r"^(?P<login>[^_/]+?)(?P<late>_LATE)?_(?P<userid>\d+)_(?P<subid>\d+)_(?P<name>.+)$",
+    re.IGNORECASE,
 )
 _MOODLE_DIR = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_?$")
 _REUPLOAD = re.compile(r"-\d+(?=\.ipynb$)")
@@ -93,6 +94,7 @@ class Collected:
     path: Path  # the staged copy
     origin: str  # where it came from, for the report
     renamed_from: str = ""  # the student's file name, when it was not the released one
+    late: bool = False  # the LMS marked it late (Canvas's _LATE_)
 
 
 @dataclass
@@ -199,7 +201,7 @@ def _map(rel: PurePosixPath, payload: Path | _Member, index: dict[str, str],
     assignments = set(index.values())
     if not name.endswith(".ipynb"):
         return M.bilingual("collect_not_notebook")
-    hint, lms = None, ""
+    hint, lms, late = None, "", False
     if len(parts) >= 3 and parts[-2] in assignments:  # nbgrader: <student>/<assignment>/<nb>
         student, original, hint = parts[-3], name, parts[-2]
     else:
@@ -209,7 +211,7 @@ def _map(rel: PurePosixPath, payload: Path | _Member, index: dict[str, str],
             student, original, lms = moodle.group("name"), name, moodle.group("id")
         elif canvas and (_canonical_name(canvas.group("name")) in index or len(parts) == 1):
             student, original = canvas.group("login"), canvas.group("name")
-            lms = canvas.group("userid")
+            lms, late = canvas.group("userid"), bool(canvas.group("late"))
         elif len(parts) >= 2:
             student, original = parts[-2], name
         else:
@@ -217,12 +219,12 @@ def _map(rel: PurePosixPath, payload: Path | _Member, index: dict[str, str],
     canonical = _canonical_name(original)
     student = safe_student_id(student)
     if canonical in index and (hint is None or index[canonical] == hint):
-        return _Mapped(student, lms, index[canonical], canonical)
+        return _Mapped(student, lms, index[canonical], canonical, late=late)
     recognised = _recognise(payload, cells)
     if recognised and (hint is None or index[recognised] == hint):
-        return _Mapped(student, lms, index[recognised], recognised, original)
+        return _Mapped(student, lms, index[recognised], recognised, original, late=late)
     if hint is not None:
-        return _Mapped(student, lms, hint, canonical)
+        return _Mapped(student, lms, hint, canonical, late=late)
     return M.bilingual("collect_unknown_notebook", name=canonical)
 
 
@@ -274,7 +276,7 @@ def collect(source: Path, staging: Path, solutions: Path = SOLUTIONS) -> Collect
                 result.unmapped.append(Unmapped(origin, M.bilingual("collect_bad_zip", error=exc)))
                 continue
             result.submissions.append(Collected(student, assignment, name, target, origin,
-                                                where.renamed_from))
+                                                where.renamed_from, where.late))
             if where.renamed_from:
                 result.notes.append(M.bilingual("collect_renamed", origin=origin, name=name))
         for (student, assignment), payload in stamps.items():
@@ -321,6 +323,7 @@ class _Mapped:
     assignment: str
     notebook: str
     renamed_from: str = ""
+    late: bool = False
 
 
 def _separate_namesakes(mapped: list, result: Collection) -> None:

@@ -196,6 +196,7 @@ def test_a_canvas_zip_is_graded_from_the_command_line(tmp_path):
     wrong_points = 14 - float(rows["wang"]["score"])
     assert wrong_points > 0
     assert "renamed:hw1_final.ipynb" in rows["omar"]["flags"]
+    assert "late" in rows["wang"]["flags"].split(";") and "late" not in rows["lina"]["flags"]
     assert "omar_1003_5004_notes.docx" in done.stdout  # reported, not silently dropped
     collected = json.loads((tmp_path / "out" / "collect.json").read_text(encoding="utf-8"))
     assert [u["origin"] for u in collected["unmapped"]] == ["omar_1003_5004_notes.docx"]
@@ -446,3 +447,14 @@ def test_a_row_the_gradebook_refused_is_graded_again_next_time(tmp_path, monkeyp
     monkeypatch.setattr(gradebook.Writer, "record", real)
     grade(src, out, jobs=1, quiet=True)
     assert _report(out)["graded"] == 1 and _report(out)["reused"] == 2
+
+
+def test_a_second_run_on_the_same_output_folder_is_refused_while_the_first_runs(tmp_path):
+    from grader.batch import _exclusive
+
+    _small_class(tmp_path / "in", 1)
+    (tmp_path / "out").mkdir()
+    with _exclusive(tmp_path / "out" / ".collected.lock", tmp_path / "out"):
+        with pytest.raises(RuntimeError, match="Another grading run"):
+            grade(tmp_path / "in", tmp_path / "out", quiet=True)
+    assert len(grade(tmp_path / "in", tmp_path / "out", quiet=True, jobs=1)) == 1
