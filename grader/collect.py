@@ -18,6 +18,7 @@ files are copied into a staging folder.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import shutil
@@ -357,38 +358,72 @@ class _Member:
 
 
 class _opened:
-    """Iterate (relative path, payload) over a folder or a zip, reporting unreadable zips."""
+    """Iterate (relative path, payload) over a folder or a zip, reporting what is unreadable.
+
+    A zip a student uploaded inside their folder (Moodle) or as their file (Canvas) is
+    opened too, one level deep: its notebooks count as if uploaded one by one.
+    """
 
     def __init__(self, source: Path, result: Collection):
-        self.source, self.result, self.zip = Path(source), result, None
+        self.source, self.result, self.zips = Path(source), result, []
 
     def __enter__(self):
         if self.source.is_dir():
-            return _entries_from_folder(self.source, self.result)
+            entries = _entries_from_folder(self.source, self.result)
+        else:
+            archive = self._open(self.source, str(self.source))
+            entries = self._members(archive, PurePosixPath(), "") if archive else []
+        flat = []
+        for rel, payload in entries:
+            if rel.suffix.lower() != ".zip":
+                flat.append((rel, payload))
+                continue
+            inner = self._open(payload, str(rel))
+            if inner is not None:
+                canvas = _CANVAS.match(rel.name)
+                prefix = rel.name[: canvas.start("name")] if canvas else ""
+                flat += self._members(inner, rel.parent, prefix, origin=f"{rel}!")
+        return flat
+
+    def _open(self, payload, origin: str) -> zipfile.ZipFile | None:
         try:
-            self.zip = zipfile.ZipFile(self.source)
-        except (zipfile.BadZipFile, OSError) as exc:
-            self.result.unmapped.append(
-                Unmapped(str(self.source), M.bilingual("collect_bad_zip", error=exc))
-            )
-            return []
+            if isinstance(payload, _Member):
+                payload = io.BytesIO(payload.read_bytes())
+            archive = zipfile.ZipFile(payload)
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+            self.result.unmapped.append(Unmapped(origin, M.bilingual("collect_bad_zip", error=exc)))
+            return None
+        self.zips.append(archive)
+        return archive
+
+    def _members(self, archive: zipfile.ZipFile, parent: PurePosixPath, prefix: str,
+                 origin: str = "") -> list:
+        """Members of a zip; a nested zip's members keep only their file names, placed
+        where the zip was (its inner folders name no student)."""
         entries = []
-        for info in self.zip.infolist():
+        for info in archive.infolist():
             if info.is_dir() or "__MACOSX" in info.filename:
                 continue
             rel = PurePosixPath(info.filename)
             if rel.is_absolute() or ".." in rel.parts:
-                self.result.unmapped.append(Unmapped(info.filename, M.bilingual("collect_unsafe_path")))
+                self.result.unmapped.append(Unmapped(origin + info.filename,
+                                                     M.bilingual("collect_unsafe_path")))
                 continue
             if info.file_size > MAX_FILE_MB * 2**20:  # a zip bomb must not fill the memory
-                self.result.unmapped.append(Unmapped(info.filename, M.bilingual(
+                self.result.unmapped.append(Unmapped(origin + info.filename, M.bilingual(
                     "collect_too_large", size=f"{info.file_size / 2**20:.0f}",
                     limit=MAX_FILE_MB)))
                 continue
-            entries.append((rel, _Member(self.zip, info)))
+            if origin:  # nested: never a zip inside a zip inside a zip
+                if rel.suffix.lower() != ".ipynb":
+                    self.result.unmapped.append(Unmapped(origin + info.filename,
+                                                         M.bilingual("collect_not_notebook")))
+                    continue
+                rel = parent / (prefix + rel.name)
+            entries.append((rel, _Member(archive, info)))
         return entries
 
     def __exit__(self, *exc):
-        if self.zip is not None:
-            self.zip.close()
+        for archive in self.zips:
+            archive.close()
         return False

@@ -177,3 +177,32 @@ def test_renamed_notebooks_are_recognised_by_their_cells(tmp_path):
     assert (tmp_path / "staged" / "bo" / "01_perceptron" / "timestamp.txt").is_file()
     empty = {(e.student, e.assignment): e.files for e in result.empty}
     assert empty == {("cy", "01_perceptron"): [], ("dee", None): ["essay.docx"]}
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_a_student_uploaded_is_opened_one_level_deep(tmp_path):
+    sol = _solutions(tmp_path)
+    archive = tmp_path / "lms.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Zhang San_88_assignsubmission_file_/hw.zip",
+                   _zip_bytes({"hw/backprop.ipynb": NB, "hw/notes.txt": b"hi",
+                               "hw/deeper.zip": _zip_bytes({"perceptron.ipynb": NB})}))
+        z.writestr("lee_22_33_mywork.zip", _zip_bytes({"perceptron.ipynb": NB}))
+        z.writestr("bo_44_55_broken.zip", b"not a zip")
+    result = collect(archive, tmp_path / "staged", sol)
+    assert _keys(result) == [("Zhang_San", "03_backprop", "backprop.ipynb"),
+                             ("lee", "01_perceptron", "perceptron.ipynb")]
+    reasons = {u.origin: u.reason for u in result.unmapped}
+    assert "not a notebook" in reasons["Zhang San_88_assignsubmission_file_/hw.zip!hw/notes.txt"]
+    assert "not a notebook" in reasons[
+        "Zhang San_88_assignsubmission_file_/hw.zip!hw/deeper.zip"]
+    assert "not a readable zip" in reasons["bo_44_55_broken.zip"]
