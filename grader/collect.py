@@ -4,15 +4,18 @@ Accepted inputs:
 
 * nbgrader's ``submitted/`` layout: ``<student>/<assignment>/<notebook>.ipynb``;
 * a plain folder of student folders: ``<student>/<notebook>.ipynb`` (the assignment
-  is recognised from the notebook's name);
+  is recognised from the notebook's name, or from its graded cells when it was renamed);
 * the zip an LMS exports:
   - Canvas: ``<login>_<userid>_<submissionid>_<original name>.ipynb`` (``_LATE_`` may
     follow the login; re-uploads get ``-1``, ``-2`` … before ``.ipynb``);
-  - Moodle: ``<Full Name>_<id>_assignsubmission_file_/<original name>.ipynb``.
+  - Moodle: ``<Full Name>_<id>_assignsubmission_file_/<original name>.ipynb``;
+  - a zip a student uploaded (either LMS) is opened, one level deep.
 
 Every file in the input ends up either in the collected tree or in the report of
 what could not be mapped, with a bilingual reason. Nothing is moved or deleted:
-files are copied into a staging folder.
+files are copied into a staging folder. Symbolic links are not followed, large zip
+members are not read, and two students with one name (an LMS export names folders by
+full name) are kept apart by their LMS ids.
 """
 
 from __future__ import annotations
