@@ -33,8 +33,8 @@ M.register(
             "最多学生没有做对的练习：",
         ),
         "summary_not_graded": (
-            "{count} rows are not a graded notebook (status: {statuses}).",
-            "{count} 行不是已评分的 notebook（状态：{statuses}）。",
+            "Rows whose status is not ok: {statuses}",
+            "状态不是 ok 的行：{statuses}",
         ),
     }
 )
@@ -108,9 +108,8 @@ def render(results, top: int = 5) -> str:
             if r.status not in ("ok",):
                 odd[r.status] += 1
         if odd:
-            lines += _indented(M.bilingual("summary_not_graded", count=sum(odd.values()),
-                                           statuses=", ".join(f"{k} {v}" for k, v in
-                                                              sorted(odd.items()))))
+            lines += _indented(M.bilingual("summary_not_graded", statuses=", ".join(
+                f"{status} {count}" for status, count in sorted(odd.items()))))
         exercises = table.get(assignment, {})
         if exercises:
             lines += _indented(M.bilingual("summary_exercise_header"))
