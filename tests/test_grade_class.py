@@ -458,3 +458,43 @@ def test_a_second_run_on_the_same_output_folder_is_refused_while_the_first_runs(
         with pytest.raises(RuntimeError, match="Another grading run"):
             grade(tmp_path / "in", tmp_path / "out", quiet=True)
     assert len(grade(tmp_path / "in", tmp_path / "out", quiet=True, jobs=1)) == 1
+
+
+def test_the_reference_passes_every_hidden_call_whatever_the_students_seeds():
+    """Per-student seeds must never make a hidden test fail a correct answer (a sweep of
+    100 students per hidden call passed when this test was written; here 6, for time)."""
+    import contextlib
+    import io
+    import warnings
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from support import solution
+
+    from grader.core import ARRAY_POLICY
+    from grader.grade import _check_functions
+    from grader.paths import assignments
+    from grader.policy import strict_gradients
+
+    checks, seeds, failures, tried = _check_functions(), StudentSeeds(b"q" * 32), [], 0
+    for assignment in assignments():
+        names = solution(assignment)
+        for book in load_assignment(assignment).notebooks:
+            for test in book.tests:
+                for call in (c for c in test.calls if c.hidden and "seeds" in c.kwargs):
+                    for student in (f"student{i}" for i in range(6)):
+                        args = [names[a.name] if a.name else a.value for a in call.args]
+                        kwargs = {k: names[a.name] if a.name else a.value
+                                  for k, a in call.kwargs.items()}
+                        kwargs["seeds"] = seeds(student, test.grade_id, kwargs["seeds"])
+                        token = ARRAY_POLICY.set(strict_gradients)
+                        tried += 1
+                        try:
+                            with contextlib.redirect_stdout(io.StringIO()), \
+                                    warnings.catch_warnings():
+                                warnings.simplefilter("ignore")
+                                checks[call.function](*args, **kwargs)
+                        except Exception as exc:
+                            failures.append((assignment, test.grade_id, kwargs["seeds"], exc))
+                        finally:
+                            ARRAY_POLICY.reset(token)
+    assert tried > 100 and not failures, failures[:3]
