@@ -73,6 +73,7 @@ def render(result: SubmissionResult, index: int, source: AssignmentSource) -> st
         f"<p>{html.escape(result.student)} · {html.escape(nb.notebook)}</p>",
         f"<p><strong>{_both('feedback_score', score=_num(nb.score), max_score=_num(nb.max_score))}"
         "</strong></p>",
+        *([f'<pre class="failed">{html.escape(nb.message.strip())}</pre>'] if nb.message else []),
         f"<p>{_both('feedback_note')}</p>",
         "<table><tr>"
         f"<th>{_both('feedback_cell')}</th><th>{_both('feedback_points')}</th>"
@@ -85,8 +86,6 @@ def render(result: SubmissionResult, index: int, source: AssignmentSource) -> st
             f"</td><td>{_num(cell.score)} / {_num(cell.points)}</td>"
             f'<td class="{status}">{_both("feedback_" + status)}</td></tr>')
     parts.append("</table>")
-    if nb.message and not nb.cells:
-        parts.append(f"<pre>{html.escape(nb.message)}</pre>")
     for cell in nb.cells:
         status = "passed" if cell.status == "passed" else "failed"
         parts.append(f'<section id="{html.escape(cell.grade_id)}">')

@@ -498,3 +498,10 @@ def test_the_reference_passes_every_hidden_call_whatever_the_students_seeds():
                         finally:
                             ARRAY_POLICY.reset(token)
     assert tried > 100 and not failures, failures[:3]
+
+
+def test_the_feedback_page_says_why_a_bad_submission_got_nothing(bad_class):
+    out, _ = bad_class
+    page = next((out / "feedback" / "truncated" / PERCEPTRON).glob("*.html"))
+    top = page.read_text(encoding="utf-8").split("<table>")[0]
+    assert "cut off or corrupt" in top and "被截断或已损坏" in top
