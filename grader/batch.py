@@ -99,6 +99,12 @@ M.register(
             "（其中只有：{files}）",
         ),
         "batch_eta": ("ETA", "剩余"),
+        "batch_not_ours": (
+            "{path} exists and was not made by the grader, which empties it on every run: "
+            "move it away or choose another --out.",
+            "{path} 已存在且不是评分程序创建的（评分程序每次运行都会清空它）："
+            "请把它移走，或指定另一个 --out。",
+        ),
         "batch_busy": (
             "Another grading run is using {out} right now; wait for it to finish (or give "
             "this one another --out).",
@@ -221,6 +227,7 @@ def _grade_job(job: Job, source: AssignmentSource, options: Options) -> Submissi
 
 
 def _as_grade_job(job: Job):
+    """The per-submission grader's view of a job: a folder of one student's notebooks."""
     from .grade import Job as FolderJob
 
     return FolderJob(job.student, job.assignment, job.folder)
@@ -251,8 +258,7 @@ def _fresh_staging(staging: Path) -> None:
     """Empty the staging folder of a previous run; refuse to touch a folder we did not make."""
     if staging.exists():
         if not (staging / MARKER).is_file():
-            raise RuntimeError(f"{staging} exists and was not made by the grader; move it away · "
-                               f"{staging} 已存在且不是评分程序创建的，请移走")
+            raise RuntimeError(M.bilingual("batch_not_ours", path=staging))
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     (staging / MARKER).write_text("copies made by `python -m grader grade`; safe to delete\n",

@@ -505,3 +505,13 @@ def test_the_feedback_page_says_why_a_bad_submission_got_nothing(bad_class):
     page = next((out / "feedback" / "truncated" / PERCEPTRON).glob("*.html"))
     top = page.read_text(encoding="utf-8").split("<table>")[0]
     assert "cut off or corrupt" in top and "被截断或已损坏" in top
+
+
+def test_a_folder_the_grader_did_not_make_is_never_emptied(tmp_path):
+    _small_class(tmp_path / "in", 1)
+    keep = tmp_path / "out" / "collected" / "my_notes.txt"
+    keep.parent.mkdir(parents=True)
+    keep.write_text("precious")
+    with pytest.raises(RuntimeError, match="was not made by the grader"):
+        grade(tmp_path / "in", tmp_path / "out", quiet=True)
+    assert keep.read_text() == "precious"
