@@ -61,6 +61,10 @@ M.register(
             "a path that would leave the staging folder; skipped",
             "路径会跳出暂存目录，已跳过",
         ),
+        "collect_ignored": (
+            "a hidden or checkpoint file (.ipynb_checkpoints, .DS_Store, …); not graded",
+            "隐藏文件或检查点文件（.ipynb_checkpoints、.DS_Store 等）；不评分",
+        ),
         "collect_symlink": (
             "a symbolic link; links are not followed (they could point at anyone's files)",
             "符号链接；不会跟随链接（它可能指向任何人的文件）",
@@ -179,11 +183,33 @@ def _canonical_name(name: str) -> str:
     return _REUPLOAD.sub("", name)
 
 
+def _ignored(rel: PurePosixPath) -> bool:
+    """Jupyter's checkpoints, macOS resource forks, hidden files: never a submission."""
+    return any(part.startswith(".") or part in ("__MACOSX", "__pycache__") for part in rel.parts)
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A zip member's name: zips made on Windows use code pages (GBK for Chinese names)
+    and backslashes, where the format asks for UTF-8 and slashes."""
+    name = info.filename
+    if not info.flag_bits & 0x800:  # not marked UTF-8: Python decoded it as cp437
+        raw = name.encode("cp437", errors="replace")
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                name = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    return name.replace("\\", "/")
+
+
 def _entries_from_folder(root: Path, result: Collection) -> list[tuple[PurePosixPath, Path]]:
     entries = []
     for path in sorted(root.rglob("*")):
         rel = PurePosixPath(path.relative_to(root).as_posix())
-        if "__MACOSX" in path.parts or path.name == ".DS_Store":
+        if _ignored(rel):
+            if path.is_file():
+                result.unmapped.append(Unmapped(str(rel), M.bilingual("collect_ignored")))
             continue
         if path.is_symlink():
             result.unmapped.append(Unmapped(str(rel), M.bilingual("collect_symlink")))
@@ -405,21 +431,25 @@ class _opened:
         where the zip was (its inner folders name no student)."""
         entries = []
         for info in archive.infolist():
-            if info.is_dir() or "__MACOSX" in info.filename:
+            if info.is_dir():
                 continue
-            rel = PurePosixPath(info.filename)
+            name = _member_name(info)
+            rel = PurePosixPath(name)
             if rel.is_absolute() or ".." in rel.parts:
-                self.result.unmapped.append(Unmapped(origin + info.filename,
+                self.result.unmapped.append(Unmapped(origin + name,
                                                      M.bilingual("collect_unsafe_path")))
                 continue
+            if _ignored(rel):
+                self.result.unmapped.append(Unmapped(origin + name, M.bilingual("collect_ignored")))
+                continue
             if info.file_size > MAX_FILE_MB * 2**20:  # a zip bomb must not fill the memory
-                self.result.unmapped.append(Unmapped(origin + info.filename, M.bilingual(
+                self.result.unmapped.append(Unmapped(origin + name, M.bilingual(
                     "collect_too_large", size=f"{info.file_size / 2**20:.0f}",
                     limit=MAX_FILE_MB)))
                 continue
             if origin:  # nested: never a zip inside a zip inside a zip
                 if rel.suffix.lower() != ".ipynb":
-                    self.result.unmapped.append(Unmapped(origin + info.filename,
+                    self.result.unmapped.append(Unmapped(origin + name,
                                                          M.bilingual("collect_not_notebook")))
                     continue
                 rel = parent / (prefix + rel.name)

@@ -206,3 +206,32 @@ def test_a_zip_a_student_uploaded_is_opened_one_level_deep(tmp_path):
     assert "not a notebook" in reasons[
         "Zhang San_88_assignsubmission_file_/hw.zip!hw/deeper.zip"]
     assert "not a readable zip" in reasons["bo_44_55_broken.zip"]
+
+
+def test_checkpoints_and_hidden_files_are_reported_not_graded(tmp_path):
+    sol = _solutions(tmp_path)
+    src = tmp_path / "submitted"
+    folder = src / "ana" / "01_perceptron"
+    (folder / ".ipynb_checkpoints").mkdir(parents=True)
+    (folder / "perceptron.ipynb").write_bytes(NB)
+    (folder / ".ipynb_checkpoints" / "perceptron-checkpoint.ipynb").write_bytes(NB)
+    result = collect(src, tmp_path / "staged", sol)
+    assert _keys(result) == [("ana", "01_perceptron", "perceptron.ipynb")]
+    assert [u.origin for u in result.unmapped] == [
+        "ana/01_perceptron/.ipynb_checkpoints/perceptron-checkpoint.ipynb"]
+
+
+def test_zip_names_from_windows_tools_are_decoded(tmp_path):
+    sol = _solutions(tmp_path)
+    archive = tmp_path / "win.zip"
+    # a GBK-encoded name with a backslash and no UTF-8 flag, as Windows' own zip tool
+    # writes it: zipfile always writes UTF-8, so patch the name's bytes afterwards
+    name = "王伟\\backprop.ipynb".encode("gb18030")
+    placeholder = b"x" * len(name)
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(placeholder.decode(), NB)
+    archive.write_bytes(archive.read_bytes().replace(placeholder, name))
+    with zipfile.ZipFile(archive) as z:  # what zipfile reads back: cp437 mojibake
+        assert "王伟" not in z.namelist()[0]
+    result = collect(archive, tmp_path / "staged", sol)
+    assert _keys(result) == [("王伟", "03_backprop", "backprop.ipynb")]
