@@ -117,6 +117,9 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
         raise Rejected("unreadable", M.bilingual(
             "intake_not_json", notebook=name,
             error=f"{exc.msg}, line {exc.lineno} column {exc.colno}")) from None
+    except RecursionError:
+        raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
+                                                 error="nested too deeply")) from None
     if not isinstance(data, dict) or not ({"cells", "worksheets"} & data.keys()):
         raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
                                                  error="no cells"))
@@ -133,6 +136,9 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
                   if isinstance(c, dict))
     if outputs > HUGE_OUTPUTS_MB * 2**20:
         flags.append(f"huge_outputs:{outputs / 2**20:.0f}MB")
+    if version == 4 and _repair(data):
+        flags.append("repaired_structure")
+        text = json.dumps(data)
     del data
     try:
         with warnings.catch_warnings():
@@ -147,6 +153,41 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
     counts = Counter(notebooks.grade_id(c) for c in nb.cells if notebooks.grade_id(c))
     flags += [f"duplicate_grade_id:{ident}" for ident, n in counts.items() if n > 1]
     return nb, flags
+
+
+def _repair(data: dict) -> bool:
+    """Give every cell the shape the schema promises (nbformat reads invalid notebooks with
+    only a logged warning, then fails further on): other tools and hand edits leave lists,
+    numbers or nulls where cells, text and mappings belong. Returns whether anything changed.
+    """
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        data["cells"] = []
+        return True
+    kept = [c for c in cells if isinstance(c, dict)]
+    changed = len(kept) != len(cells)
+    for cell in kept:
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            source, changed = "", True
+        cell["source"] = source
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"], changed = {}, True
+        tags = cell["metadata"].get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            cell["metadata"]["tags"], changed = [], True
+        if cell.get("cell_type") not in ("code", "markdown", "raw"):
+            cell["cell_type"], changed = "raw", True
+        if cell["cell_type"] == "code":
+            if not isinstance(cell.get("outputs"), list):
+                cell["outputs"], changed = [], True
+            cell.setdefault("execution_count", None)
+    data["cells"] = kept
+    if not isinstance(data.get("metadata"), dict):
+        data["metadata"], changed = {}, True
+    return changed
 
 
 def grade_ids(nb: NotebookNode) -> set[str]:

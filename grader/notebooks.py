@@ -55,7 +55,9 @@ def write_clean(nb: NotebookNode, path: str | Path) -> None:
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    meta = cell.get("metadata", {})
+    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    return meta if isinstance(meta, dict) else {}  # a damaged cell is no graded cell
 
 
 def is_test_cell(cell: NotebookNode) -> bool:
@@ -68,7 +70,8 @@ def is_solution_cell(cell: NotebookNode) -> bool:
 
 
 def grade_id(cell: NotebookNode) -> str | None:
-    return nbgrader_meta(cell).get("grade_id")
+    ident = nbgrader_meta(cell).get("grade_id")
+    return ident if isinstance(ident, str) else None
 
 
 def language_tag(cell: NotebookNode) -> str | None:

@@ -90,6 +90,13 @@ def _bad_class(root: Path) -> Path:
     put("stray_byte", good.replace("The radius of a data set.", "The radius \udcff of a set.")
         .encode("utf-8", errors="surrogateescape"))
     put("blank", _text(_sample(PERCEPTRON, "blank").notebook))
+    damaged = json.loads(good)  # what other tools and hand edits leave behind
+    markdown = [c for c in damaged["cells"] if c["cell_type"] == "markdown"]
+    markdown[0]["metadata"], markdown[1]["source"], markdown[2]["metadata"]["tags"] = [1], 42, "x"
+    markdown[3]["metadata"]["nbgrader"] = "yes"
+    damaged["cells"].append(7)
+    put("damaged", json.dumps(damaged))
+    put("deep", "[" * 100_000 + "]" * 100_000)
     return src
 
 
@@ -106,7 +113,7 @@ def test_every_bad_submission_is_one_row_and_the_batch_goes_on(bad_class):
     rows = _rows(out)
     assert set(rows) == set(results) == {
         "ok", "corrupt", "truncated", "zero_bytes", "v3", "empty", "only_pdf", "renamed",
-        "other", "copied_cells", "huge", "gbk", "stray_byte", "blank"}
+        "other", "copied_cells", "huge", "gbk", "stray_byte", "blank", "damaged", "deep"}
     full = float(rows["ok"]["max_score"])
     assert float(rows["ok"]["score"]) == full
 
@@ -115,6 +122,7 @@ def test_every_bad_submission_is_one_row_and_the_batch_goes_on(bad_class):
     ("corrupt", "unreadable", "not valid JSON", "不是有效的 JSON"),
     ("truncated", "unreadable", "cut off or corrupt", "被截断或已损坏"),
     ("zero_bytes", "unreadable", "empty file", "空文件"),
+    ("deep", "unreadable", "nested too deeply", "不是 Jupyter notebook"),
     ("empty", "empty", "Nothing to grade", "没有可评分的内容"),
     ("only_pdf", "empty", "report.pdf", "其中只有"),
     ("other", "wrong_assignment", "notebook of assignment 02_mlp", "作业 02_mlp"),
@@ -136,6 +144,7 @@ def test_rejected_input_gets_a_bilingual_reason_and_zero(bad_class, student, sta
     ("huge", "huge_outputs:7MB"),
     ("gbk", "encoding:gb18030"),
     ("stray_byte", "encoding:invalid_bytes"),
+    ("damaged", "repaired_structure"),
 ])
 def test_repairable_input_is_graded_in_full_and_flagged(bad_class, student, flag):
     out, results = bad_class
