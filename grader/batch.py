@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import messages as M
-from .collect import Collection, collect
+from .collect import Collection, collect, safe_student_id
 from .grade import (
     _INFO_FLAGS,
     AssignmentSource,
@@ -160,6 +160,8 @@ def shard_of(student: str, n: int) -> int:
 
 
 def plan(collection: Collection, staging: Path, assignments: list[str] | None) -> list[Job]:
+    """A job per (student, assignment); an empty folder's assignment is the only one in
+    scope (``assignments``, or the only one submitted), if there is just one."""
     jobs: dict[tuple[str, str], Job] = {}
     for item in collection.submissions:
         job = jobs.setdefault((item.student, item.assignment),
@@ -181,9 +183,7 @@ def plan(collection: Collection, staging: Path, assignments: list[str] | None) -
             jobs[(empty.student, assignment)] = Job(empty.student, assignment,
                                                     staging / empty.student / (assignment or "_"),
                                                     [empty.origin], empty=reason)
-    chosen = [j for j in jobs.values() if not assignments or j.assignment in assignments
-              or (j.empty and not j.assignment)]
-    return sorted(chosen, key=lambda j: (j.assignment, j.student))
+    return sorted(jobs.values(), key=lambda j: (j.assignment, j.student))
 
 
 def _one_line(text: str) -> str:
@@ -325,14 +325,24 @@ def grade(source: Path, out: Path, *, options: Options | None = None,
           db_url: str | None = None, jobs: int | None = None,
           assignments: list[str] | None = None, quiet: bool = False,
           feedback: bool = True, shard: tuple[int, int] | None = None,
-          force: bool = False) -> list[SubmissionResult]:
-    """Grade a class (see the module docstring); returns its rows, sorted."""
+          force: bool = False, students: list[str] | None = None) -> list[SubmissionResult]:
+    """Grade a class (see the module docstring); returns its rows, sorted.
+
+    ``students`` limits the run to these ids (e.g. to regrade one with ``force``).
+    """
     run = ClassRun(Path(source), Path(out), options or Options(), db_url=db_url, jobs=jobs,
                    quiet=quiet, feedback=feedback, shard=shard)
     with _exclusive(run.out / f".{run.staging.name}.lock", run.out):  # until this run ends
         mine = run.collect(assignments)
         run.prepare(mine)
-        reused, todo = run.split(mine, force)
+        wanted = {safe_student_id(s) for s in students or ()}
+        chosen = [job for job in mine if (not assignments or job.assignment in assignments
+                                          or (job.empty and not job.assignment))
+                  and (not wanted or job.student in wanted)]
+        reused, todo = run.split(chosen, force)
+        # the rest of the class keeps its current rows in the outputs, without grading
+        keys = {(job.student, job.assignment) for job in chosen}
+        reused += run.stored([job for job in mine if (job.student, job.assignment) not in keys])
         graded = run.grade_all(todo)
         results = sorted(reused + graded, key=lambda r: (r.assignment, r.student))
         run.report(results, graded)
@@ -423,6 +433,16 @@ class ClassRun:
         if todo:
             self.say(M.bilingual("batch_todo", count=len(todo), jobs=min(self.jobs, len(todo))))
         return reused, todo
+
+    def stored(self, jobs: list[Job]) -> list[SubmissionResult]:
+        """Results of these jobs that are still current, without grading anything."""
+        found = []
+        for job in jobs:
+            print_ = fingerprint(job, self.settings, self.options.solutions)
+            result = self.store.load(job.student, job.assignment, print_)
+            if result is not None:
+                found.append(result)
+        return found
 
     # 3. grade -------------------------------------------------------------------
 
@@ -646,6 +666,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", help="K/N: grade only the K-th of N disjoint parts of the class")
     p.add_argument("--force", action="store_true",
                    help="grade again even submissions whose stored result is up to date")
+    p.add_argument("--student", action="append",
+                   help="grade only this student (repeatable); with --force, regrade them")
     p.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
                    help="auto: bubblewrap when it works, else resource limits only (reported)")
     p.add_argument("--config", type=Path, default=None,
@@ -662,6 +684,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--processes", type=int, default=None)
     p.add_argument("--max-notebook-mb", type=float, default=MAX_NOTEBOOK_MB)
     p.add_argument("--quiet", "-q", action="store_true")
+    p.epilog = ("Exit status: 0 when every submission was graded (whatever its score), 1 when "
+                "the grader itself failed on some (status error; see report.json), 2 when "
+                "nothing could start (bad arguments, source or gradebook).")
     return p
 
 
@@ -679,9 +704,15 @@ def main(argv: list[str]) -> int:
         options = Options(solutions=args.solutions, limits=limits, sandbox=args.sandbox,
                           limits_by_notebook=by_notebook, hidden_seeds=seeds,
                           max_notebook_mb=args.max_notebook_mb)
-        grade(args.source, args.out, options=options, db_url=args.db_url, jobs=args.jobs,
-              assignments=args.assignment, quiet=args.quiet, shard=shard, force=args.force)
+        results = grade(args.source, args.out, options=options, db_url=args.db_url,
+                        jobs=args.jobs, assignments=args.assignment, quiet=args.quiet,
+                        shard=shard, force=args.force, students=args.student)
     except (ValueError, RuntimeError, ConfigError, SecretError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    return 0
+    # 1 tells a scheduler that some rows are the grader's failure, not the student's
+    return 1 if any(_grader_failed(r) for r in results) else 0
+
+
+def _grader_failed(result: SubmissionResult) -> bool:
+    return result.status == "error" or "gradebook_failed" in result.flags

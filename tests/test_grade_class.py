@@ -524,3 +524,13 @@ def test_a_folder_the_grader_did_not_make_is_never_emptied(tmp_path):
     with pytest.raises(RuntimeError, match="was not made by the grader"):
         grade(tmp_path / "in", tmp_path / "out", quiet=True)
     assert keep.read_text() == "precious"
+
+
+def test_one_student_can_be_regraded_alone(tmp_path):
+    src, out = tmp_path / "submitted", tmp_path / "out"
+    _small_class(src, 3)
+    grade(src, out, jobs=2, quiet=True)
+    again = grade(src, out, jobs=1, quiet=True, force=True, students=["s1"])
+    assert _report(out)["graded"] == 1 and _report(out)["reused"] == 2
+    assert [r.student for r in again] == ["s0", "s1", "s2"]  # the CSV keeps the whole class
+    assert sorted(_rows(out)) == ["s0", "s1", "s2"]
