@@ -129,16 +129,11 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
                                                  version=version))
     if version == 3:
         flags.append("nbformat3")
-    ids = [c.get("id") for c in data.get("cells", []) if isinstance(c, dict) and c.get("id")]
-    if len(ids) != len(set(ids)):
-        flags.append("duplicate_cell_ids")  # nbformat renames the copies while reading
-    outputs = sum(len(json.dumps(c.get("outputs", []))) for c in data.get("cells", [])
-                  if isinstance(c, dict))
-    if outputs > HUGE_OUTPUTS_MB * 2**20:
-        flags.append(f"huge_outputs:{outputs / 2**20:.0f}MB")
-    if version == 4 and _repair(data):
-        flags.append("repaired_structure")
-        text = json.dumps(data)
+    try:
+        text = _inspect(data, version, text, flags)
+    except RecursionError:
+        raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
+                                                 error="nested too deeply")) from None
     del data
     try:
         with warnings.catch_warnings():
@@ -153,6 +148,22 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
     counts = Counter(notebooks.grade_id(c) for c in nb.cells if notebooks.grade_id(c))
     flags += [f"duplicate_grade_id:{ident}" for ident, n in counts.items() if n > 1]
     return nb, flags
+
+
+def _inspect(data: dict, version: int, text: str, flags: list[str]) -> str:
+    """Flags for copied cells and huge outputs; the text, repaired if it had to be."""
+    cells = [c for c in data.get("cells") or [] if isinstance(c, dict)] \
+        if isinstance(data.get("cells"), list) else []
+    ids = [c.get("id") for c in cells if isinstance(c.get("id"), str)]
+    if len(ids) != len(set(ids)):
+        flags.append("duplicate_cell_ids")  # nbformat renames the copies while reading
+    outputs = sum(len(json.dumps(c.get("outputs", []))) for c in cells)
+    if outputs > HUGE_OUTPUTS_MB * 2**20:
+        flags.append(f"huge_outputs:{outputs / 2**20:.0f}MB")
+    if version == 4 and _repair(data):
+        flags.append("repaired_structure")
+        return json.dumps(data)
+    return text
 
 
 def _repair(data: dict) -> bool:
