@@ -98,7 +98,6 @@ M.register(
             " (it holds only: {files})",
             "（其中只有：{files}）",
         ),
-        "batch_eta": ("ETA", "剩余"),
         "batch_not_ours": (
             "{path} exists and was not made by the grader, which empties it on every run: "
             "move it away or choose another --out.",
@@ -291,12 +290,14 @@ class Progress:
     def __init__(self, total: int, quiet: bool):
         self.total, self.quiet, self.done, self.started = total, quiet, 0, time.monotonic()
         self.bar = None
-        if not quiet and total and sys.stderr.isatty():
+        # tqdm loops forever trimming a bar for a terminal that reports no width (a bare pty)
+        # and counts wide characters wrongly: a fixed width, ASCII-only format
+        columns = shutil.get_terminal_size(fallback=(0, 0)).columns
+        if not quiet and total and sys.stderr.isatty() and columns >= 40:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, file=sys.stderr, unit="nb", dynamic_ncols=True,
-                            bar_format="{n}/{total} |{bar}| {elapsed} < {remaining} "
-                                       + M.bilingual("batch_eta").replace("\n", " "))
+            self.bar = tqdm(total=total, file=sys.stderr, unit="nb", ncols=min(columns, 100),
+                            bar_format="{n}/{total} |{bar}| {elapsed} < {remaining} ETA")
 
     def eta(self) -> str:
         if not self.done:

@@ -534,3 +534,40 @@ def test_one_student_can_be_regraded_alone(tmp_path):
     assert _report(out)["graded"] == 1 and _report(out)["reused"] == 2
     assert [r.student for r in again] == ["s0", "s1", "s2"]  # the CSV keeps the whole class
     assert sorted(_rows(out)) == ["s0", "s1", "s2"]
+
+
+@pytest.mark.parametrize("columns", [0, 120])
+def test_the_progress_bar_on_a_terminal_never_hangs(columns):
+    """tqdm once looped forever on a pty that reports no width; the bar is drawn only
+    when there is room, and the per-submission lines always are."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    main_fd, child_fd = pty.openpty()
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    code = ("from grader.batch import Progress\nfrom grader.grade import SubmissionResult\n"
+            "p = Progress(3, False)\nprint('bar' if p.bar else 'no bar', flush=True)\n"
+            "[p.finished(SubmissionResult(f's{i}', 'a')) for i in range(3)]\np.close()\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen([sys.executable, "-c", code], stdin=child_fd, stdout=child_fd,
+                               stderr=child_fd, cwd=REPO, env=env)
+    os.close(child_fd)
+    import select
+
+    output, deadline = b"", time.monotonic() + 60
+    while process.poll() is None or select.select([main_fd], [], [], 0)[0]:
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the progress display hung; it printed {output[-300:]!r}")
+        if select.select([main_fd], [], [], 0.2)[0]:
+            try:
+                output += os.read(main_fd, 4096)
+            except OSError:  # the child closed the pty
+                break
+    os.close(main_fd)
+    assert process.wait(timeout=10) == 0
+    text = output.decode("utf-8", errors="replace")
+    assert "[3/3]" in text and "ETA" in text
+    assert ("no bar" in text) == (columns == 0)
