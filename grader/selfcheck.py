@@ -20,8 +20,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
+from . import intake, notebooks
 from . import messages as M
-from . import notebooks
 from .build import nbgrader_env
 from .paths import SOLUTIONS
 
@@ -188,8 +188,10 @@ def check_notebook(path: Path, solutions: Path = SOLUTIONS) -> tuple[list[CellRe
         raise FileNotFoundError(
             M.bilingual("check_no_source", name=path.name, source=source_path)
         )
-    try:
-        student = notebooks.read(path)
+    try:  # the grade of record's reader: GBK, nbformat 3, copied cells, damage repaired
+        student, _ = intake.read_submission(path)
+    except intake.Rejected as exc:
+        raise ValueError(exc.message) from None
     except Exception as exc:
         raise ValueError(M.bilingual("check_unreadable", name=path.name, error=exc)) from None
     nb = restore_tests(student, notebooks.read(source_path))

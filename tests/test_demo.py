@@ -73,3 +73,23 @@ def test_self_check_changes_nothing(graded):
     check_notebook(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == siblings
+
+
+def test_self_check_reads_what_the_grade_of_record_reads(tmp_path, capsys):
+    """A self-learner's notebook saved as GBK is checked; a truncated one gets a reason."""
+    import json
+
+    from grader.paths import COURSE
+    from grader.selfcheck import check_path
+
+    release = next((COURSE / "01_perceptron").glob("*.ipynb"))
+    folder = tmp_path / "01_perceptron"
+    folder.mkdir()
+    text = json.dumps(json.loads(release.read_text(encoding="utf-8")), ensure_ascii=False)
+    (folder / release.name).write_bytes(text.encode("gb18030"))
+    assert check_path(folder) == 0
+    assert "01_perceptron/" + release.name in capsys.readouterr().out
+    (folder / release.name).write_text(text[: len(text) // 2], encoding="utf-8")
+    assert check_path(folder) == 2
+    out = capsys.readouterr().out
+    assert "cut off or corrupt" in out and "被截断或已损坏" in out
