@@ -236,6 +236,7 @@ def _environment(home: str, protected: list[str] = ()) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "NBGRADER_EXECUTION": "autograde",
+        "NNFS_SANDBOX": "1",  # grader.plotting: no font search (it would start fc-list)
     }
 
 

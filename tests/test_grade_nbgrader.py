@@ -33,17 +33,30 @@ def both(nbgrader_graded):
                 for nb in submission.notebooks:
                     for g in nb.grades:
                         in_kernel[(submission.student.id, ident, g.name)] = float(g.score)
-    trusted = {}
+    trusted, flags = {}, {}
     for result in grade(root / "submitted", root / "trusted", jobs=2, quiet=True):
+        flags[(result.student, result.assignment)] = result.flags
         for nb in result.notebooks:
             for cell in nb.cells:
                 trusted[(result.student, result.assignment, cell.grade_id)] = cell.score
-    return samples, in_kernel, trusted
+    return samples, in_kernel, trusted, flags
 
 
 def test_every_sample_scores_the_same_cell_by_cell(both):
-    samples, in_kernel, trusted = both
+    samples, in_kernel, trusted, _ = both
     assert samples and in_kernel
     assert set(trusted) == set(in_kernel)
     differ = {k: (in_kernel[k], trusted[k]) for k in in_kernel if in_kernel[k] != trusted[k]}
     assert not differ, differ
+
+
+def test_honest_samples_raise_no_flag_for_the_instructor(both):
+    """Flags ask an instructor to look (a process started, a protected file opened, ...):
+    the bundled samples are honest work, so only informational flags may appear."""
+    from grader.grade import _INFO_FLAGS
+
+    _, _, _, flags = both
+    assert flags
+    raised = {key: [f for f in found if not f.startswith(_INFO_FLAGS)]
+              for key, found in flags.items()}
+    assert not {key: found for key, found in raised.items() if found}
