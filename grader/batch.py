@@ -41,6 +41,7 @@ from .grade import (
     CellResult,
     NotebookResult,
     Options,
+    SubmissionFolder,
     SubmissionResult,
     _warm,
     _warn_unsandboxed,
@@ -225,11 +226,9 @@ def _grade_job(job: Job, source: AssignmentSource, options: Options) -> Submissi
     return result
 
 
-def _as_grade_job(job: Job):
+def _as_grade_job(job: Job) -> SubmissionFolder:
     """The per-submission grader's view of a job: a folder of one student's notebooks."""
-    from .grade import Job as FolderJob
-
-    return FolderJob(job.student, job.assignment, job.folder)
+    return SubmissionFolder(job.student, job.assignment, job.folder)
 
 
 def _empty_result(job: Job, source: AssignmentSource | None) -> SubmissionResult:

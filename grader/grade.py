@@ -725,25 +725,16 @@ def _compact(flags: list[str], limit: int = 30) -> list[str]:
 
 
 @dataclass
-class Job:
+class SubmissionFolder:
+    """One student's notebooks of one assignment (collected by :mod:`grader.batch`)."""
+
     student: str
     assignment: str
     folder: Path
 
 
-def discover(submissions: Path) -> list[Job]:
-    """``<student>/<assignment>/`` folders of an nbgrader ``submitted/`` layout."""
-    jobs = []
-    for student in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        if student.name.startswith("."):
-            continue
-        for assignment in sorted(p for p in student.iterdir() if p.is_dir()):
-            if not assignment.name.startswith("."):
-                jobs.append(Job(student.name, assignment.name, assignment))
-    return jobs
-
-
-def grade_submission(job: Job, source: AssignmentSource, options: Options) -> SubmissionResult:
+def grade_submission(job: SubmissionFolder, source: AssignmentSource,
+                     options: Options) -> SubmissionResult:
     result = SubmissionResult(job.student, job.assignment)
     stamp = job.folder / "timestamp.txt"
     if stamp.is_file():
