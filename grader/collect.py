@@ -21,6 +21,7 @@ full name) are kept apart by their LMS ids.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import re
@@ -137,15 +138,24 @@ def notebook_index(solutions: Path = SOLUTIONS) -> dict[str, str]:
     return index
 
 
-def _cell_index(solutions: Path) -> dict[str, set[str]]:
-    """notebook file name -> the grade ids of its nbgrader cells (to recognise renamed copies)."""
+@functools.lru_cache(maxsize=8)
+def cell_index(solutions: Path = SOLUTIONS) -> dict[str, frozenset[str]]:
+    """notebook file name -> the grade ids of its nbgrader cells (to recognise a notebook by
+    its content: a renamed copy here, another assignment's notebook in grader.grade)."""
     found = {}
     for path in sorted(solutions.glob("*/*.ipynb")):
         try:
-            found[path.name] = _grade_ids(path.read_bytes())
+            found[path.name] = frozenset(_grade_ids(path.read_bytes()))
         except ValueError:
-            found[path.name] = set()
+            found[path.name] = frozenset()
     return found
+
+
+def best_match(ids: set[str], known: dict[str, frozenset[str]]) -> str | None:
+    """The key of ``known`` sharing most grade ids with ``ids``, if it shares any."""
+    overlaps = {name: len(ids & cells) for name, cells in known.items()}
+    best = max(overlaps, key=overlaps.get, default=None)
+    return best if best is not None and overlaps[best] > 0 else None
 
 
 def _grade_ids(payload: bytes) -> set[str]:
@@ -160,15 +170,13 @@ def _grade_ids(payload: bytes) -> set[str]:
     return ids
 
 
-def _recognise(payload: Path | _Member, cells: dict[str, set[str]]) -> str | None:
+def _recognise(payload: Path | _Member, cells: dict[str, frozenset[str]]) -> str | None:
     """The released notebook whose graded cells this file carries most of, if any."""
     try:
         ids = _grade_ids(payload.read_bytes())
     except (ValueError, AttributeError, OSError, RuntimeError, EOFError, zipfile.BadZipFile):
         return None  # not JSON, not a notebook, not readable: not recognised
-    overlaps = {name: len(ids & known) for name, known in cells.items()}
-    best = max(overlaps, key=overlaps.get, default=None)
-    return best if best is not None and overlaps[best] > 0 else None
+    return best_match(ids, cells)
 
 
 def safe_student_id(raw: str) -> str:
@@ -219,7 +227,7 @@ def _entries_from_folder(root: Path, result: Collection) -> list[tuple[PurePosix
 
 
 def _map(rel: PurePosixPath, payload: Path | _Member, index: dict[str, str],
-         cells: dict[str, set[str]]):
+         cells: dict[str, frozenset[str]]):
     """Where one file belongs (a :class:`_Mapped`), or a bilingual reason it belongs nowhere.
 
     A notebook whose name is not a released one (``Copy of perceptron.ipynb``, ``hw1.ipynb``)
@@ -261,7 +269,7 @@ def _map(rel: PurePosixPath, payload: Path | _Member, index: dict[str, str],
 def collect(source: Path, staging: Path, solutions: Path = SOLUTIONS) -> Collection:
     """Copy every submitted notebook under ``staging/<student>/<assignment>/<notebook>``."""
     index = notebook_index(solutions)
-    cells = _cell_index(solutions)
+    cells = cell_index(Path(solutions).resolve())
     result = Collection()
     staging.mkdir(parents=True, exist_ok=True)
     with _opened(source, result) as entries:

@@ -678,22 +678,16 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
     return result
 
 
-@functools.lru_cache(maxsize=4)
-def _grade_ids_by_assignment(solutions: Path) -> dict[str, frozenset[str]]:
-    found: dict[str, frozenset[str]] = {}
-    for path in sorted(solutions.glob("*/*.ipynb")):
-        with contextlib.suppress(Exception):
-            ids = intake.grade_ids(notebooks.read(path))
-            found[path.parent.name] = frozenset(ids) | found.get(path.parent.name, frozenset())
-    return found
-
-
 def _assignment_of(ids: set[str], solutions: Path, exclude: str) -> str | None:
     """The other assignment whose graded cells these are, if any."""
-    overlaps = {name: len(ids & known) for name, known in
-                _grade_ids_by_assignment(Path(solutions).resolve()).items() if name != exclude}
-    best = max(overlaps, key=overlaps.get, default=None)
-    return best if best is not None and overlaps[best] > 0 else None
+    from .collect import best_match, cell_index, notebook_index
+
+    solutions = Path(solutions).resolve()
+    index = notebook_index(solutions)
+    others = {name: cells for name, cells in cell_index(solutions).items()
+              if index.get(name) != exclude}
+    best = best_match(ids, others)
+    return index[best] if best else None
 
 
 def _visible_only(test: TestCell, cell: CellResult) -> bool:

@@ -15,6 +15,20 @@ def _solutions(tmp_path):
     return root
 
 
+def _zip(target, members: dict[str, bytes], compression=zipfile.ZIP_STORED):
+    """Write a zip with these members to ``target`` (a path or a buffer); return it."""
+    with zipfile.ZipFile(target, "w", compression=compression) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return target
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    import io
+
+    return _zip(io.BytesIO(), members).getvalue()
+
+
 def _keys(result):
     return sorted((s.student, s.assignment, s.notebook) for s in result.submissions)
 
@@ -49,12 +63,13 @@ def test_plain_folder_recognises_the_assignment_by_notebook_name(tmp_path):
 def test_canvas_zip_with_late_and_reupload(tmp_path):
     sol = _solutions(tmp_path)
     archive = tmp_path / "submissions.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("smithj_1234_5678_perceptron.ipynb", NB)
-        z.writestr("lee_LATE_2222_3333_perceptron.ipynb", NB)
-        z.writestr("lee_LATE_2222_3334_perceptron-1.ipynb", b'{"newer": true}')
-        z.writestr("__MACOSX/._junk", b"")
-        z.writestr("readme.pdf", b"%PDF")
+    _zip(archive, {
+        "smithj_1234_5678_perceptron.ipynb": NB,
+        "lee_LATE_2222_3333_perceptron.ipynb": NB,
+        "lee_LATE_2222_3334_perceptron-1.ipynb": b'{"newer": true}',
+        "__MACOSX/._junk": b"",
+        "readme.pdf": b"%PDF",
+    })
     result = collect(archive, tmp_path / "staged", sol)
     assert _keys(result) == [("lee", "01_perceptron", "perceptron.ipynb"),
                              ("smithj", "01_perceptron", "perceptron.ipynb")]
@@ -67,9 +82,10 @@ def test_canvas_zip_with_late_and_reupload(tmp_path):
 def test_moodle_zip(tmp_path):
     sol = _solutions(tmp_path)
     archive = tmp_path / "moodle.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("Zhang San_88_assignsubmission_file_/backprop.ipynb", NB)
-        z.writestr("Ana María_91_assignsubmission_file_/backprop.ipynb", NB)
+    _zip(archive, {
+        "Zhang San_88_assignsubmission_file_/backprop.ipynb": NB,
+        "Ana María_91_assignsubmission_file_/backprop.ipynb": NB,
+    })
     result = collect(archive, tmp_path / "staged", sol)
     assert _keys(result) == [("Ana_María", "03_backprop", "backprop.ipynb"),
                              ("Zhang_San", "03_backprop", "backprop.ipynb")]
@@ -78,8 +94,7 @@ def test_moodle_zip(tmp_path):
 def test_unsafe_zip_paths_are_refused(tmp_path):
     sol = _solutions(tmp_path)
     archive = tmp_path / "evil.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("../../escape/perceptron.ipynb", NB)
+    _zip(archive, {"../../escape/perceptron.ipynb": NB})
     result = collect(archive, tmp_path / "staged", sol)
     assert not result.submissions and "staging" in result.unmapped[0].reason
     assert not (tmp_path / "escape").exists()
@@ -115,10 +130,11 @@ def test_student_ids_are_folder_safe():
 def test_namesakes_in_an_lms_export_stay_two_students(tmp_path):
     sol = _solutions(tmp_path)
     archive = tmp_path / "moodle.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("王伟_101_assignsubmission_file_/backprop.ipynb", NB)
-        z.writestr("王伟_202_assignsubmission_file_/backprop.ipynb", NB)
-        z.writestr("李娜_303_assignsubmission_file_/backprop.ipynb", NB)
+    _zip(archive, {
+        "王伟_101_assignsubmission_file_/backprop.ipynb": NB,
+        "王伟_202_assignsubmission_file_/backprop.ipynb": NB,
+        "李娜_303_assignsubmission_file_/backprop.ipynb": NB,
+    })
     result = collect(archive, tmp_path / "staged", sol)
     assert _keys(result) == [("李娜", "03_backprop", "backprop.ipynb"),
                              ("王伟_101", "03_backprop", "backprop.ipynb"),
@@ -143,9 +159,10 @@ def test_an_oversized_zip_member_is_reported_not_read(tmp_path, monkeypatch):
     monkeypatch.setattr(collect_module, "MAX_FILE_MB", 1)
     sol = _solutions(tmp_path)
     archive = tmp_path / "bomb.zip"
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("ann_1_2_perceptron.ipynb", b" " * (3 * 2**20))  # compresses to a few KB
-        z.writestr("bo_3_4_perceptron.ipynb", NB)
+    _zip(archive, {
+        "ann_1_2_perceptron.ipynb": b" " * (3 * 2**20),  # compresses to a few KB
+        "bo_3_4_perceptron.ipynb": NB,
+    }, compression=zipfile.ZIP_DEFLATED)
     result = collect(archive, tmp_path / "staged", sol)
     assert _keys(result) == [("bo", "01_perceptron", "perceptron.ipynb")]
     assert "3 MB" in result.unmapped[0].reason
@@ -179,25 +196,16 @@ def test_renamed_notebooks_are_recognised_by_their_cells(tmp_path):
     assert empty == {("cy", "01_perceptron"): [], ("dee", None): ["essay.docx"]}
 
 
-def _zip_bytes(members: dict[str, bytes]) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buffer.getvalue()
-
-
 def test_a_zip_a_student_uploaded_is_opened_one_level_deep(tmp_path):
     sol = _solutions(tmp_path)
     archive = tmp_path / "lms.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("Zhang San_88_assignsubmission_file_/hw.zip",
-                   _zip_bytes({"hw/backprop.ipynb": NB, "hw/notes.txt": b"hi",
-                               "hw/deeper.zip": _zip_bytes({"perceptron.ipynb": NB})}))
-        z.writestr("lee_22_33_mywork.zip", _zip_bytes({"perceptron.ipynb": NB}))
-        z.writestr("bo_44_55_broken.zip", b"not a zip")
+    _zip(archive, {
+        "Zhang San_88_assignsubmission_file_/hw.zip": _zip_bytes({
+            "hw/backprop.ipynb": NB, "hw/notes.txt": b"hi",
+            "hw/deeper.zip": _zip_bytes({"perceptron.ipynb": NB})}),
+        "lee_22_33_mywork.zip": _zip_bytes({"perceptron.ipynb": NB}),
+        "bo_44_55_broken.zip": b"not a zip",
+    })
     result = collect(archive, tmp_path / "staged", sol)
     assert _keys(result) == [("Zhang_San", "03_backprop", "backprop.ipynb"),
                              ("lee", "01_perceptron", "perceptron.ipynb")]
@@ -228,8 +236,9 @@ def test_zip_names_from_windows_tools_are_decoded(tmp_path):
     # writes it: zipfile always writes UTF-8, so patch the name's bytes afterwards
     name = "王伟\\backprop.ipynb".encode("gb18030")
     placeholder = b"x" * len(name)
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr(placeholder.decode(), NB)
+    _zip(archive, {
+        placeholder.decode(): NB,
+    })
     archive.write_bytes(archive.read_bytes().replace(placeholder, name))
     with zipfile.ZipFile(archive) as z:  # what zipfile reads back: cp437 mojibake
         assert "王伟" not in z.namelist()[0]
