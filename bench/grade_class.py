@@ -12,7 +12,7 @@ Each assignment's submissions cycle through its samples from :mod:`grader.sample
 different sample for each assignment, so that even a small class has every kind. Then, in
 the same run and on the same files:
 
-1. the trusted grader on the whole class: ``grader.grade.grade(submitted, trusted,
+1. the trusted grader on the whole class: ``grader.batch.grade(submitted, trusted,
    jobs=--jobs, quiet=True)`` (sandboxed, parallel; all cores by default);
 2. serial ``nbgrader autograde`` of the same class, one assignment after another (one
    kernel at a time), after ``nbgrader generate_assignment`` of every assignment, which
@@ -57,9 +57,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader import notebooks  # noqa: E402
+from grader.batch import grade  # noqa: E402
 from grader.build import run_nbgrader  # noqa: E402
 from grader.demo import expected_score, gradebook_scores, prepare_course_root  # noqa: E402
-from grader.grade import grade  # noqa: E402
 from grader.paths import assignments as all_assignments  # noqa: E402
 from grader.samples import Sample, samples_for  # noqa: E402
 

@@ -36,7 +36,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .grade import main as grade_main  # the trusted grader (issue #8)
+    from .batch import main as grade_main  # the trusted grader (issue #8)
 
     return grade_main(args.grade_args)
 
@@ -126,7 +126,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["grade"]:  # the grader parses its own options (--help included)
-        from .grade import main as grade_main
+        from .batch import main as grade_main
 
         return int(grade_main(argv[1:]) or 0)
     args = parser().parse_args(argv)

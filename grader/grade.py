@@ -45,7 +45,7 @@ from .sandbox import Limits, Sandbox, SandboxError, bwrap_available, sandbox_mod
 from .testcells import NotDeclarative, TestCell, parse_test_cell, visible_source
 from .worker import BLOCKED_DEFAULT
 
-__all__ = ["main", "grade", "Options", "load_assignment", "grade_notebook",
+__all__ = ["Options", "load_assignment", "grade_notebook",
            "SubmissionResult", "NotebookResult", "CellResult"]
 
 M.register(
@@ -765,19 +765,6 @@ def _warm() -> None:
 
         torch.set_num_threads(1)
     exercises.all_exercises()
-
-
-def grade(*args, **kwargs) -> list[SubmissionResult]:
-    """Grade a class: see :func:`grader.batch.grade` (the whole-class loop lives there)."""
-    from .batch import grade as grade_class
-
-    return grade_class(*args, **kwargs)
-
-
-def main(argv: list[str]) -> int:
-    from .batch import main as batch_main
-
-    return batch_main(argv)
 
 
 def _warn_unsandboxed(options: Options) -> None:

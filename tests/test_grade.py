@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from grader import notebooks, wire
+from grader.batch import grade
 from grader.core import Case, CheckFailure, Tolerance
-from grader.grade import Options, grade, redact
+from grader.grade import Options, redact
 from grader.messages import Text
 from grader.paths import SOLUTIONS
 from grader.policy import strict_gradients

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from grader import notebooks
-from grader.grade import Options, grade
+from grader.batch import grade
+from grader.grade import Options
 from grader.samples import samples_for
 from grader.sandbox import Limits, bwrap_available
 from tests import hostile_corpus

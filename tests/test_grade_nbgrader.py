@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.grade import grade
+from grader.batch import grade
 from grader.paths import COURSE, assignments
 
 pytestmark = pytest.mark.slow
