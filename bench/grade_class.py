@@ -7,12 +7,12 @@ Writes a class of synthetic submissions (``--students``, 200 by default, is the 
 submissions in total) spread round-robin across the six assignments (or the ones named by
 ``--assignment``, repeatable): submission i goes to assignment ``i mod A`` of student
 ``s{i div A + 1}``, so a student hands in every assignment in turn and ids run s001, s002, ...
-Each assignment's submissions cycle through its samples from :mod:`grader.samples`
+Each assignment's submissions cycle through its samples from :mod:`grader.course.samples`
 (perfect, blank, and the partly wrong ones of ``samples/<assignment>/``), starting at a
 different sample for each assignment, so that even a small class has every kind. Then, in
 the same run and on the same files:
 
-1. the trusted grader on the whole class: ``grader.batch.grade(submitted, trusted,
+1. the trusted grader on the whole class: ``grader.record.batch.grade(submitted, trusted,
    jobs=--jobs, quiet=True)`` (sandboxed, parallel; all cores by default);
 2. serial ``nbgrader autograde`` of the same class, one assignment after another (one
    kernel at a time), after ``nbgrader generate_assignment`` of every assignment, which
@@ -56,12 +56,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader import notebooks  # noqa: E402
-from grader.batch import grade  # noqa: E402
-from grader.build import run_nbgrader  # noqa: E402
-from grader.demo import expected_score, gradebook_scores, prepare_course_root  # noqa: E402
+from grader import notebooks
+from grader.course.build import run_nbgrader  # noqa: E402
+from grader.course.demo import expected_score, gradebook_scores, prepare_course_root  # noqa: E402
+from grader.course.samples import Sample, samples_for  # noqa: E402
 from grader.paths import assignments as all_assignments  # noqa: E402
-from grader.samples import Sample, samples_for  # noqa: E402
+from grader.record.batch import grade  # noqa: E402
 
 
 @dataclass

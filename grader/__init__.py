@@ -4,8 +4,8 @@ Notebooks import the check functions from here; everything else is reached
 through ``python -m grader``.
 """
 
-from .check import check, check_function, check_layer, check_loss
-from .core import CheckFailure
+from grader.checks.api import check, check_function, check_layer, check_loss
+from grader.checks.compare import CheckFailure
 
 __all__ = ["check", "check_layer", "check_loss", "check_function", "CheckFailure"]
 __version__ = "0.1.0"

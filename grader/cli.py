@@ -9,11 +9,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .paths import COURSE, SOLUTIONS
+from grader.paths import COURSE, SOLUTIONS
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import build
+    from grader.course.build import build
 
     for path in build(args.assignments or None, Path(args.solutions), Path(args.course)):
         print(f"built · 已生成 {path}")
@@ -21,7 +21,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .selfcheck import check_path
+    from grader.course.selfcheck import check_path
 
     status = 0
     for path in args.paths:
@@ -30,20 +30,20 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import demo
+    from grader.course.demo import demo
 
     return demo(Path(args.out) if args.out else None)
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .batch import main as grade_main  # the trusted grader (issue #8)
+    from grader.record.batch import main as grade_main  # the trusted grader (issue #8)
 
     return grade_main(args.grade_args)
 
 
 def _author(args: argparse.Namespace) -> int:
-    from . import notebooks
-    from .authoring import text_to_notebook
+    from grader import notebooks
+    from grader.course.authoring import text_to_notebook
 
     nb = text_to_notebook(Path(args.source).read_text(encoding="utf-8"))
     notebooks.write_clean(nb, args.notebook)
@@ -52,15 +52,15 @@ def _author(args: argparse.Namespace) -> int:
 
 
 def _unpack(args: argparse.Namespace) -> int:
-    from . import notebooks
-    from .authoring import notebook_to_text
+    from grader import notebooks
+    from grader.course.authoring import notebook_to_text
 
     sys.stdout.write(notebook_to_text(notebooks.read(args.notebook)))
     return 0
 
 
 def _lang(args: argparse.Namespace) -> int:
-    from .lang import write_copies
+    from grader.course.lang import write_copies
 
     for path in write_copies(args.language, Path(args.out) if args.out else None,
                              Path(args.course), args.assignments or None):
@@ -126,7 +126,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["grade"]:  # the grader parses its own options (--help included)
-        from .batch import main as grade_main
+        from grader.record.batch import main as grade_main
 
         return int(grade_main(argv[1:]) or 0)
     args = parser().parse_args(argv)

@@ -27,9 +27,9 @@ def nbgrader_graded(tmp_path_factory):
     holds nbgrader's gradebook, autograded notebooks, feedback and grades.csv. Shared by
     the demo test and the trusted-versus-nbgrader test so nbgrader runs only once.
     """
-    from grader.demo import autograde_all, gradebook_scores, prepare_course_root
+    from grader.course.demo import autograde_all, gradebook_scores, prepare_course_root
+    from grader.course.samples import write_submissions
     from grader.paths import assignments
-    from grader.samples import write_submissions
 
     root = tmp_path_factory.mktemp("nbgrader")
     ids = assignments()

@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 
 from grader import notebooks
-from grader.samples import samples_for
+from grader.course.samples import samples_for
 
 HERE = Path(__file__).parent
 _MARK = re.compile(r"^# %% (.*)$", re.MULTILINE)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import notebooks
-from grader.core import CheckFailure
+from grader.checks.compare import CheckFailure
 from grader.paths import COURSE, SOLUTIONS
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from grader import notebooks
-from grader.authoring import notebook_to_text, text_to_notebook
+from grader.course.authoring import notebook_to_text, text_to_notebook
 from grader.paths import SOLUTIONS
 
 SOURCES = sorted(SOLUTIONS.glob("*/*.ipynb"))

@@ -13,7 +13,7 @@ import pytest
 from support import fails, solution, stubs
 
 from grader import check, notebooks
-from grader.exercises.autodiff import ALL_OPS, CORE_OPS, OPS, Program, random_program, torch_run
+from grader.checks.exercises.autodiff import ALL_OPS, CORE_OPS, OPS, Program, random_program, torch_run
 from grader.paths import SOLUTIONS
 
 A = "04_autodiff"

@@ -87,7 +87,7 @@ def test_stub_is_not_done(blank, exercise):
 
 
 def test_every_exercise_is_covered():
-    from grader import exercises
+    from grader.checks import exercises
 
     mine = {k for k, v in exercises.all_exercises().items() if getattr(v, "assignment", "") == A}
     assert mine == set(EXERCISES)

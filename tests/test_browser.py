@@ -45,8 +45,8 @@ from pathlib import Path
 import pytest
 
 from grader import notebooks
+from grader.course.samples import samples_for
 from grader.paths import COURSE, REPO
-from grader.samples import samples_for
 
 pytestmark = pytest.mark.slow
 

@@ -135,7 +135,7 @@ def test_student_exception_shows_the_students_traceback():
                     contains=["ValueError", "raised", "抛出了"])
     message = failure.args[0]
     assert "test_check.py" in message  # the student's frame
-    assert "grader/core.py" not in message and "grader/specs.py" not in message
+    assert "grader/checks/compare.py" not in message and "grader/checks/specs.py" not in message
 
 
 def test_wrong_number_of_gradients_is_explained():

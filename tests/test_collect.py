@@ -2,7 +2,7 @@
 
 import zipfile
 
-from grader.collect import collect, safe_student_id
+from grader.record.collect import collect, safe_student_id
 
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 
@@ -154,7 +154,7 @@ def test_symbolic_links_are_not_followed(tmp_path):
 
 
 def test_an_oversized_zip_member_is_reported_not_read(tmp_path, monkeypatch):
-    from grader import collect as collect_module
+    from grader.record import collect as collect_module
 
     monkeypatch.setattr(collect_module, "MAX_FILE_MB", 1)
     sol = _solutions(tmp_path)

@@ -11,9 +11,9 @@ import csv
 
 import pytest
 
-from grader.demo import expected_score
+from grader.course.demo import expected_score
+from grader.course.selfcheck import check_notebook
 from grader.paths import assignments
-from grader.selfcheck import check_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -79,8 +79,8 @@ def test_self_check_reads_what_the_grade_of_record_reads(tmp_path, capsys):
     """A self-learner's notebook saved as GBK is checked; a truncated one gets a reason."""
     import json
 
+    from grader.course.selfcheck import check_path
     from grader.paths import COURSE
-    from grader.selfcheck import check_path
 
     release = next((COURSE / "01_perceptron").glob("*.ipynb"))
     folder = tmp_path / "01_perceptron"

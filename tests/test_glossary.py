@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from grader import notebooks
-from grader.lang import segment_language
+from grader.course.lang import segment_language
 from grader.paths import COURSE, REPO
 
 GLOSSARY = REPO / "GLOSSARY.md"

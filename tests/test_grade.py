@@ -14,17 +14,18 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader import notebooks, wire
-from grader.batch import grade
-from grader.core import Case, CheckFailure, Tolerance
-from grader.grade import Options, redact
-from grader.messages import Text
+from grader import notebooks
+from grader.checks.compare import Case, CheckFailure, Tolerance
+from grader.checks.messages import Text
+from grader.checks.policy import strict_gradients
+from grader.course.samples import samples_for
 from grader.paths import SOLUTIONS
-from grader.policy import strict_gradients
-from grader.proxy import Remote, Session
-from grader.samples import samples_for
-from grader.sandbox import Limits, Sandbox, SandboxError, bwrap_available
-from grader.testcells import NotDeclarative, parse_test_cell, visible_source
+from grader.record.batch import grade
+from grader.record.grade import Options, redact
+from grader.record.sandbox import Limits, Sandbox, SandboxError, bwrap_available
+from grader.record.session import Remote, Session
+from grader.record.testcells import NotDeclarative, parse_test_cell, visible_source
+from grader.runtime import wire
 
 needs_bwrap = pytest.mark.skipif(not bwrap_available()[0],
                                  reason="bubblewrap cannot run here: " + bwrap_available()[1])
@@ -257,7 +258,7 @@ def test_proxies_behave_like_the_students_objects(session):
 def test_sandbox_sees_no_solutions_no_network_and_a_read_only_system(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("answer")
-    sandbox = Sandbox(Limits(), mode="bwrap", protected=[str(tmp_path)])
+    sandbox = Sandbox(Limits(), mode="bwrap")
     sandbox.start()
     try:
         s = Session(sandbox)
@@ -401,7 +402,7 @@ def test_generators_warnings_and_iterators_cross_like_in_the_kernel(session):
 
 @needs_bwrap
 def test_a_sandbox_that_cannot_start_is_the_graders_problem(tmp_path, monkeypatch):
-    from grader import sandbox as sandbox_module
+    from grader.record import sandbox as sandbox_module
 
     real = sandbox_module.bwrap_args
     monkeypatch.setattr(sandbox_module, "bwrap_args",
@@ -426,14 +427,14 @@ def test_the_grader_package_imports_without_torch():
             "            raise ImportError(name)\n"
             "sys.meta_path.insert(0, Block())\n"
             "from grader import check, check_function, check_layer, check_loss\n"
-            "import grader.worker\n")
+            "import grader.runtime.worker\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.slow
 def test_nbgrader_feedback_and_export_work_on_the_output(graded_samples):
-    from grader.build import run_nbgrader
+    from grader.course.build import run_nbgrader
 
     root, samples, results = graded_samples
     out = root / "out"

@@ -1,6 +1,6 @@
 """An instructor grades a whole class (issue #9): bad input, resume, LMS zips, hidden seeds.
 
-Every test here grades real notebooks through ``grader.batch.grade`` or the command line,
+Every test here grades real notebooks through ``grader.record.batch.grade`` or the command line,
 in the sandbox where bubblewrap works (the same code path as the grade of record).
 """
 
@@ -20,10 +20,10 @@ import nbformat
 import pytest
 
 from grader import notebooks
-from grader.batch import grade, parse_shard, shard_of
-from grader.grade import Options, load_assignment
-from grader.samples import samples_for
-from grader.seeds import SecretError, StudentSeeds, course_secret
+from grader.course.samples import samples_for
+from grader.record.batch import grade, parse_shard, shard_of
+from grader.record.grade import Options, load_assignment
+from grader.record.seeds import SecretError, StudentSeeds, course_secret
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -315,7 +315,7 @@ def _cheat_for(student: str, secret: bytes) -> str:
     """A `radius` that looks its answers up in a table made for one student's hidden inputs."""
     import numpy as np
 
-    from grader.check import check_function
+    from grader.checks.api import check_function
 
     test = next(t for b in load_assignment(PERCEPTRON).notebooks for t in b.tests
                 if t.grade_id == "test_radius")
@@ -388,7 +388,7 @@ def test_the_course_secret_is_created_privately_and_never_in_the_repository(tmp_
 # ----------------------------------------------------------------- config
 
 def test_limits_come_from_the_config_per_assignment(tmp_path):
-    from grader.config import ConfigError, load_limits
+    from grader.record.config import ConfigError, load_limits
 
     config = tmp_path / "grading.toml"
     config.write_text('[limits]\ncell_seconds = 30\n[limits."05_training"]\ncell_seconds = 90\n')
@@ -406,8 +406,8 @@ def test_limits_come_from_the_config_per_assignment(tmp_path):
 
 
 def test_student_chosen_text_cannot_become_a_spreadsheet_formula(tmp_path):
-    from grader.batch import write_csv
-    from grader.grade import NotebookResult, SubmissionResult
+    from grader.record.batch import write_csv
+    from grader.record.grade import NotebookResult, SubmissionResult
 
     result = SubmissionResult("-2+3", PERCEPTRON, [NotebookResult(
         "-2+3", PERCEPTRON, "x.ipynb", status="unreadable", message="=HYPERLINK(\"x\")",
@@ -418,7 +418,7 @@ def test_student_chosen_text_cannot_become_a_spreadsheet_formula(tmp_path):
 
 
 def test_nbgrader_export_lists_every_row_of_a_class_with_bad_input(bad_class):
-    from grader.build import run_nbgrader
+    from grader.course.build import run_nbgrader
 
     out, results = bad_class
     run_nbgrader(["export", f"--to={out / 'export.csv'}", f"--CourseDirectory.root={out}",
@@ -439,7 +439,7 @@ def test_an_unreachable_gradebook_stops_before_grading_with_the_password_hidden(
 
 
 def test_a_row_the_gradebook_refused_is_graded_again_next_time(tmp_path, monkeypatch):
-    from grader import gradebook
+    from grader.record import gradebook
 
     src, out = tmp_path / "submitted", tmp_path / "out"
     _small_class(src, 3)
@@ -459,7 +459,7 @@ def test_a_row_the_gradebook_refused_is_graded_again_next_time(tmp_path, monkeyp
 
 
 def test_a_second_run_on_the_same_output_folder_is_refused_while_the_first_runs(tmp_path):
-    from grader.batch import _exclusive
+    from grader.record.batch import _exclusive
 
     _small_class(tmp_path / "in", 1)
     (tmp_path / "out").mkdir()
@@ -479,10 +479,10 @@ def test_the_reference_passes_every_hidden_call_whatever_the_students_seeds():
     sys.path.insert(0, str(REPO / "tests"))
     from support import solution
 
-    from grader.core import ARRAY_POLICY
-    from grader.grade import _check_functions
+    from grader.checks.compare import ARRAY_POLICY
+    from grader.checks.policy import strict_gradients
     from grader.paths import assignments
-    from grader.policy import strict_gradients
+    from grader.record.grade import _check_functions
 
     checks, seeds, failures, tried = _check_functions(), StudentSeeds(b"q" * 32), [], 0
     for assignment in assignments():
@@ -547,7 +547,7 @@ def test_the_progress_bar_on_a_terminal_never_hangs(columns):
 
     main_fd, child_fd = pty.openpty()
     fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    code = ("from grader.batch import Progress\nfrom grader.grade import SubmissionResult\n"
+    code = ("from grader.record.batch import Progress\nfrom grader.record.grade import SubmissionResult\n"
             "p = Progress(3, False)\nprint('bar' if p.bar else 'no bar', flush=True)\n"
             "[p.finished(SubmissionResult(f's{i}', 'a')) for i in range(3)]\np.close()\n")
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}

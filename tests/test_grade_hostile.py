@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 
 from grader import notebooks
-from grader.batch import grade
-from grader.grade import Options
-from grader.samples import samples_for
-from grader.sandbox import Limits, bwrap_available
+from grader.course.samples import samples_for
+from grader.record.batch import grade
+from grader.record.grade import Options
+from grader.record.sandbox import Limits, bwrap_available
 from tests import hostile_corpus
 
 pytestmark = [

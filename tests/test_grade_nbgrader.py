@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.batch import grade
 from grader.paths import COURSE, assignments
+from grader.record.batch import grade
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def test_every_sample_scores_the_same_cell_by_cell(both):
 def test_honest_samples_raise_no_flag_for_the_instructor(both):
     """Flags ask an instructor to look (a process started, a protected file opened, ...):
     the bundled samples are honest work, so only informational flags may appear."""
-    from grader.grade import _INFO_FLAGS
+    from grader.record.grade import _INFO_FLAGS
 
     _, _, _, flags = both
     assert flags

@@ -19,9 +19,9 @@ import pytest
 from pgserver import postgres, postgres_url  # noqa: F401  (fixtures)
 
 from grader import notebooks
-from grader.grade import CellResult, NotebookResult, SubmissionResult, load_assignment
+from grader.course.samples import samples_for
 from grader.paths import REPO
-from grader.samples import samples_for
+from grader.record.grade import CellResult, NotebookResult, SubmissionResult, load_assignment
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def _gradebook_rows(url: str) -> dict:
 
 def _writer_worker(url: str, students: list[str], barrier, errors) -> None:
     try:
-        from grader import gradebook
+        from grader.record import gradebook
 
         sources = [load_assignment(a) for a in ASSIGNMENTS]
         barrier.wait(timeout=120)  # every process opens the fresh database at once

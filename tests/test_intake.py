@@ -1,13 +1,13 @@
 """Reading damaged notebooks: every form is repaired and flagged, or rejected with a reason.
 
-Fast unit tests of grader.intake; tests/test_grade_class.py grades such notebooks end to end.
+Fast unit tests of grader.record.intake; tests/test_grade_class.py grades such notebooks end to end.
 """
 
 import json
 
 import pytest
 
-from grader.intake import Rejected, read_submission
+from grader.record.intake import Rejected, read_submission
 
 V4 = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}}
 CODE = {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [],

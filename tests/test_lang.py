@@ -7,10 +7,10 @@ import pytest
 
 from grader import notebooks
 from grader.cli import main as cli_main
-from grader.lang import cut_line, one_language, segment_language, write_copies
+from grader.course.lang import cut_line, one_language, segment_language, write_copies
+from grader.course.samples import samples_for
+from grader.course.selfcheck import check_notebook
 from grader.paths import COURSE
-from grader.samples import samples_for
-from grader.selfcheck import check_notebook
 
 COURSE_NOTEBOOKS = sorted(COURSE.glob("*/*.ipynb"))
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from grader import exercises
-from grader import messages as M
+from grader.checks import exercises
+from grader.checks import messages as M
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from grader import notebooks
-from grader.build import build
+from grader.course.build import build
+from grader.course.selfcheck import check_notebook
 from grader.paths import COURSE, SOLUTIONS, assignments
-from grader.selfcheck import check_notebook
 
 IDS = assignments()
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -115,7 +115,7 @@ def test_prose_is_bilingual(ident):
                 )
 
 
-CHECKS = set(importlib.import_module("grader.check").__all__)
+CHECKS = set(importlib.import_module("grader.checks.api").__all__)
 
 
 def _test_cells(ident):
@@ -185,7 +185,7 @@ def test_solution_runs_top_to_bottom_with_full_marks(ident):
 @pytest.mark.slow
 @pytest.mark.parametrize("ident", IDS)
 def test_release_scores_zero_and_fails_only_with_not_implemented(ident):
-    from grader.selfcheck import restore_tests, run_notebook
+    from grader.course.selfcheck import restore_tests, run_notebook
 
     results, fatal = check_notebook(_course(ident))
     assert fatal is None, fatal

@@ -7,7 +7,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 
-from grader import plotting
+from grader.runtime import plotting
 
 needs_cjk = pytest.mark.skipif(
     not plotting.cjk_font_available(),

@@ -2,10 +2,11 @@
 
 import pytest
 
-from grader import exercises, notebooks
-from grader import messages as M
+from grader import notebooks
+from grader.checks import exercises
+from grader.checks import messages as M
+from grader.course.punctuation import convert_prose
 from grader.paths import SOLUTIONS
-from grader.punctuation import convert_prose
 
 NOTEBOOKS = sorted(SOLUTIONS.glob("*/*.ipynb"))
 
@@ -18,9 +19,8 @@ def test_chinese_cells_use_full_width_punctuation(path):
             for line in cell.source.splitlines():
                 if convert_prose(line) != line:
                     bad.append(line)
-    assert not bad, "ASCII punctuation in Chinese prose (fix: python -m grader.punctuation):\n" + "\n".join(
-        bad[:10]
-    )
+    assert not bad, ("ASCII punctuation in Chinese prose (fix: python -m grader.course.punctuation):\n"
+                     + "\n".join(bad[:10]))
 
 
 def _import_every_module():

@@ -2,8 +2,8 @@
 
 import statistics
 
-from grader.grade import CellResult, NotebookResult, SubmissionResult
-from grader.summary import exercise_table, render
+from grader.record.grade import CellResult, NotebookResult, SubmissionResult
+from grader.record.summary import exercise_table, render
 
 
 def _result(student: str, scores: dict[str, float], status: str = "ok") -> SubmissionResult:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from grader import check
-from grader.exercises.training import InitExercise, early_stopping_reference
+from grader.checks.exercises.training import InitExercise, early_stopping_reference
 from tests.support import fails, solution, stubs
 
 A = "05_training"

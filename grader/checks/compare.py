@@ -1,0 +1,432 @@
+"""Calling student code and comparing what it returns · 调用学生代码并比较结果.
+
+Everything here is shared by all exercises: a failure type whose message is the
+whole story in two languages, a wrapper that calls a student's function safely,
+and array comparison that names the tensor, the worst element and, where it can
+tell, the kind of mistake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.checks import messages as M
+
+__all__ = [
+    "CheckFailure",
+    "Case",
+    "Tolerance",
+    "call_student",
+    "compare_array",
+    "compare_value",
+    "report_pass",
+    "as_tuple",
+]
+
+_GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
+
+#: Extra rule for arrays that passed ``compare_array``, called as
+#: ``policy(case, name, expected, actual, tol)``; it may raise CheckFailure. Unset (None)
+#: everywhere except in the trusted grader, which sets ``grader.checks.policy.strict_gradients``.
+ARRAY_POLICY: ContextVar[Callable[..., None] | None] = ContextVar("array_policy", default=None)
+
+
+class CheckFailure(AssertionError):
+    """A failed check. Its message is complete and bilingual; no grader traceback is needed."""
+
+    def __init__(self, message: str, *, kind: str = "wrong", exercise: str = ""):
+        super().__init__(message)
+        self.kind = kind  # "wrong", "not_done", "exception", "mutated", "type"
+        self.exercise = exercise
+
+    def __str__(self) -> str:  # the message starts on its own line under "CheckFailure:"
+        return "\n" + self.args[0]
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the grader's frames help nobody."""
+        return ["\x1b[31mCheckFailure\x1b[0m", *self.args[0].splitlines()]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 1e-6
+    atol: float = 1e-8
+
+    def close(self, actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+        return np.isclose(actual, expected, rtol=self.rtol, atol=self.atol, equal_nan=False)
+
+
+@dataclass
+class Case:
+    """One concrete test case: which exercise, and what reproduces it."""
+
+    exercise: str  # exercise id, e.g. "affine"
+    title: M.Text  # e.g. "Exercise 3.2 · affine layer" in both languages
+    seed: int | None = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    description: str | None = None  # used instead of seed + shapes when given
+    redact: bool = False  # hide inputs (hidden tests seen by the trusted grader)
+
+    def reproduce_lines(self) -> list[str]:
+        if self.redact:
+            return []
+        if self.description is not None:
+            return [M.bilingual("reproduce_case", indent="  ", case=self.description)]
+        shapes = ", ".join(f"{k}.shape={_shape_str(v)}" for k, v in self.inputs.items())
+        return [M.bilingual("reproduce", indent="  ", seed=self.seed, inputs=shapes)]
+
+    def header(self, key: str, **values: Any) -> str:
+        """The first line of a failure: the exercise, then what went wrong (``key`` in the catalogue)."""
+        what = M.text(key, **values)
+        return f"✗ {self.title.en}: {what.en}\n✗ {self.title.zh}：{what.zh}"
+
+
+def _shape_str(value: Any) -> str:
+    shape = getattr(value, "shape", None)
+    return str(tuple(shape)) if shape is not None else repr(value)
+
+
+def as_tuple(value: Any) -> tuple:
+    """A backward that returns one gradient may return it bare or in a 1-tuple."""
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+        return tuple(value)
+    return (value,)
+
+
+# --------------------------------------------------------------------------- calling
+
+
+def _student_frames(exc: BaseException) -> str:
+    """The traceback of ``exc`` with the grader's own frames left out."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not os.path.abspath(f.filename).startswith(_GRADER_DIR)
+    ]
+    lines = traceback.format_list(frames[-6:])
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join("    " + line for text in lines for line in text.splitlines(True))
+
+
+def call_student(
+    case: Case,
+    function_name: str,
+    function: Callable[..., Any],
+    *args: Any,
+    record_warnings: list | None = None,
+    arg_names: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Call a student's function on copies of ``args``, turning every problem into a CheckFailure.
+
+    Warnings raised inside are captured (never printed: nbgrader scores a cell 0 when
+    anything reaches stderr) and appended to ``record_warnings`` if given.
+    """
+    __tracebackhide__ = True
+    if not callable(function):
+        raise CheckFailure(
+            M.bilingual(
+                "not_callable",
+                exercise=case.title.en,
+                function=function_name,
+                found=type(function).__name__,
+            ),
+            kind="type",
+            exercise=case.exercise,
+        )
+    originals = [(i, a.copy()) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+    # Student output on stderr goes to stdout: nbgrader gives a test cell 0 points when
+    # anything reaches stderr, and an honest debug print must not cost points.
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(sys.stdout):
+        warnings.simplefilter("always")
+        try:
+            result = function(*args, **kwargs)
+        except NotImplementedError:
+            raise CheckFailure(
+                M.bilingual("not_done", exercise=case.title.en, function=function_name),
+                kind="not_done",
+                exercise=case.exercise,
+            ) from None
+        except Exception as exc:  # the student's bug, shown as the student's traceback
+            lines = [
+                M.bilingual(
+                    "student_exception",
+                    exercise=case.title.en,
+                    function=function_name,
+                    error=type(exc).__name__,
+                ),
+                _student_frames(exc),
+                *case.reproduce_lines(),
+            ]
+            raise CheckFailure("\n".join(lines), kind="exception", exercise=case.exercise) from None
+    if record_warnings is not None:
+        record_warnings.extend(caught)
+    _check_not_mutated(case, function_name, args, originals, arg_names)
+    return result
+
+
+def _check_not_mutated(case, function_name, args, originals, arg_names) -> None:
+    __tracebackhide__ = True
+    for index, original in originals:
+        current = args[index]
+        same = current.shape == original.shape and np.array_equal(current, original, equal_nan=True)
+        if not same:
+            if arg_names is not None and index < len(arg_names):
+                name = arg_names[index]
+            else:
+                name = case_input_name(case, index)
+            raise CheckFailure(
+                "\n".join(
+                    [
+                        case.header("hdr_modified"),
+                        M.bilingual("mutated_input", indent="  ", function=function_name, name=name),
+                        *case.reproduce_lines(),
+                    ]
+                ),
+                kind="mutated",
+                exercise=case.exercise,
+            )
+
+
+def case_input_name(case: Case, index: int) -> str:
+    names = list(case.inputs)
+    return names[index] if index < len(names) else f"argument {index + 1}"
+
+
+def check_inputs_unchanged(case: Case, function_name: str, arrays: Mapping[str, np.ndarray],
+                           originals: Mapping[str, np.ndarray]) -> None:
+    """Raise if any of ``arrays`` differs from its original (e.g. a cache changed by backward)."""
+    __tracebackhide__ = True
+    for name, original in originals.items():
+        current = arrays[name]
+        if current.shape != original.shape or not np.array_equal(current, original, equal_nan=True):
+            raise CheckFailure(
+                "\n".join(
+                    [
+                        case.header("hdr_modified"),
+                        M.bilingual("mutated_input", indent="  ", function=function_name, name=name),
+                        *case.reproduce_lines(),
+                    ]
+                ),
+                kind="mutated",
+                exercise=case.exercise,
+            )
+
+
+# ------------------------------------------------------------------------- comparing
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _to_array(case: Case, name: str, actual: Any, expected: np.ndarray) -> np.ndarray:
+    __tracebackhide__ = True
+    try:
+        array = np.asarray(actual)
+    except Exception:  # ragged lists and other oddities
+        array = np.asarray(None, dtype=object)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        found = type(actual).__name__ if actual is None or array.dtype == object else str(array.dtype)
+        raise CheckFailure(
+            "\n".join(
+                [
+                    case.header("hdr_wrong_type", name=name),
+                    M.bilingual(
+                        "wrong_type",
+                        indent="  ",
+                        name=name,
+                        expected=f"a float array of shape {tuple(expected.shape)}",
+                        found=found,
+                    ),
+                    *case.reproduce_lines(),
+                ]
+            ),
+            kind="type",
+            exercise=case.exercise,
+        )
+    return array.astype(np.float64) if array.dtype == bool else array
+
+
+def compare_array(
+    case: Case,
+    name: str,
+    expected: np.ndarray,
+    actual: Any,
+    *,
+    tol: Tolerance = Tolerance(),
+    batch_size: int | None = None,
+    alternatives: Iterable[tuple[str, np.ndarray]] = (),
+    header_key: str = "hdr_mismatch",
+) -> None:
+    """Raise a CheckFailure unless ``actual`` matches ``expected`` in shape and values.
+
+    ``alternatives`` are (hint key, array) pairs: what a known wrong implementation
+    would have returned. When the student's answer matches one, its hint is shown.
+    """
+    __tracebackhide__ = True
+    expected = np.asarray(expected, dtype=np.float64)
+    array = _to_array(case, name, actual, expected)
+    alternatives = list(alternatives)
+
+    if array.shape != expected.shape:
+        hint = _diagnose_shape(expected, array, tol, batch_size)
+        lines = [
+            case.header("hdr_wrong_shape", name=name),
+            M.bilingual(
+                "wrong_shape",
+                indent="  ",
+                name=name,
+                found=tuple(array.shape),
+                expected=tuple(expected.shape),
+            ),
+        ]
+        if hint:
+            lines.append(hint)
+        lines += case.reproduce_lines()
+        raise CheckFailure("\n".join(lines), exercise=case.exercise)
+
+    array = array.astype(np.float64)
+    bad_finite = ~np.isfinite(array) & np.isfinite(expected)
+    if bad_finite.any():
+        index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
+        lines = [
+            case.header("hdr_not_finite", name=name),
+            M.bilingual(
+                "not_finite", indent="  ", name=name, count=int(bad_finite.sum()), index=index
+            ),
+            *case.reproduce_lines(),
+        ]
+        raise CheckFailure("\n".join(lines), exercise=case.exercise)
+
+    ok = tol.close(array, expected) | (np.isnan(array) & np.isnan(expected))
+    if ok.all():
+        policy = ARRAY_POLICY.get()
+        if policy is not None:
+            policy(case, name, expected, array, tol)
+        return
+
+    error = np.where(ok, 0.0, np.abs(array - expected))
+    worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+    worst_index = tuple(int(i) for i in worst)
+    lines = [
+        case.header(header_key, name=name),
+        M.bilingual(
+            "wrong_values",
+            indent="  ",
+            name=name,
+            shape=tuple(expected.shape),
+            count=int((~ok).sum()),
+            total=int(ok.size),
+        ),
+        M.bilingual(
+            "worst_element",
+            indent="  ",
+            index=worst_index,
+            expected=_fmt(float(expected[worst])),
+            found=_fmt(float(array[worst])),
+        ),
+    ]
+    hint = _diagnose_values(expected, array, tol, batch_size, alternatives)
+    if hint:
+        lines.append(hint)
+    lines += case.reproduce_lines()
+    lines.append(M.bilingual("tolerance", indent="  ", rtol=tol.rtol, atol=tol.atol))
+    raise CheckFailure("\n".join(lines), exercise=case.exercise)
+
+
+def compare_value(case: Case, name: str, expected: Any, actual: Any) -> None:
+    """Exact comparison for non-float results (labels, counts, booleans)."""
+    __tracebackhide__ = True
+    same = False
+    try:
+        same = bool(np.array_equal(np.asarray(actual), np.asarray(expected)))
+        same = same and np.asarray(actual).shape == np.asarray(expected).shape
+    except Exception:
+        same = False
+    if not same:
+        lines = [
+            case.header("hdr_wrong", name=name),
+            M.bilingual(
+                "wrong_value", indent="  ", name=name, expected=_short(expected), found=_short(actual)
+            ),
+            *case.reproduce_lines(),
+        ]
+        raise CheckFailure("\n".join(lines), exercise=case.exercise)
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, threshold=20, precision=4)
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ------------------------------------------------------------------------ diagnosing
+
+
+def _diagnose_shape(expected, actual, tol: Tolerance, batch_size) -> str | None:
+    if expected.ndim == 2 and actual.shape == expected.shape[::-1]:
+        return M.bilingual("hint_transposed", indent="  ")
+    if actual.ndim == expected.ndim + 1 and actual.shape[1:] == expected.shape:
+        return M.bilingual("hint_missing_batch_sum", indent="  ")
+    return M.bilingual("hint_shape_broadcast", indent="  ")
+
+
+def _diagnose_values(expected, actual, tol, batch_size, alternatives) -> str | None:
+    loose = Tolerance(tol.rtol * 10, tol.atol * 10)
+    if expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
+        alternatives = [("hint_transposed", expected.T), *alternatives]
+    for key, alternative in alternatives:
+        alternative = np.asarray(alternative, dtype=np.float64)
+        if alternative.shape == actual.shape and loose.close(actual, alternative).all():
+            return M.bilingual(key, indent="  ")
+    if not np.any(expected):
+        return None
+    factor = float(np.vdot(actual, expected) / np.vdot(expected, expected))
+    if not math.isfinite(factor) or abs(factor) < 1e-12:
+        return None
+    if not loose.close(actual, factor * expected).all():
+        return None
+    if abs(factor + 1) < 1e-6:
+        return M.bilingual("hint_wrong_sign", indent="  ")
+    if batch_size and batch_size > 1:
+        for scale in (batch_size, 1 / batch_size):
+            if abs(factor - scale) < 1e-6 * max(1.0, scale):
+                return M.bilingual(
+                    "hint_batch_scale", indent="  ", n=batch_size, factor=_fmt(factor)
+                )
+    # Any wrong single number is "some multiple" of the right one: name a factor only
+    # when it is one a student plausibly dropped or added (2, 1/2).
+    if actual.size == 1 and not any(abs(factor - f) < 1e-6 for f in (2.0, 0.5, -2.0, -0.5)):
+        return None
+    return M.bilingual("hint_constant_factor", indent="  ", factor=_fmt(factor))
+
+
+# -------------------------------------------------------------------------- reporting
+
+
+def report_pass(title: M.Text, count: int) -> None:
+    """Print the success line. Printing (stdout) never costs points in nbgrader."""
+    print(M.en("passed", exercise=title.en, count=count))
+    print(M.zh("passed", exercise=title.zh, count=count))
+
+
+def describe(values: Sequence[Any] | Mapping[str, Any]) -> str:
+    if isinstance(values, Mapping):
+        return ", ".join(f"{k}={_short(v, 60)}" for k, v in values.items())
+    return ", ".join(_short(v, 60) for v in values)

@@ -1,0 +1,994 @@
+"""Assignment 02 · 从异或到多层感知机: activations, output layers, losses, MLP forward, XOR.
+
+Every expected value is a PyTorch expression in float64 (the XOR truth table uses a
+trusted NumPy forward pass, since it grades a truth table, not a number).
+
+Activations follow one contract, stated in the notebook:
+
+* ``f(z, **params)`` returns the activation, elementwise, same shape as ``z``;
+* ``f_grad(z, **params)`` returns the elementwise derivative f'(z), so that the
+  chain rule reads ``dz = dout * f_grad(z)``.
+
+The expected derivative is read off ``torch.autograd``: the torch expression is
+back-propagated with a random upstream gradient ``dout`` (kept at least 0.25 away
+from 0) and the gradient is divided by ``dout``. At a kink the derivative is the one
+PyTorch uses: ReLU'(0) = 0 and LeakyReLU'(0) = alpha (the left slope).
+
+Numerical warnings: for activations, softmax and log-softmax a correct answer never
+overflows, so any RuntimeWarning raised by the student's code (overflow, invalid
+value, division by zero) fails the check with a bilingual explanation, even when
+the returned values happen to be right (``1 / (1 + np.exp(-z))`` at z = -1000).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.checks import messages as M
+from grader.checks import torchref
+from grader.checks.compare import (
+    Case,
+    CheckFailure,
+    Tolerance,
+    call_student,
+    compare_array,
+    report_pass,
+)
+from grader.checks.exercises import register
+from grader.checks.specs import Exercise, away_from, function_name
+
+ASSIGNMENT = "02_mlp"
+
+Inputs = dict[str, np.ndarray]
+Alternatives = list[tuple[str, np.ndarray]]
+
+M.register(
+    {
+        "mlp_hdr_warning": (
+            "`{function}` raised a numerical warning",
+            "`{function}` 触发了数值警告",
+        ),
+        "mlp_warning": (
+            "Your `{function}` returned the right values, but NumPy warned: \"{warning}\". "
+            "A numerically stable answer never overflows, not even at ±1000 or for logits "
+            "of 1e4. Note that np.where(cond, a, b) computes both a and b on every element, "
+            "so an exp that overflows in the branch you throw away still warns.",
+            "你的 `{function}` 返回值正确，但 NumPy 发出了警告：\"{warning}\"。"
+            "数值稳定的实现在 ±1000 或 1e4 这样的 logits 上也不会溢出。"
+            "注意 np.where(cond, a, b) 会对每个元素同时计算 a 和 b，"
+            "所以被丢弃的那一支里的 exp 溢出时照样会报警。",
+        ),
+        "mlp_hdr_mismatch_torch": (
+            "`{name}` does not match PyTorch",
+            "`{name}` 与 PyTorch 的结果不一致",
+        ),
+        "mlp_hdr_xor": (
+            "the network does not compute XOR",
+            "网络没有算出异或（XOR）",
+        ),
+        "mlp_hdr_params": (
+            "`xor_params()` returned parameters of the wrong shape",
+            "`xor_params()` 返回的参数形状不对",
+        ),
+        "mlp_xor_shapes": (
+            "Expected `(W1, b1, W2, b2)` with shapes `(2, 2)`, `(2,)`, `(2, 1)`, `(1,)`: two "
+            "inputs, two hidden units, one output. Found {found}.",
+            "期望返回 `(W1, b1, W2, b2)`，形状依次为 `(2, 2)`、`(2,)`、`(2, 1)`、`(1,)`："
+            "两个输入、两个隐藏单元、一个输出。实际是 {found}。",
+        ),
+        "mlp_xor_rule": (
+            "The check computes y_hat = relu(X @ W1 + b1) @ W2 + b2 and predicts 1 when "
+            "y_hat > 0.5. Rows that disagree with XOR are marked ✗:",
+            "检查程序计算 y_hat = relu(X @ W1 + b1) @ W2 + b2，y_hat > 0.5 时预测 1。"
+            "与异或不一致的行标有 ✗：",
+        ),
+        "mlp_xor_jitter": (
+            "Each input was moved by up to {jitter} from its corner (seed={seed}): a good "
+            "network keeps a margin around the threshold.",
+            "每个输入在角点附近最多移动了 {jitter}（随机种子 seed={seed}）："
+            "好的网络在阈值两侧留有余量。",
+        ),
+        "mlp_xor_row": (
+            "{mark} x = ({x1}, {x2}): y_hat = {y_hat}, predicts {pred}, XOR is {target}",
+            "{mark} x = ({x1}, {x2}) 时 y_hat = {y_hat}，预测 {pred}，异或为 {target}",
+        ),
+        # --- hints: activations ------------------------------------------------
+        "mlp_hint_stable_sigmoid": (
+            "Hint: only ever take np.exp of numbers <= 0. With e = np.exp(-np.abs(z)), "
+            "sigmoid(z) is 1 / (1 + e) where z >= 0 and e / (1 + e) where z < 0.",
+            "提示：只对 <= 0 的数取 np.exp。令 e = np.exp(-np.abs(z))，"
+            "则 z >= 0 时 sigmoid(z) = 1 / (1 + e)，z < 0 时为 e / (1 + e)。",
+        ),
+        "mlp_hint_stable_tanh": (
+            "Hint: np.tanh is already stable; `(e^z - e^-z) / (e^z + e^-z)` overflows for "
+            "large |z|.",
+            "提示：np.tanh 本身就是稳定的；`(e^z - e^-z) / (e^z + e^-z)` 在 |z| 很大时会溢出。",
+        ),
+        "mlp_hint_stable_softplus": (
+            "Hint: softplus(z) = max(z, 0) + log1p(exp(-|z|)), or np.logaddexp(0, z). "
+            "log(1 + exp(z)) overflows for large z.",
+            "提示：softplus(z) = max(z, 0) + log1p(exp(-|z|))，或者用 np.logaddexp(0, z)。"
+            "log(1 + exp(z)) 在 z 很大时会溢出。",
+        ),
+        "mlp_hint_grad_on_z": (
+            "Likely mistake: the derivative formula was applied to z instead of to the "
+            "activation: sigmoid'(z) = s * (1 - s) with s = sigmoid(z), and "
+            "tanh'(z) = 1 - t**2 with t = tanh(z).",
+            "可能的错误：导数公式用在了 z 上，而不是激活值上：sigmoid'(z) = s * (1 - s)，"
+            "其中 s = sigmoid(z)；而 tanh'(z) = 1 - t**2，其中 t = tanh(z)。",
+        ),
+        "mlp_hint_returned_activation": (
+            "Likely mistake: the derivative function returned the activation itself, "
+            "not its derivative.",
+            "可能的错误：求导函数返回的是激活值本身，而不是它的导数。",
+        ),
+        "mlp_hint_relu_grad_at_zero": (
+            "Likely mistake: the derivative at z = 0. ReLU has a kink there; PyTorch (and "
+            "this course) uses 0, the slope on the left. Use z > 0, not z >= 0.",
+            "可能的错误：z = 0 处的导数。ReLU 在这里有一个折点；PyTorch（以及本课程）"
+            "取左侧的斜率 0。请用 z > 0，而不是 z >= 0。",
+        ),
+        "mlp_hint_relu_grad_sign": (
+            "Likely mistake: np.sign(z) is -1 for negative z, but ReLU is flat there, so "
+            "its derivative is 0.",
+            "可能的错误：np.sign(z) 在 z 为负时是 -1，但 ReLU 在那里是平的，导数是 0。",
+        ),
+        "mlp_hint_relu_grad_from_output": (
+            "Likely mistake: the mask was built from the output with >=. relu(z) >= 0 holds "
+            "everywhere, so every gradient passes; the derivative is 1 only where z > 0.",
+            "可能的错误：用输出配合 >= 构造了掩码。relu(z) >= 0 处处成立，于是梯度全部放行；"
+            "导数只在 z > 0 处为 1。",
+        ),
+        "mlp_hint_leaky_slope": (
+            "Likely mistake: the slope for z < 0 should be alpha (it was 0 or 1, or alpha "
+            "was not the one passed in).",
+            "可能的错误：z < 0 一侧的斜率应当是 alpha（结果中是 0 或 1，"
+            "或者没有使用传入的 alpha)。",
+        ),
+        "mlp_hint_leaky_at_zero": (
+            "Likely mistake: the derivative at z = 0. PyTorch uses the left slope, alpha, "
+            "at the kink: 1 where z > 0, alpha elsewhere.",
+            "可能的错误：z = 0 处的导数。PyTorch 在折点处取左侧斜率 alpha："
+            "z > 0 处为 1，其余为 alpha。",
+        ),
+        "mlp_hint_missing_square": (
+            "Likely mistake: the square is missing: tanh'(z) = 1 - tanh(z)**2.",
+            "可能的错误：漏了平方：tanh'(z) = 1 - tanh(z)**2。",
+        ),
+        # --- hints: softmax and losses ----------------------------------------
+        "mlp_hint_max_shift": (
+            "Hint: subtract each row's maximum before exp: softmax(z) = softmax(z - max(z)), "
+            "and then the largest exponent is exp(0) = 1.",
+            "提示：取 exp 之前先减去每一行的最大值：softmax(z) = softmax(z - max(z))，"
+            "这样最大的指数项就是 exp(0) = 1。",
+        ),
+        "mlp_hint_softmax_axis": (
+            "Likely mistake: normalised over the wrong axis. Each row (one example) must "
+            "sum to 1: use axis=1 with keepdims=True.",
+            "可能的错误：在错误的维度上归一化。每一行（一个样本）的和应当为 1："
+            "用 axis=1 并设 keepdims=True。",
+        ),
+        "mlp_hint_global_max": (
+            "Likely mistake: one maximum for the whole batch was subtracted. That is still "
+            "correct in exact arithmetic but underflows rows far below it; subtract each "
+            "row's own maximum (`axis=1, keepdims=True`).",
+            "可能的错误：整个批量减去了同一个最大值。数学上仍然正确，但远低于它的行会下溢为 0；"
+            "请减去每一行自己的最大值（`axis=1, keepdims=True`）。",
+        ),
+        "mlp_hint_logsumexp": (
+            "Hint: do not take np.log of softmax, which can round to exactly 0. Use "
+            "log_softmax(z) = z - m - log(sum(exp(z - m))) with m the row maximum.",
+            "提示：不要对 softmax 取 np.log，softmax 可能被舍入成恰好 0。"
+            "请用 log_softmax(z) = z - m - log(sum(exp(z - m)))，m 为该行最大值。",
+        ),
+        "mlp_hint_mse_half": (
+            "Likely mistake: a factor 1/2. Some books define the squared loss as "
+            "(y_hat - y)**2 / 2 to tidy its derivative; here MSE is the plain mean of the "
+            "squared errors, like torch.nn.functional.mse_loss.",
+            "可能的错误：多了因子 1/2。有些书把平方损失定义为 (y_hat - y)**2 / 2，"
+            "好让导数简洁；这里的 MSE 是误差平方的平均值，与 torch.nn.functional.mse_loss 一致。",
+        ),
+        "mlp_hint_mean_over_all": (
+            "Likely mistake: MSE averages over every element (N * num_outputs of them), "
+            "not only over the N examples.",
+            "可能的错误：MSE 对所有元素（共 N * num_outputs 个）求平均，而不只是对 N 个样本求平均。",
+        ),
+        "mlp_hint_ce_probabilities": (
+            "Likely mistake: the logits were used as if they were probabilities. Apply "
+            "log_softmax to the logits first.",
+            "可能的错误：把 logits 当成了概率。请先对 logits 做 log_softmax。",
+        ),
+        "mlp_hint_zero_log_zero": (
+            "Hint: terms with q = 0 contribute 0 (the limit of q*log q is 0), but "
+            "0 * np.log(0) is 0 * -inf = nan in NumPy. Take the log only where q > 0.",
+            "提示：q = 0 的项贡献为 0（因为 q*log q 的极限是 0），但在 NumPy 中 "
+            "0 * np.log(0) 是 0 * -inf = nan。只在 q > 0 处取对数。",
+        ),
+        "mlp_hint_kl_swapped": (
+            "Likely mistake: the arguments are swapped: this is KL(p‖q). KL(q‖p) = "
+            "sum q * log(q / p), weighted by q, the first argument. KL is not symmetric.",
+            "可能的错误：参数顺序反了，算成了 KL(p‖q)。KL(q‖p) = sum q * log(q / p)，"
+            "以第一个参数 q 加权。KL 散度不对称。",
+        ),
+        "mlp_hint_log_base": (
+            "Likely mistake: the logarithm base. Use the natural log (np.log), as PyTorch "
+            "does; np.log2 measures in bits.",
+            "可能的错误：对数的底。请用自然对数（np.log），与 PyTorch 一致；np.log2 的单位是比特。",
+        ),
+        "mlp_hint_per_batch": (
+            "Likely mistake: one number for the whole batch was returned; return one value "
+            "per row (per example), shape `(N,)`.",
+            "可能的错误：整个批量只返回了一个数；应当每一行（每个样本）返回一个值，形状为 `(N,)`。",
+        ),
+        # --- hints: layers ----------------------------------------------------
+        "mlp_hint_collapse_bias": (
+            "Likely mistake: the first bias also passes through the second layer: "
+            "`(X @ W1 + b1) @ W2 + b2 = X @ (W1 @ W2) + (b1 @ W2 + b2)`.",
+            "可能的错误：第一层的偏置也要经过第二层："
+            "`(X @ W1 + b1) @ W2 + b2 = X @ (W1 @ W2) + (b1 @ W2 + b2)`。",
+        ),
+        "mlp_hint_collapse_order": (
+            "Likely mistake: the order of the product. With rows as examples, X @ W1 comes "
+            "first, so the combined weight is W1 @ W2.",
+            "可能的错误：乘法顺序。样本按行排列时先算 X @ W1，所以合并后的权重是 W1 @ W2。",
+        ),
+        "mlp_hint_missing_bias": (
+            "Likely mistake: the bias b was not added.",
+            "可能的错误：没有加上偏置 b。",
+        ),
+        "mlp_hint_bias_after_activation": (
+            "Likely mistake: the bias was added after the activation. A dense layer "
+            "computes activation(X @ W + b).",
+            "可能的错误：偏置加在了激活之后。全连接层计算的是 activation(X @ W + b)。",
+        ),
+        "mlp_hint_output_activation": (
+            "Likely mistake: the hidden activation was applied to the output layer too. "
+            "The last layer uses `output_activation` (identity for regression, softmax "
+            "for classification).",
+            "可能的错误：输出层也用了隐藏层的激活函数。最后一层应当使用 `output_activation`"
+            "（回归用恒等函数，分类用 softmax）。",
+        ),
+        "mlp_hint_no_hidden_activation": (
+            "Likely mistake: no activation between the layers, so the whole network "
+            "collapses into one affine map. Apply `hidden_activation` after every hidden "
+            "layer.",
+            "可能的错误：层与层之间没有激活函数，整个网络退化成一个仿射变换。"
+            "每个隐藏层之后都要应用 `hidden_activation`。",
+        ),
+        "mlp_hint_no_output_activation": (
+            "Likely mistake: `output_activation` was not applied to the last layer.",
+            "可能的错误：最后一层没有应用 `output_activation`。",
+        ),
+    }
+)
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _torch():
+    return torchref.torch
+
+
+def _tensors(inputs: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    torch = _torch()
+    return {name: torch.tensor(np.asarray(v)) for name, v in inputs.items()}
+
+
+def _numeric_warnings(caught: list) -> list:
+    return [w for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def _fail_on_warnings(case: Case, function: str, caught: list, hint: str | None) -> None:
+    """A correct answer raises no numerical warning: fail with the first one seen."""
+    __tracebackhide__ = True
+    numeric = _numeric_warnings(caught)
+    if not numeric:
+        return
+    lines = [
+        case.header("mlp_hdr_warning", function=function),
+        M.bilingual("mlp_warning", indent="  ", function=function,
+                    warning=str(numeric[0].message)),
+    ]
+    if hint:
+        lines.append(M.bilingual(hint, indent="  "))
+    lines += case.reproduce_lines()
+    raise CheckFailure("\n".join(lines), exercise=case.exercise)
+
+
+def _compare(case: Case, name: str, expected: np.ndarray, actual: Any, *,
+             nonfinite_hint: str | None = None, **kwargs: Any) -> None:
+    """``compare_array``, plus a specific hint when the answer is NaN/inf where it should not be."""
+    __tracebackhide__ = True
+    try:
+        compare_array(case, name, expected, actual, **kwargs)
+    except CheckFailure as failure:
+        if nonfinite_hint and _nonfinite_where_finite(expected, actual):
+            lines = failure.args[0].split("\n")
+            # After the header and the "not finite" lines, before "Reproduce with".
+            lines[4:4] = M.bilingual(nonfinite_hint, indent="  ").split("\n")
+            raise CheckFailure("\n".join(lines), kind=failure.kind,
+                               exercise=failure.exercise) from None
+        raise
+
+
+def _nonfinite_where_finite(expected: np.ndarray, actual: Any) -> bool:
+    try:
+        array = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    expected = np.asarray(expected, dtype=np.float64)
+    if array.shape != expected.shape:
+        return False
+    return bool((~np.isfinite(array) & np.isfinite(expected)).any())
+
+
+def _describe(inputs: Mapping[str, Any]) -> str:
+    parts = []
+    for name, value in inputs.items():
+        array = np.asarray(value)
+        text = np.array2string(array, threshold=24, separator=", ", max_line_width=10_000,
+                               formatter={"float_kind": lambda v: f"{v:.6g}"})
+        parts.append(f"{name} = {text.replace(chr(10), '')}")  # one line, even for 2-D
+    return "; ".join(parts)
+
+
+def _rows_to_distribution(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# -------------------------------------------------------------------- activations
+
+
+EDGE_Z = np.array([-1000.0, -100.0, -30.0, -2.0, -0.5, 0.0, 0.5, 2.0, 30.0, 100.0, 1000.0])
+
+
+@dataclass
+class ActivationSpec(Exercise):
+    """``f(z, **params)`` and ``f_grad(z, **params)`` (the elementwise derivative) vs autograd.
+
+    Random cases come from ``seeds`` x ``shapes`` (kept away from kinks); then the edge
+    case ``EDGE_Z`` (±1000, ±30, exactly 0) always runs, since stability is part of
+    the exercise.
+    """
+
+    reference: Callable[..., Any] = None  # type: ignore[assignment]
+    function: str = ""  # the notebook's name for f; the derivative is f"{function}_grad"
+    kinks: Sequence[float] = ()
+    stability_hint: str | None = None
+    value_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
+    grad_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
+    tol: Tolerance = field(default_factory=Tolerance)
+
+    def cases(self, seeds: Sequence[int], shapes: Sequence[tuple]) -> Iterator[tuple]:
+        for seed in seeds:
+            for shape in shapes:
+                rng = np.random.default_rng(seed)
+                z = away_from(rng, shape, kinks=self.kinks, margin=1e-3, scale=3.0)
+                yield self.case(seed=seed, inputs={"z": z}), z, rng
+        z = EDGE_Z.copy()
+        yield self.case(description=_describe({"z": z})), z, np.random.default_rng(0)
+
+    def run(self, fn, fn_grad, *, seeds: Sequence[int], shapes: Sequence[tuple],
+            **params: Any) -> None:
+        __tracebackhide__ = True
+        name = function_name(fn, self.function or self.id)
+        grad_name = function_name(fn_grad, f"{self.function or self.id}_grad")
+        count = 0
+        for case, z, rng in self.cases(seeds, shapes):
+            dout = away_from(rng, z.shape, kinks=(0.0,), margin=0.25)
+            out_ref, grads = torchref.evaluate(
+                lambda z: self.reference(z, **params), {"z": z}, ["z"], dout
+            )
+            dz_ref = grads["z"] / dout + 0.0  # f'(z), read off autograd (+ 0.0: no -0)
+
+            caught: list = []
+            out = call_student(case, name, fn, z.copy(), record_warnings=caught,
+                               arg_names=("z",), **params)
+            alternatives = self.value_mutants(z, params) if self.value_mutants else []
+            _compare(case, "out", out_ref, out, tol=self.tol, alternatives=alternatives,
+                     nonfinite_hint=self.stability_hint, header_key="hdr_mismatch_autograd")
+            _fail_on_warnings(case, name, caught, self.stability_hint)
+
+            caught = []
+            derivative = call_student(case, grad_name, fn_grad, z.copy(),
+                                      record_warnings=caught, arg_names=("z",), **params)
+            alternatives = [("mlp_hint_returned_activation", out_ref)]
+            if self.grad_mutants:
+                alternatives += self.grad_mutants(z, params)
+            _compare(case, f"{grad_name}(z)", dz_ref, derivative, tol=self.tol,
+                     alternatives=alternatives, nonfinite_hint=self.stability_hint,
+                     header_key="hdr_mismatch_autograd")
+            _fail_on_warnings(case, grad_name, caught, self.stability_hint)
+            count += 1
+        report_pass(self.title, count)
+
+
+def _sigmoid_grad_mutants(z, params) -> Alternatives:
+    return [("mlp_hint_grad_on_z", z * (1 - z))]
+
+
+def _tanh_grad_mutants(z, params) -> Alternatives:
+    return [("mlp_hint_grad_on_z", 1 - z**2), ("mlp_hint_missing_square", 1 - np.tanh(z))]
+
+
+def _relu_grad_mutants(z, params) -> Alternatives:
+    return [
+        ("mlp_hint_relu_grad_at_zero", (z >= 0).astype(float)),
+        ("mlp_hint_relu_grad_sign", np.sign(z)),
+        ("mlp_hint_relu_grad_from_output", np.ones_like(z)),
+    ]
+
+
+def _leaky_grad_mutants(z, params) -> Alternatives:
+    alpha = params.get("alpha", 0.01)
+    return [
+        ("mlp_hint_leaky_at_zero", np.where(z >= 0, 1.0, alpha)),
+        ("mlp_hint_leaky_slope", (z > 0).astype(float)),
+        ("mlp_hint_leaky_slope", np.where(z > 0, 1.0, 0.01)),
+    ]
+
+
+def _leaky_value_mutants(z, params) -> Alternatives:
+    return [("mlp_hint_leaky_slope", np.where(z > 0, z, 0.01 * z))]
+
+
+def _torch_leaky(z, alpha=0.01):
+    return _torch().nn.functional.leaky_relu(z, negative_slope=alpha)
+
+
+for _spec in (
+    ActivationSpec(
+        id="sigmoid_activation", function="sigmoid",
+        title_en="Exercise 2.2 · sigmoid", title_zh="练习 2.2 · sigmoid",
+        assignment=ASSIGNMENT, reference=lambda z: _torch().sigmoid(z),
+        stability_hint="mlp_hint_stable_sigmoid", grad_mutants=_sigmoid_grad_mutants,
+    ),
+    ActivationSpec(
+        id="tanh_activation", function="tanh",
+        title_en="Exercise 2.3 · tanh", title_zh="练习 2.3 · tanh",
+        assignment=ASSIGNMENT, reference=lambda z: _torch().tanh(z),
+        stability_hint="mlp_hint_stable_tanh", grad_mutants=_tanh_grad_mutants,
+    ),
+    ActivationSpec(
+        id="relu_activation", function="relu",
+        title_en="Exercise 2.4 · ReLU", title_zh="练习 2.4 · ReLU",
+        assignment=ASSIGNMENT, reference=lambda z: _torch().relu(z), kinks=(0.0,),
+        grad_mutants=_relu_grad_mutants,
+    ),
+    ActivationSpec(
+        id="leaky_relu_activation", function="leaky_relu",
+        title_en="Exercise 2.5 · leaky ReLU",
+        title_zh="练习 2.5 · 带泄露的 ReLU（即 leaky ReLU）",
+        assignment=ASSIGNMENT, reference=_torch_leaky, kinks=(0.0,),
+        value_mutants=_leaky_value_mutants, grad_mutants=_leaky_grad_mutants,
+    ),
+    ActivationSpec(
+        id="softplus_activation", function="softplus",
+        title_en="Exercise 2.6 · softplus", title_zh="练习 2.6 · softplus",
+        assignment=ASSIGNMENT,
+        reference=lambda z: _torch().logaddexp(z, _torch().zeros_like(z)),
+        stability_hint="mlp_hint_stable_softplus",
+    ),
+):
+    register(_spec)
+
+
+# ---------------------------------------------------------------- value exercises
+
+
+@dataclass
+class ValueSpec(Exercise):
+    """``fn(*inputs, **params)`` against a torch expression, on random and edge cases.
+
+    ``edges`` are always checked after the random cases. With ``strict_warnings`` a
+    numerical warning fails the check even when the values are right.
+    """
+
+    make_inputs: Callable[[np.random.Generator, tuple], Inputs] = None  # type: ignore[assignment]
+    reference: Callable[..., Any] = None  # type: ignore[assignment]
+    edges: Callable[[Mapping[str, Any]], list[Inputs]] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    mutants: Callable[[Inputs, Mapping[str, Any]], Alternatives] | None = None
+    tol: Tolerance = field(default_factory=Tolerance)
+    output_name: str = "out"
+    strict_warnings: bool = False
+    hint: str | None = None  # shown for NaN/inf and for warnings
+    call_args: Callable[[Inputs], tuple] | None = None  # how inputs become arguments
+    scalar_batch: bool = False  # the output is one number: N is the first input's length
+
+    def expected(self, inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
+        torch = _torch()
+        with torch.no_grad():
+            return self.reference(**_tensors(inputs), **params).numpy().copy()
+
+    def cases(self, seeds, shapes, params) -> Iterator[tuple[Case, Inputs]]:
+        for seed in seeds:
+            for shape in shapes:
+                inputs = self.make_inputs(np.random.default_rng(seed), tuple(shape))
+                yield self.case(seed=seed, inputs=inputs), inputs
+        for inputs in self.edges(params) if self.edges else []:
+            yield self.case(description=_describe(inputs)), inputs
+
+    def run(self, fn, *, seeds: Sequence[int], shapes: Sequence[tuple], **params: Any) -> None:
+        __tracebackhide__ = True
+        full = {**self.params, **params}
+        name = function_name(fn, self.id)
+        count = 0
+        for case, inputs in self.cases(seeds, shapes, full):
+            expected = self.expected(inputs, full)
+            given = {k: v.copy() for k, v in inputs.items()}
+            args = self.call_args(given) if self.call_args else tuple(given.values())
+            caught: list = []
+            actual = call_student(case, name, fn, *args, record_warnings=caught,
+                                  arg_names=tuple(given), **params)
+            first = next(iter(inputs.values()))
+            batch = first.shape[0] if self.scalar_batch else (
+                expected.shape[0] if expected.ndim else None)
+            alternatives = self.mutants(inputs, full) if self.mutants else []
+            _compare(case, self.output_name, expected, actual, tol=self.tol,
+                     batch_size=batch, alternatives=alternatives, nonfinite_hint=self.hint,
+                     header_key="mlp_hdr_mismatch_torch")
+            if self.strict_warnings:
+                _fail_on_warnings(case, name, caught, self.hint)
+            count += 1
+        report_pass(self.title, count)
+
+
+# --- softmax and log-softmax ------------------------------------------------------
+
+
+def _logits(rng: np.random.Generator, shape: tuple) -> Inputs:
+    return {"Z": rng.standard_normal(tuple(shape)) * 3.0}
+
+
+def _softmax_edges(params) -> list[Inputs]:
+    return [
+        {"Z": np.array([[1e4, 0.0, -1e4]])},
+        {"Z": np.array([[1e4, 1e4 - 1.0, 1e4 - 2.0], [-1e4, -1e4 + 1.0, -1e4 + 2.0]])},
+        {"Z": np.array([[1000.0, 1000.0], [-5.0, 5.0], [0.0, 0.0]])},
+        {"Z": np.array([[3.0]])},
+    ]
+
+
+def _softmax_mutants(inputs, params) -> Alternatives:
+    Z = inputs["Z"]
+    e = np.exp(Z - Z.max(axis=0, keepdims=True))  # with N = 1 this is all ones
+    out: Alternatives = [("mlp_hint_softmax_axis", e / e.sum(axis=0, keepdims=True))]
+    with np.errstate(under="ignore", over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(Z - Z.max())
+        out.append(("mlp_hint_global_max", e / e.sum(axis=1, keepdims=True)))
+    return out
+
+
+def _log_softmax_mutants(inputs, params) -> Alternatives:
+    Z = inputs["Z"]
+    m = Z.max(axis=0, keepdims=True)
+    return [("mlp_hint_softmax_axis", Z - m - np.log(np.exp(Z - m).sum(axis=0, keepdims=True)))]
+
+
+register(
+    ValueSpec(
+        id="softmax", title_en="Exercise 2.7 · softmax", title_zh="练习 2.7 · softmax",
+        assignment=ASSIGNMENT, make_inputs=_logits,
+        reference=lambda Z: _torch().softmax(Z, dim=1),
+        edges=_softmax_edges, mutants=_softmax_mutants, strict_warnings=True,
+        hint="mlp_hint_max_shift",
+    )
+)
+register(
+    ValueSpec(
+        id="log_softmax", title_en="Exercise 2.8 · log-softmax",
+        title_zh="练习 2.8 · log-softmax",
+        assignment=ASSIGNMENT, make_inputs=_logits,
+        reference=lambda Z: _torch().log_softmax(Z, dim=1),
+        edges=_softmax_edges, mutants=_log_softmax_mutants, strict_warnings=True,
+        hint="mlp_hint_logsumexp",
+    )
+)
+
+
+# --- dense layer and MLP forward ---------------------------------------------------
+
+
+ACTIVATION_NAMES = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax")
+
+
+def _torch_activation(name: str) -> Callable[[Any], Any]:
+    torch = _torch()
+    table = {
+        "identity": lambda Z: Z,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "leaky_relu": _torch_leaky,
+        "softplus": lambda Z: torch.logaddexp(Z, torch.zeros_like(Z)),
+        "softmax": lambda Z: torch.softmax(Z, dim=1),
+    }
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}; use one of {ACTIVATION_NAMES}")
+    return table[name]
+
+
+def _numpy_activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Trusted NumPy activations, only used to build the 'known mistake' answers."""
+
+    def softmax(Z):
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    table = {
+        "identity": lambda Z: Z,
+        "sigmoid": lambda Z: 0.5 * (1 + np.tanh(Z / 2)),
+        "tanh": np.tanh,
+        "relu": lambda Z: np.maximum(Z, 0),
+        "leaky_relu": lambda Z: np.where(Z > 0, Z, 0.01 * Z),
+        "softplus": lambda Z: np.logaddexp(0, Z),
+        "softmax": softmax,
+    }
+    return table[name]
+
+
+def _dense_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
+    """shape = (N, num_inputs, num_outputs)."""
+    n, d, m = shape
+    return {
+        "X": rng.standard_normal((n, d)),
+        "W": rng.standard_normal((d, m)) / np.sqrt(d),
+        "b": rng.standard_normal(m),
+    }
+
+
+def _dense_mutants(inputs, params) -> Alternatives:
+    act = _numpy_activation(params.get("activation", "relu"))
+    X, W, b = inputs["X"], inputs["W"], inputs["b"]
+    return [
+        ("mlp_hint_missing_bias", act(X @ W)),
+        ("mlp_hint_bias_after_activation", act(X @ W) + b),
+    ]
+
+
+register(
+    ValueSpec(
+        id="dense", title_en="Exercise 2.9 · dense layer",
+        title_zh="练习 2.9 · 全连接层（dense layer）",
+        assignment=ASSIGNMENT, make_inputs=_dense_inputs,
+        reference=lambda X, W, b, activation="relu": _torch_activation(activation)(X @ W + b),
+        mutants=_dense_mutants,
+    )
+)
+
+
+def _mlp_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
+    """shape = (N, num_inputs, num_hiddens..., num_outputs): one weight pair per layer."""
+    n, *sizes = shape
+    inputs = {"X": rng.standard_normal((n, sizes[0]))}
+    for layer, (d, m) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+        inputs[f"W{layer}"] = rng.standard_normal((d, m)) / np.sqrt(d)
+        inputs[f"b{layer}"] = rng.standard_normal(m) * 0.5
+    return inputs
+
+
+def _mlp_params(inputs: Mapping[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    layers = (len(inputs) - 1) // 2
+    return [(inputs[f"W{i}"], inputs[f"b{i}"]) for i in range(1, layers + 1)]
+
+
+def _mlp_forward(inputs, hidden, output, lib_activation) -> Any:
+    H = inputs["X"]
+    params = _mlp_params(inputs)
+    for W, b in params[:-1]:
+        H = lib_activation(hidden)(H @ W + b)
+    W, b = params[-1]
+    return lib_activation(output)(H @ W + b)
+
+
+def _mlp_reference(hidden_activation="relu", output_activation="identity", **inputs):
+    return _mlp_forward(inputs, hidden_activation, output_activation, _torch_activation)
+
+
+def _mlp_mutants(inputs, params) -> Alternatives:
+    hidden = params.get("hidden_activation", "relu")
+    output = params.get("output_activation", "identity")
+    out: Alternatives = []
+    if hidden != output:
+        out.append(("mlp_hint_output_activation",
+                    _mlp_forward(inputs, hidden, hidden, _numpy_activation)))
+    if hidden != "identity" and len(inputs) > 3:
+        out.append(("mlp_hint_no_hidden_activation",
+                    _mlp_forward(inputs, "identity", output, _numpy_activation)))
+    if output != "identity":
+        out.append(("mlp_hint_no_output_activation",
+                    _mlp_forward(inputs, hidden, "identity", _numpy_activation)))
+    return out
+
+
+register(
+    ValueSpec(
+        id="mlp_forward", title_en="Exercise 2.10 · MLP forward pass",
+        title_zh="练习 2.10 · 多层感知机的前向传播",
+        assignment=ASSIGNMENT, make_inputs=_mlp_inputs,
+        reference=_mlp_reference, mutants=_mlp_mutants, output_name="y_hat",
+        call_args=lambda given: (given["X"], _mlp_params(given)),
+    )
+)
+
+
+# --- losses ---------------------------------------------------------------------------
+
+
+def _regression_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
+    return {"y_hat": rng.standard_normal(tuple(shape)), "y": rng.standard_normal(tuple(shape))}
+
+
+def _mse_mutants(inputs, params) -> Alternatives:
+    sq = (inputs["y_hat"] - inputs["y"]) ** 2
+    out = [("mlp_hint_mse_half", np.asarray(sq.mean() / 2))]
+    if sq.ndim == 2 and sq.shape[1] > 1:
+        out.append(("mlp_hint_mean_over_all", np.asarray(sq.sum() / sq.shape[0])))
+    return out
+
+
+register(
+    ValueSpec(
+        id="mse", title_en="Exercise 2.11 · mean squared error",
+        title_zh="练习 2.11 · 均方误差（MSE）",
+        assignment=ASSIGNMENT, make_inputs=_regression_inputs,
+        reference=lambda y_hat, y: _torch().nn.functional.mse_loss(y_hat, y),
+        mutants=_mse_mutants, output_name="loss", scalar_batch=True,
+    )
+)
+
+
+def _classification_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
+    n, c = shape
+    return {"Z": rng.standard_normal((n, c)) * 3.0, "y": rng.integers(0, c, size=n)}
+
+
+def _ce_edges(params) -> list[Inputs]:
+    return [
+        {"Z": np.array([[1e4, 0.0, -1e4]]), "y": np.array([2])},
+        {"Z": np.array([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0]]), "y": np.array([0, 1])},
+        {"Z": np.array([[-1e4, -1e4 + 3.0]]), "y": np.array([0])},
+    ]
+
+
+def _ce_mutants(inputs, params) -> Alternatives:
+    Z, y = inputs["Z"], inputs["y"]
+    # A missing mean (the sum over the batch) gets the shared batch-size hint.
+    with np.errstate(all="ignore"):
+        as_probabilities = -np.log(Z[np.arange(Z.shape[0]), y]).mean()
+    return [("mlp_hint_ce_probabilities", np.asarray(as_probabilities))]
+
+
+register(
+    ValueSpec(
+        id="softmax_cross_entropy", title_en="Exercise 2.12 · cross-entropy loss",
+        title_zh="练习 2.12 · 交叉熵损失",
+        assignment=ASSIGNMENT, make_inputs=_classification_inputs,
+        reference=lambda Z, y: _torch().nn.functional.cross_entropy(Z, y),
+        edges=_ce_edges, mutants=_ce_mutants, output_name="loss", scalar_batch=True,
+        hint="mlp_hint_logsumexp",
+    )
+)
+
+
+def _distribution_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
+    return {"q": _rows_to_distribution(rng.standard_normal(tuple(shape)) * 2.0)}
+
+
+def _entropy_edges(params) -> list[Inputs]:
+    return [
+        {"q": np.array([[0.0, 1.0, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0.0]])},
+        {"q": np.array([[1.0]])},
+    ]
+
+
+def _entropy_mutants(inputs, params) -> Alternatives:
+    q = inputs["q"]
+    h = -(q * np.log(np.where(q > 0, q, 1.0))).sum(axis=1)
+    return [("mlp_hint_log_base", h / np.log(2)), ("mlp_hint_per_batch", h.sum()),
+            ("mlp_hint_per_batch", h.mean())]
+
+
+register(
+    ValueSpec(
+        id="entropy", title_en="Exercise 2.13 · entropy", title_zh="练习 2.13 · 熵（entropy）",
+        assignment=ASSIGNMENT, make_inputs=_distribution_inputs,
+        reference=lambda q: _torch().special.entr(q).sum(dim=1),
+        edges=_entropy_edges, mutants=_entropy_mutants, output_name="H",
+        hint="mlp_hint_zero_log_zero",
+    )
+)
+
+
+def _kl_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
+    return {
+        "q": _rows_to_distribution(rng.standard_normal(tuple(shape)) * 2.0),
+        "p": _rows_to_distribution(rng.standard_normal(tuple(shape)) * 2.0),
+    }
+
+
+def _kl_edges(params) -> list[Inputs]:
+    uniform = np.full((2, 3), 1 / 3)
+    return [
+        {"q": np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]]), "p": uniform},
+        {"q": np.array([[0.2, 0.3, 0.5]]), "p": np.array([[0.2, 0.3, 0.5]])},
+    ]
+
+
+def _kl_mutants(inputs, params) -> Alternatives:
+    q, p = inputs["q"], inputs["p"]
+    out: Alternatives = []
+    with np.errstate(all="ignore"):
+        kl = (q * np.log(np.where(q > 0, q, 1.0) / p)).sum(axis=1)
+        out.append(("mlp_hint_kl_swapped", (p * np.log(p / q)).sum(axis=1)))
+    out += [("mlp_hint_log_base", kl / np.log(2)), ("mlp_hint_per_batch", kl.sum()),
+            ("mlp_hint_per_batch", kl.mean())]
+    return out
+
+
+register(
+    ValueSpec(
+        id="kl_divergence", title_en="Exercise 2.14 · KL divergence",
+        title_zh="练习 2.14 · KL 散度",
+        assignment=ASSIGNMENT, make_inputs=_kl_inputs,
+        # F.kl_div(input=log p, target=q) is KL(q‖p), elementwise; sum over classes.
+        reference=lambda q, p: _torch().nn.functional.kl_div(
+            p.log(), q, reduction="none").sum(dim=1),
+        edges=_kl_edges, mutants=_kl_mutants, output_name="KL",
+        hint="mlp_hint_zero_log_zero",
+    )
+)
+
+
+# ------------------------------------------------------------- collapse affine maps
+
+
+@dataclass
+class CollapseSpec(Exercise):
+    """``collapse_affine(W1, b1, W2, b2) -> (W, b)`` with X @ W + b == (X @ W1 + b1) @ W2 + b2."""
+
+    tol: Tolerance = field(default_factory=Tolerance)
+
+    def run(self, fn, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> None:
+        __tracebackhide__ = True
+        from grader.checks.specs import _unpack
+
+        name = function_name(fn, self.id)
+        count = 0
+        for seed in seeds:
+            for shape in shapes:
+                d, h, m = shape
+                rng = np.random.default_rng(seed)
+                inputs = {
+                    "W1": rng.standard_normal((d, h)),
+                    "b1": rng.standard_normal(h),
+                    "W2": rng.standard_normal((h, m)),
+                    "b2": rng.standard_normal(m),
+                }
+                case = self.case(seed=seed, inputs=inputs)
+                t = _tensors(inputs)
+                W_ref = (t["W1"] @ t["W2"]).numpy()
+                b_ref = (t["b1"] @ t["W2"] + t["b2"]).numpy()
+                result = call_student(case, name, fn, *(v.copy() for v in inputs.values()),
+                                      arg_names=tuple(inputs))
+                W, b = _unpack(case, name, result, ("W", "b"))
+                alternatives = []
+                if d == m and h == d:
+                    alternatives.append(("mlp_hint_collapse_order",
+                                         inputs["W2"] @ inputs["W1"]))
+                compare_array(case, "W", W_ref, W, tol=self.tol, alternatives=alternatives)
+                compare_array(
+                    case, "b", b_ref, b, tol=self.tol,
+                    alternatives=[("mlp_hint_collapse_bias", inputs["b2"]),
+                                  ("mlp_hint_collapse_bias", inputs["b1"] @ inputs["W2"])]
+                    + ([("mlp_hint_collapse_bias", inputs["b1"] + inputs["b2"])]
+                       if h == m else []),
+                )
+                count += 1
+        report_pass(self.title, count)
+
+
+register(
+    CollapseSpec(
+        id="collapse_affine", title_en="Exercise 2.1 · collapsing two affine maps",
+        title_zh="练习 2.1 · 合并两个仿射变换", assignment=ASSIGNMENT,
+    )
+)
+
+
+# --------------------------------------------------------------------------- XOR
+
+
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([0, 1, 1, 0])
+
+
+@dataclass
+class XorSpec(Exercise):
+    """``xor_params() -> (W1, b1, W2, b2)``: a 2-2-1 ReLU network graded by its truth table.
+
+    The network is ``y_hat = relu(X @ W1 + b1) @ W2 + b2`` and predicts 1 when
+    ``y_hat > 0.5``. With ``jitter > 0`` each corner is moved by up to ``jitter``
+    (per seed), so the network must keep a margin.
+    """
+
+    def run(self, fn, *, seeds: Sequence[int] = (), jitter: float = 0.0) -> None:
+        __tracebackhide__ = True
+        name = function_name(fn, self.id)
+        case = self.case(description="xor_params()")
+        from grader.checks.specs import _unpack
+
+        result = call_student(case, name, fn)
+        parts = _unpack(case, name, result, ("W1", "b1", "W2", "b2"))
+        W1, b1, W2, b2 = self._shaped(case, parts)
+        count = 0
+        for seed in [None, *seeds]:
+            X = XOR_X.copy()
+            if seed is not None and jitter > 0:
+                X = X + np.random.default_rng(seed).uniform(-jitter, jitter, X.shape)
+            with np.errstate(all="ignore"):
+                y_hat = (np.maximum(X @ W1 + b1, 0) @ W2 + b2).reshape(-1)
+            pred = (y_hat > 0.5).astype(int)
+            if not np.array_equal(pred, XOR_Y):
+                self._fail(case, X, y_hat, pred, seed, jitter)
+            count += 1
+        report_pass(self.title, count)
+
+    def _shaped(self, case: Case, parts: tuple) -> tuple[np.ndarray, ...]:
+        __tracebackhide__ = True
+        arrays = []
+        try:
+            arrays = [np.asarray(p, dtype=np.float64) for p in parts]
+        except (TypeError, ValueError):
+            pass
+        found = ", ".join(str(tuple(a.shape)) for a in arrays) if arrays else "non-numeric values"
+        ok = (
+            len(arrays) == 4
+            and arrays[0].shape == (2, 2)
+            and arrays[1].shape == (2,)
+            and arrays[2].size == 2
+            and arrays[2].ndim in (1, 2)
+            and arrays[2].shape[0] == 2
+            and arrays[3].size == 1
+        )
+        if not ok:
+            raise CheckFailure(
+                "\n".join([case.header("mlp_hdr_params"),
+                           M.bilingual("mlp_xor_shapes", indent="  ", found=found)]),
+                kind="type", exercise=case.exercise,
+            )
+        W1, b1, W2, b2 = arrays
+        return W1, b1, W2.reshape(2, 1), b2.reshape(1)
+
+    def _fail(self, case, X, y_hat, pred, seed, jitter) -> None:
+        __tracebackhide__ = True
+        lines = [case.header("mlp_hdr_xor"), M.bilingual("mlp_xor_rule", indent="  ")]
+        if seed is not None:
+            lines.append(M.bilingual("mlp_xor_jitter", indent="  ", jitter=jitter, seed=seed))
+        rows_en, rows_zh = [], []
+        for x, value, p, target in zip(X, y_hat, pred, XOR_Y, strict=True):
+            text = M.text("mlp_xor_row", mark="✓" if p == target else "✗",
+                          x1=f"{x[0]:.3g}", x2=f"{x[1]:.3g}", y_hat=f"{value:.4g}",
+                          pred=int(p), target=int(target))
+            rows_en.append("    " + text.en)
+            rows_zh.append("    " + text.zh)
+        lines += rows_en + rows_zh
+        raise CheckFailure("\n".join(lines), exercise=case.exercise)
+
+
+register(
+    XorSpec(
+        id="xor_params", title_en="Exercise 2.15 · XOR with two hidden units",
+        title_zh="练习 2.15 · 两个隐藏单元实现异或", assignment=ASSIGNMENT,
+    )
+)
+
+# Keep the module namespace tidy: the loop variable is not part of the API.
+del _spec

@@ -1,0 +1,457 @@
+"""Assignment 01 · 感知机与感知机学习算法.
+
+The perceptron is not differentiable, so the references here are trusted NumPy
+implementations, written once in this module and compared exactly (labels,
+mistake counts) or to float64 precision (weights, margins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.checks import messages as M
+from grader.checks.compare import (
+    CheckFailure,
+    Tolerance,
+    call_student,
+    compare_array,
+    compare_value,
+    report_pass,
+)
+from grader.checks.exercises import register
+from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
+
+ASSIGNMENT = "01_perceptron"
+
+M.register(
+    {
+        "perceptron_bias_last": (
+            "Likely mistake: the column of ones is at the end. Put it first, so that "
+            "theta[0] is the bias.",
+            "可能的错误：全 1 列放在了最后。请把它放在第一列，使 theta[0] 成为偏置。",
+        ),
+        "perceptron_sign_zero": (
+            "Likely mistake: np.sign returns 0 when the score is exactly 0. This course "
+            "predicts +1 when theta·x >= 0.",
+            "可能的错误：当得分恰好为 0 时 np.sign 返回 0。本课程约定 theta·x >= 0 时预测 +1。",
+        ),
+        "perceptron_labels_01": (
+            "Likely mistake: labels are 0/1. The perceptron uses -1/+1.",
+            "可能的错误：标签是 0/1。感知机使用 -1/+1。",
+        ),
+        "perceptron_strict_mistake": (
+            "Likely mistake: a point with y·(theta·x) = 0 must count as a mistake (use <= 0). "
+            "Otherwise theta = 0 never changes.",
+            "可能的错误：y·(theta·x) = 0 的点也必须算作错误（用 <= 0），否则 theta = 0 永远不会更新。",
+        ),
+        "perceptron_update_always": (
+            "Likely mistake: theta is updated on every example. Update only on a mistake.",
+            "可能的错误：每个样本都更新了 theta。只应在分类错误时更新。",
+        ),
+        "perceptron_update_sign": (
+            "Likely mistake: the update has the wrong sign. On a mistake, theta <- theta + y·x.",
+            "可能的错误：更新的符号反了。分类错误时应为 theta <- theta + y·x。",
+        ),
+        "perceptron_margin_norm": (
+            "Likely mistake: the margin is not divided by ||theta||, so it changes when "
+            "theta is scaled. gamma = min_i y_i (theta·x_i) / ||theta||.",
+            "可能的错误：间隔没有除以 ||theta||，因此会随 theta 的缩放而改变。"
+            "gamma = min_i y_i (theta·x_i) / ||theta||。",
+        ),
+        "perceptron_radius_squared": (
+            "Likely mistake: R is the largest norm ||x_i||, not the largest squared norm.",
+            "可能的错误：R 是最大的范数 ||x_i||，而不是最大的范数平方。",
+        ),
+        "perceptron_bound_exceeded": (
+            "PLA made {mistakes} mistakes, more than the bound (R/gamma)^2 = {bound}. "
+            "The convergence theorem says this cannot happen on separable data: check "
+            "pla_train and perceptron_bound together.",
+            "PLA 犯了 {mistakes} 次错误，超过了上界 (R/gamma)^2 = {bound}。"
+            "收敛定理保证在线性可分数据上不会发生这种情况：请一起检查 pla_train 与 perceptron_bound。",
+        ),
+        "perceptron_gate_row": (
+            "For input (x1, x2) = ({x1}, {x2}) the gate should output {expected}, but "
+            "theta·[1, x1, x2] = {score} gives {found}.",
+            "输入 (x1, x2) = ({x1}, {x2}) 时门应输出 {expected}，但 "
+            "theta·[1, x1, x2] = {score} 得到 {found}。",
+        ),
+        "perceptron_gate_shape": (
+            "A gate's weights are one vector [b, w1, w2] of 3 numbers; found shape {shape}.",
+            "门的权重是一个包含 3 个数的向量 [b, w1, w2]；实际形状是 {shape}。",
+        ),
+        "hdr_gate": ("the truth table of {gate} is wrong", "{gate} 的真值表不正确"),
+        "hdr_bound": ("the mistake bound does not hold", "错误次数上界不成立"),
+    }
+)
+
+
+# ------------------------------------------------------------------ trusted references
+
+
+def ref_add_bias(X: np.ndarray) -> np.ndarray:
+    return np.hstack([np.ones((X.shape[0], 1)), X])
+
+
+def ref_predict(X: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    return np.where(X @ theta >= 0, 1, -1)
+
+
+def ref_pla(X: np.ndarray, y: np.ndarray, epochs: int, *, strict: bool = False,
+            always: bool = False, sign: int = 1) -> tuple[np.ndarray, int]:
+    """The perceptron learning algorithm in the course's convention (and its classic bugs)."""
+    theta = np.zeros(X.shape[1])
+    mistakes = 0
+    for _ in range(epochs):
+        errors_this_epoch = 0
+        for x_i, y_i in zip(X, y, strict=True):
+            score = y_i * (x_i @ theta)
+            wrong = score < 0 if strict else score <= 0
+            if wrong or always:
+                theta = theta + sign * y_i * x_i
+            if wrong:
+                mistakes += 1
+                errors_this_epoch += 1
+        if errors_this_epoch == 0:
+            break
+    return theta, mistakes
+
+
+def ref_margin(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
+    return float(np.min(y * (X @ theta)) / np.linalg.norm(theta))
+
+
+def ref_radius(X: np.ndarray) -> float:
+    return float(np.max(np.linalg.norm(X, axis=1)))
+
+
+def ref_bound(X: np.ndarray, y: np.ndarray, theta_star: np.ndarray) -> float:
+    return (ref_radius(X) / ref_margin(X, y, theta_star)) ** 2
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def separable_data(rng: np.random.Generator, n: int, d: int, min_margin: float = 0.05):
+    """n points in d dimensions (bias column first) labelled by a random separator theta_star,
+    with every point at least ``min_margin`` (in normalised distance) from the boundary."""
+    theta_star = rng.standard_normal(d + 1)
+    theta_star /= np.linalg.norm(theta_star)
+    rows = []
+    while len(rows) < n:
+        x = np.concatenate([[1.0], rng.uniform(-2, 2, size=d)])
+        if abs(x @ theta_star) >= min_margin:
+            rows.append(x)
+    X = np.array(rows)
+    y = np.where(X @ theta_star >= 0, 1, -1)
+    return X, y, theta_star
+
+
+def _points_with_ties(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndarray]:
+    """Integer-valued inputs, so that some scores are exactly 0 (the convention's edge case)."""
+    n, d = shape
+    X = rng.integers(-2, 3, size=(n, d)).astype(float)
+    theta = rng.integers(-2, 3, size=d).astype(float)
+    if n > 1:
+        X[0] = 0.0  # a score of exactly zero in every case with more than one row
+    return {"X": X, "theta": theta}
+
+
+# ---------------------------------------------------------------------------- specs
+
+register(
+    FunctionSpec(
+        id="add_bias",
+        title_en="Exercise 1.1 · absorb the bias",
+        title_zh="练习 1.1 · 把偏置并入权重",
+        assignment=ASSIGNMENT,
+        make_inputs=lambda rng, shape: {"X": rng.standard_normal(shape)},
+        reference=ref_add_bias,
+        numpy_reference=True,
+        output_name="X_with_bias",
+        mutants=lambda inputs, params: [
+            ("perceptron_bias_last", np.hstack([inputs["X"], np.ones((len(inputs["X"]), 1))]))
+        ],
+    )
+)
+
+
+@dataclass
+class PredictSpec(FunctionSpec):
+    """Labels are compared exactly, with hints for the two classic convention mistakes."""
+
+    def run(self, fn, *, seeds: Sequence[int], shapes: Sequence[tuple], **params) -> None:
+        __tracebackhide__ = True
+        name = function_name(fn, self.id)
+        count = 0
+        for seed in seeds:
+            for shape in shapes:
+                inputs = _points_with_ties(np.random.default_rng(seed), tuple(shape))
+                case = self.case(seed=seed, inputs=inputs)
+                expected = ref_predict(**inputs)
+                actual = call_student(case, name, fn, *(v.copy() for v in inputs.values()))
+                compare_array(
+                    case,
+                    "y_hat",
+                    expected,
+                    actual,
+                    tol=Tolerance(0, 0),
+                    alternatives=[
+                        ("perceptron_sign_zero", np.sign(inputs["X"] @ inputs["theta"])),
+                        ("perceptron_labels_01", (expected + 1) // 2),
+                    ],
+                )
+                count += 1
+        report_pass(self.title, count)
+
+
+register(
+    PredictSpec(
+        id="perceptron_predict",
+        title_en="Exercise 1.2 · perceptron prediction",
+        title_zh="练习 1.2 · 感知机预测",
+        assignment=ASSIGNMENT,
+    )
+)
+
+
+@dataclass
+class PlaSpec(Exercise):
+    """``pla_train(X, y, epochs) -> (theta, mistakes)`` on seeded data sets, exactly as the
+    algorithm in the notebook (examples in order, start from zero, stop after a clean epoch)."""
+
+    def run(self, pla_train, *, seeds: Sequence[int], shapes: Sequence[tuple],
+            epochs: int = 100, separable: bool = True) -> None:
+        __tracebackhide__ = True
+        name = function_name(pla_train, "pla_train")
+        count = 0
+        for seed in seeds:
+            for n, d in shapes:
+                rng = np.random.default_rng(seed)
+                if separable:
+                    X, y, _ = separable_data(rng, n, d)
+                else:  # labels at random: PLA cannot finish, the epoch limit matters
+                    X = ref_add_bias(rng.standard_normal((n, d)))
+                    y = rng.choice([-1, 1], size=n)
+                case = self.case(seed=seed, inputs={"X": X, "y": y},
+                                 description=f"seed={seed}, X.shape={X.shape}, epochs={epochs}, "
+                                             f"separable={separable}")
+                theta_ref, mistakes_ref = ref_pla(X, y, epochs)
+                result = call_student(case, name, pla_train, X.copy(), y.copy(), epochs)
+                theta, mistakes = _unpack(case, name, result, ("theta", "mistakes"))
+                mutants = [
+                    ("perceptron_strict_mistake", ref_pla(X, y, epochs, strict=True)[0]),
+                    ("perceptron_update_always", ref_pla(X, y, epochs, always=True)[0]),
+                    ("perceptron_update_sign", ref_pla(X, y, epochs, sign=-1)[0]),
+                ]
+                compare_array(case, "theta", theta_ref, theta, alternatives=mutants)
+                compare_value(case, "mistakes", mistakes_ref, _as_int(mistakes))
+                count += 1
+        report_pass(self.title, count)
+
+
+def _as_int(value):
+    try:
+        as_float = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(as_float) if as_float.is_integer() else as_float
+
+
+register(
+    PlaSpec(
+        id="pla_train",
+        title_en="Exercise 1.3 · the perceptron learning algorithm",
+        title_zh="练习 1.3 · 感知机学习算法",
+        assignment=ASSIGNMENT,
+    )
+)
+
+
+def _margin_inputs(rng, shape):
+    X, y, theta_star = separable_data(rng, *shape)
+    return {"X": X, "y": y, "theta": theta_star * rng.uniform(0.5, 3.0)}
+
+
+def _margin_mutants(inputs, params):
+    X, y, theta = inputs["X"], inputs["y"], inputs["theta"]
+    return [("perceptron_margin_norm", np.min(y * (X @ theta)))]
+
+
+register(
+    FunctionSpec(
+        id="margin",
+        title_en="Exercise 1.4 · margin gamma",
+        title_zh="练习 1.4 · 间隔 gamma",
+        assignment=ASSIGNMENT,
+        make_inputs=_margin_inputs,
+        reference=ref_margin,
+        numpy_reference=True,
+        output_name="gamma",
+        mutants=_margin_mutants,
+    )
+)
+
+register(
+    FunctionSpec(
+        id="radius",
+        title_en="Exercise 1.5 · radius R",
+        title_zh="练习 1.5 · 半径 R",
+        assignment=ASSIGNMENT,
+        make_inputs=lambda rng, shape: {"X": ref_add_bias(rng.standard_normal(shape))},
+        reference=ref_radius,
+        numpy_reference=True,
+        output_name="R",
+        mutants=lambda inputs, params: [
+            ("perceptron_radius_squared", np.max(np.sum(inputs["X"] ** 2, axis=1)))
+        ],
+    )
+)
+
+
+@dataclass
+class MistakeBoundSpec(Exercise):
+    """The convergence theorem, checked empirically: on separable data the number of
+    PLA mistakes never exceeds (R/gamma)^2, computed with the student's own functions."""
+
+    def run(self, pla_train, perceptron_bound, *, seeds: Sequence[int],
+            shapes: Sequence[tuple]) -> None:
+        __tracebackhide__ = True
+        count = 0
+        for seed in seeds:
+            for n, d in shapes:
+                rng = np.random.default_rng(seed)
+                X, y, theta_star = separable_data(rng, n, d, min_margin=0.1)
+                theta_star = theta_star * rng.uniform(0.2, 5.0)  # the bound must not depend on scale
+                case = self.case(seed=seed, inputs={"X": X, "y": y},
+                                 description=f"seed={seed}, X.shape={X.shape}")
+                bound = call_student(case, function_name(perceptron_bound, "perceptron_bound"),
+                                     perceptron_bound, X.copy(), y.copy(), theta_star.copy())
+                compare_array(case, "bound", ref_bound(X, y, theta_star), bound,
+                              tol=Tolerance(1e-6, 1e-9))
+                result = call_student(case, function_name(pla_train, "pla_train"), pla_train,
+                                      X.copy(), y.copy(), 10_000)
+                _, mistakes = _unpack(case, "pla_train", result, ("theta", "mistakes"))
+                if not (float(mistakes) <= float(bound)):
+                    raise CheckFailure(
+                        "\n".join(
+                            [
+                                case.header("hdr_bound"),
+                                M.bilingual("perceptron_bound_exceeded", indent="  ",
+                                            mistakes=mistakes, bound=f"{float(bound):.4g}"),
+                                *case.reproduce_lines(),
+                            ]
+                        ),
+                        exercise=self.id,
+                    )
+                count += 1
+        report_pass(self.title, count)
+
+
+register(
+    MistakeBoundSpec(
+        id="perceptron_bound",
+        title_en="Exercise 1.6 · the mistake bound (R/gamma)^2",
+        title_zh="练习 1.6 · 错误次数上界 (R/gamma)^2",
+        assignment=ASSIGNMENT,
+    )
+)
+
+TRUTH_TABLES = {
+    "AND": lambda a, b: a and b,
+    "OR": lambda a, b: a or b,
+    "NAND": lambda a, b: not (a and b),
+    "XOR": lambda a, b: a != b,
+}
+
+
+@dataclass
+class GateSpec(Exercise):
+    """``gate_weights() -> {"AND": theta, "OR": theta, "NAND": theta}``: hand-set weights
+    theta = [b, w1, w2], checked by truth table with the course's prediction rule
+    (+1 when theta·[1, x1, x2] >= 0)."""
+
+    def run(self, gate_weights, *, gates: Sequence[str] = ("AND", "OR", "NAND")) -> None:
+        __tracebackhide__ = True
+        case = self.case(description="gate_weights()")
+        weights = call_student(case, function_name(gate_weights, "gate_weights"), gate_weights)
+        if not isinstance(weights, dict):
+            raise CheckFailure(
+                "\n".join([case.header("hdr_wrong_type", name="gate_weights()"),
+                           M.bilingual("wrong_type", indent="  ", name="gate_weights()",
+                                       expected='a dict {"AND": ..., "OR": ..., "NAND": ...}',
+                                       found=type(weights).__name__)]),
+                kind="type", exercise=self.id,
+            )
+        for gate in gates:
+            self._check_gate(case, gate, weights.get(gate))
+        report_pass(self.title, 4 * len(gates))
+
+    def _check_gate(self, case, gate: str, theta) -> None:
+        __tracebackhide__ = True
+        try:
+            theta = np.asarray(theta, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            theta = np.asarray([])
+        if theta.shape != (3,):
+            raise CheckFailure(
+                "\n".join([case.header("hdr_gate", gate=gate),
+                           M.bilingual("perceptron_gate_shape", indent="  ",
+                                       shape=tuple(theta.shape))]),
+                kind="type", exercise=self.id,
+            )
+        for x1 in (0, 1):
+            for x2 in (0, 1):
+                expected = 1 if TRUTH_TABLES[gate](x1, x2) else -1
+                score = float(theta @ np.array([1.0, x1, x2]))
+                found = 1 if score >= 0 else -1
+                if found != expected:
+                    raise CheckFailure(
+                        "\n".join([case.header("hdr_gate", gate=gate),
+                                   M.bilingual("perceptron_gate_row", indent="  ", x1=x1, x2=x2,
+                                               expected=f"{expected:+d}", found=f"{found:+d}",
+                                               score=f"{score:.4g}")]),
+                        exercise=self.id,
+                    )
+
+
+register(
+    GateSpec(
+        id="gate_weights",
+        title_en="Exercise 1.7 · AND, OR and NAND by hand",
+        title_zh="练习 1.7 · 手工设定 AND、OR 与 NAND",
+        assignment=ASSIGNMENT,
+    )
+)
+
+
+@dataclass
+class XorSpec(Exercise):
+    """``xor_predict(X01) -> labels``: all four rows, then seeded batches of 0/1 rows."""
+
+    def run(self, xor_predict, *, seeds: Sequence[int], sizes: Sequence[int]) -> None:
+        __tracebackhide__ = True
+        name = function_name(xor_predict, "xor_predict")
+        batches = [np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)]
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            batches += [rng.integers(0, 2, size=(size, 2)).astype(float) for size in sizes]
+        for X in batches:
+            case = self.case(inputs={"X": X}, description=f"X={X.astype(int).tolist()}")
+            expected = np.where(X[:, 0] != X[:, 1], 1, -1)
+            actual = call_student(case, name, xor_predict, X.copy())
+            compare_array(case, "y_hat", expected, actual, tol=Tolerance(0, 0),
+                          alternatives=[("perceptron_labels_01", (expected + 1) // 2)])
+        report_pass(self.title, len(batches))
+
+
+register(
+    XorSpec(
+        id="xor_predict",
+        title_en="Exercise 1.8 · XOR from perceptrons",
+        title_zh="练习 1.8 · 用感知机组合出异或",
+        assignment=ASSIGNMENT,
+    )
+)

@@ -1,0 +1,97 @@
+"""The tolerance policy of the grade of record · 评分记录的容差策略.
+
+The checks compare in float64 with ``rtol=1e-6, atol=1e-8`` (``grader.checks.compare.Tolerance``).
+Measured on this course's layers (``bench``-style script in the report of issue #8),
+that accepts a backward computed by central finite differences of the forward: the
+error of a finite difference with step 1e-5 is about 1e-12 to 1e-10 of the
+gradient's scale, far inside 1e-6.
+
+An analytic gradient in float64 — in any operation order, vectorised or with loops,
+through any valid formula (sigmoid as ``1/(1+e^-x)`` or via ``tanh``, softmax through
+its Jacobian or the short form) — agrees with autograd to about 1e-16 to 1e-15 of the
+gradient's scale on the test shapes. So the grade of record adds one rule for
+*gradients* (outputs named ``d…`` or containing ``grad``) compared at the default
+tolerance (an exercise with its own tolerance, or ``strict_gradients = False`` on its
+spec, is left alone): the largest error must stay below ``SCALE_RTOL`` (1e-12) times the
+largest magnitude of the expected gradient, plus ``FLOOR`` (1e-14). That leaves a
+margin of 100 to 1000 over analytic answers and rejects finite differences with the
+usual steps (1e-4 to 1e-7) on every layer of the course; an analytic answer computed in
+float32 is rejected too (the checks hand out float64 and ask for float64).
+
+The rule is applied only by the trusted grader (``python -m grader grade``), through
+``grader.checks.compare.ARRAY_POLICY``; in the student's kernel the checks are unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from grader.checks import messages as M
+from grader.checks.compare import Case, CheckFailure, Tolerance
+
+__all__ = ["SCALE_RTOL", "FLOOR", "strict_gradients", "is_gradient"]
+
+SCALE_RTOL = 1e-12
+FLOOR = 1e-14
+_GRADIENT = re.compile(r"^`?d[A-Za-z_]|grad", re.IGNORECASE)
+
+M.register(
+    {
+        "policy_numerical": (
+            "`{name}` agrees with autograd only to {error} of its scale ({scale}); an "
+            "analytic gradient in float64 agrees to about 1e-15. Was it computed with finite "
+            "differences, or in float32? Derive it with the chain rule and keep float64.",
+            "`{name}` 与自动微分的结果只在其量级（{scale}）的 {error} 以内一致；"
+            "float64 中的解析梯度能一致到约 1e-15。它是否用有限差分或 float32 计算的？"
+            "请用链式法则推导，并保持 float64。",
+        ),
+        "policy_rule": (
+            "Rule for gradients in the grade of record: |actual - expected| <= {rtol} * "
+            "max|expected| + {floor}.",
+            "评分记录中梯度的规则：|实际 - 期望| <= {rtol} * max|期望| + {floor}。",
+        ),
+    }
+)
+
+
+def is_gradient(name: str) -> bool:
+    return bool(_GRADIENT.search(name))
+
+
+def _applies(case: Case) -> bool:
+    """An exercise opts out with ``strict_gradients = False`` on its spec (e.g. one whose
+    answer *is* a finite difference); any exercise with its own tolerance is left alone."""
+    from grader.checks import exercises
+
+    try:
+        spec = exercises.get(case.exercise)
+    except KeyError:
+        return True
+    return bool(getattr(spec, "strict_gradients", True))
+
+
+def strict_gradients(case: Case, name: str, expected: np.ndarray, actual: np.ndarray,
+                     tol: Tolerance) -> None:
+    """Raise CheckFailure if a gradient that passed ``tol`` is only approximately right."""
+    __tracebackhide__ = True
+    if tol != Tolerance() or not is_gradient(name) or expected.size == 0 or not _applies(case):
+        return
+    diff = np.abs(np.asarray(actual, dtype=np.float64) - expected)
+    finite = np.isfinite(diff)
+    if not finite.any():
+        return
+    scale = float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0))
+    error = float(np.max(diff[finite]))
+    if error <= SCALE_RTOL * scale + FLOOR:
+        return
+    lines: list[Any] = [
+        case.header("hdr_mismatch_autograd", name=name),
+        M.bilingual("policy_numerical", indent="  ", name=name,
+                    error=f"{error / scale if scale else error:.1e}", scale=f"{scale:.3g}"),
+        *case.reproduce_lines(),
+        M.bilingual("policy_rule", indent="  ", rtol=SCALE_RTOL, floor=FLOOR),
+    ]
+    raise CheckFailure("\n".join(lines), kind="numerical", exercise=case.exercise)

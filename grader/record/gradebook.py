@@ -1,0 +1,220 @@
+"""Scores into nbgrader's gradebook · 把分数写入 nbgrader 成绩册.
+
+The trusted grader writes the same rows nbgrader's own ``generate_assignment``
+(assignment, notebooks, grade and solution cells) and ``autograde`` (student,
+submission, one auto score per grade cell) would, through ``nbgrader.api``, so
+``formgrader``, ``generate_feedback`` and ``export`` keep working. It also writes
+the graded notebook to ``autograded/<student>/<assignment>/`` with the
+instructor's *visible* test cells and their results as outputs (hidden tests are
+never written there: nbgrader's feedback would show them).
+
+Any database nbgrader accepts works (``sqlite:///...`` by default,
+``postgresql://...`` for a class graded by several machines).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+
+from grader import notebooks
+from grader.record import intake
+
+if TYPE_CHECKING:  # pragma: no cover
+    from grader.record.grade import AssignmentSource, SubmissionResult
+
+__all__ = ["Writer", "write_autograded"]
+
+# pg_advisory_lock key (any 64-bit number every grader agrees on): "nnfsgb" in ASCII
+_LOCK_KEY = 0x6E6E_6673_6762
+_ATTEMPTS = 5  # record() tries; a race resolves on the second
+
+
+class Writer:
+    """One gradebook connection; ``record`` is idempotent (a re-run updates the same rows).
+
+    Several processes, on several machines, may open one PostgreSQL gradebook at once
+    (``--shard K/N``). nbgrader's ``update_or_create_*`` are find-then-insert, so two
+    of them racing on the same row make one fail with a unique-key violation, and two
+    first opens both try to create the tables. So on PostgreSQL, opening (schema
+    creation) and ``add_assignment`` (the same rows from every shard) run one at a time
+    under an advisory lock, and ``record`` retries after a rollback.
+    """
+
+    def __init__(self, db_url: str):
+        from nbgrader.api import Gradebook
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
+
+        # nbgrader runs the `alembic` command of its own environment when it opens a database
+        bindir = os.path.dirname(sys.executable)
+        if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+        url = make_url(db_url)
+        if url.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
+            # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; we install psycopg2
+            db_url = url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+        self._lock_engine = None
+        if url.get_backend_name() == "postgresql":
+            # the lock lives on its own connection: nbgrader's session uses pooled
+            # connections of its own, and commits in between must not release it
+            self._lock_engine = create_engine(db_url, poolclass=NullPool,
+                                              isolation_level="AUTOCOMMIT")
+        with self._serialised():
+            self.gradebook = Gradebook(db_url)
+
+    def close(self) -> None:
+        self.gradebook.close()
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
+
+    @contextlib.contextmanager
+    def _serialised(self):
+        """Hold the gradebook-wide advisory lock (PostgreSQL); nothing for sqlite.
+
+        sqlite serialises writers itself (one file, one writer), and the sqlite
+        gradebook is one machine's anyway.
+        """
+        if self._lock_engine is None:
+            yield
+            return
+        from sqlalchemy import text
+
+        # a session-level lock, released by the unlock or, if this process dies, by
+        # the server when the connection drops: a killed shard never blocks the rest
+        with self._lock_engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+
+    def add_assignment(self, source: AssignmentSource) -> None:
+        with self._serialised():
+            self._add_assignment(source)
+
+    def _add_assignment(self, source: AssignmentSource) -> None:
+        gb = self.gradebook
+        gb.update_or_create_assignment(source.name)
+        for book in source.notebooks:
+            name = Path(book.name).stem
+            gb.update_or_create_notebook(name, source.name)
+            for cell in book.cells:
+                if cell["grade"]:
+                    gb.update_or_create_grade_cell(
+                        cell["grade_id"], name, source.name, max_score=cell["points"],
+                        cell_type=cell["cell_type"])
+                if cell["solution"]:
+                    gb.update_or_create_solution_cell(cell["grade_id"], name, source.name)
+                if cell["grade"] and not cell["solution"]:
+                    gb.update_or_create_source_cell(
+                        cell["grade_id"], name, source.name, cell_type=cell["cell_type"],
+                        locked=True, source=cell["source"])
+
+    def record(self, result: SubmissionResult, source: AssignmentSource) -> None:
+        from nbgrader.api import InvalidEntry
+        from sqlalchemy.exc import DBAPIError
+
+        for attempt in range(_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # SQLAlchemy autoflush notes from nbgrader.api
+                    self._record(result, source)
+                return
+            # A row another process inserted between our find and our insert (nbgrader
+            # turns the IntegrityError into InvalidEntry), a deadlock, or sqlite's
+            # "database is locked": roll back, and the next find sees the other row.
+            except (InvalidEntry, DBAPIError):
+                self.gradebook.db.rollback()
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)
+
+    def _record(self, result: SubmissionResult, source: AssignmentSource) -> None:
+        gb = self.gradebook
+        if source.error:
+            return
+        gb.update_or_create_student(result.student)
+        kwargs = {}
+        if result.timestamp:
+            with contextlib.suppress(Exception):
+                from nbgrader.utils import parse_utc
+
+                parse_utc(result.timestamp)
+                kwargs["timestamp"] = result.timestamp
+        submission = gb.update_or_create_submission(result.assignment, result.student, **kwargs)
+        for nb_result in result.notebooks:
+            name = Path(nb_result.notebook).stem
+            for cell in nb_result.cells:
+                try:
+                    grade = gb.find_grade(cell.grade_id, name, result.assignment, result.student)
+                except Exception:  # a cell the gradebook does not know (should not happen)
+                    continue
+                grade.auto_score = cell.score
+                grade.needs_manual_grade = False
+            for notebook in submission.notebooks:
+                if notebook.name == name:
+                    notebook.flagged = bool(nb_result.flags)
+        gb.db.commit()
+
+
+def _outputs(cell_result) -> list:
+    outputs = []
+    if cell_result.output:
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=cell_result.output))
+    if cell_result.status != "passed":
+        text = cell_result.feedback or "failed"
+        outputs.append(nbformat.v4.new_output("error", ename="CheckFailure", evalue=text,
+                                              traceback=[text]))
+    return outputs
+
+
+def write_autograded(out: Path, result: SubmissionResult, folder: Path,
+                     source: AssignmentSource) -> None:
+    """``out/autograded/<student>/<assignment>/<notebook>`` with visible tests and results."""
+    for nb_result in result.notebooks:
+        if not nb_result.notebook:
+            continue
+        path = folder / nb_result.notebook
+        candidates = [path] if path.is_file() else sorted(folder.glob("*.ipynb"))[:1]
+        book = next((b for b in source.notebooks if b.name == nb_result.notebook), None)
+        if not candidates or book is None:
+            continue
+        try:  # outputs stripped, encodings and old formats repaired, as when it was graded
+            nb, _ = intake.read_submission(candidates[0])
+        except Exception:  # unreadable: its feedback page says why
+            continue
+        results = {c.grade_id: c for c in nb_result.cells}
+        tests = {t.grade_id: t for t in book.tests}
+        seen = set()
+        for cell in nb.cells:
+            ident = notebooks.grade_id(cell)
+            if notebooks.is_test_cell(cell) and ident in tests and ident not in seen:
+                seen.add(ident)
+                cell.source = tests[ident].visible
+                cell.metadata["nbgrader"]["points"] = tests[ident].points
+                if ident in results:
+                    cell.outputs = _outputs(results[ident])
+        for ident, test in tests.items():
+            if ident in seen:
+                continue
+            cell = nbformat.v4.new_code_cell(test.visible)
+            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                         "grade_id": ident, "points": test.points,
+                                         "schema_version": 3}
+            if ident in results:
+                cell.outputs = _outputs(results[ident])
+            nb.cells.append(cell)
+        target = out / "autograded" / result.student / result.assignment / nb_result.notebook
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(copy.deepcopy(nb), str(target))

@@ -1,0 +1,215 @@
+"""Reading a submitted notebook, whatever state it arrives in · 读取任何状态下提交的 notebook.
+
+Students' notebooks come truncated by a failed upload, saved by an old Jupyter
+(nbformat 3), re-encoded by a Windows editor (GBK), with cells copied so that two
+share an id, or with hundreds of megabytes of plots in their outputs. Each case is
+either repaired and flagged (the notebook is graded) or rejected with a bilingual
+reason that becomes the submission's row: never an exception that stops the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from grader import notebooks
+from grader.checks import messages as M
+
+__all__ = ["Rejected", "read_submission", "grade_ids", "MAX_NOTEBOOK_MB", "HUGE_OUTPUTS_MB"]
+
+MAX_NOTEBOOK_MB = 200  # larger files are not even parsed (a grader must not run out of memory)
+HUGE_OUTPUTS_MB = 5  # outputs above this are stripped and flagged (they are never graded)
+
+M.register(
+    {
+        "intake_empty_file": (
+            "✗ {notebook} is an empty file (0 bytes): the upload or the save did not finish.",
+            "✗ {notebook} 是空文件（0 字节）：上传或保存没有完成。",
+        ),
+        "intake_too_large": (
+            "✗ {notebook} is {size} MB, more than the {limit} MB a notebook may have; it was "
+            "not opened. Clear the outputs (Edit → Clear Outputs of All Cells), save and "
+            "submit again.",
+            "✗ {notebook} 有 {size} MB，超过了 notebook 的上限 {limit} MB，因此没有打开。"
+            "请清除输出（Edit → Clear Outputs of All Cells），保存后重新提交。",
+        ),
+        "intake_not_json": (
+            "✗ {notebook} is cut off or corrupt (it is not valid JSON: {error}). The upload "
+            "may have been interrupted: open it in JupyterLab, save, and submit again.",
+            "✗ {notebook} 被截断或已损坏（不是有效的 JSON：{error}）。上传可能中断了："
+            "请在 JupyterLab 中打开、保存后重新提交。",
+        ),
+        "intake_not_notebook": (
+            "✗ {notebook} is JSON but not a Jupyter notebook ({error}).",
+            "✗ {notebook} 是 JSON 文件，但不是 Jupyter notebook（{error}）。",
+        ),
+        "intake_old_format": (
+            "✗ {notebook} uses notebook format {version}, which cannot be read; save it from "
+            "a current JupyterLab.",
+            "✗ {notebook} 使用的是无法读取的 notebook 格式 {version}；请用新版 JupyterLab 重新保存。",
+        ),
+        "intake_other_assignment": (
+            "✗ This is the notebook of assignment {other}, not of {assignment}: its graded "
+            "cells belong to {other}. Submit the {assignment} notebook.",
+            "✗ 这是作业 {other} 的 notebook，而不是 {assignment} 的：其中的评分单元格属于 "
+            "{other}。请提交 {assignment} 的 notebook。",
+        ),
+        "intake_no_cells": (
+            "✗ {notebook} has none of the assignment's cells (its graded cells were deleted "
+            "or it is a different notebook). Start again from the released notebook.",
+            "✗ {notebook} 中没有这份作业的任何单元格（评分单元格被删除了，或者这是另一个 notebook）。"
+            "请从发布的 notebook 重新开始。",
+        ),
+        "intake_blank": (
+            "No solution cell was filled in: every one still raises NotImplementedError.",
+            "没有填写任何解答单元格：每一个都仍然抛出 NotImplementedError。",
+        ),
+        "intake_empty_submission": (
+            "✗ Nothing to grade: the submission folder is empty{files}.",
+            "✗ 没有可评分的内容：提交的文件夹是空的{files}。",
+        ),
+    }
+)
+
+
+class Rejected(Exception):
+    """The notebook cannot be graded; ``message`` (bilingual) says why, ``status`` classifies."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _decode(raw: bytes) -> tuple[str, list[str]]:
+    """Text of the file. A notebook must be UTF-8, but Windows editors save GBK: a file with
+    many undecodable bytes is read as GB18030; a few stray bytes become U+FFFD (flagged)."""
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    replaced = raw.decode("utf-8", errors="replace")
+    if replaced.count("\ufffd") > 8:
+        try:
+            return raw.decode("gb18030"), ["encoding:gb18030"]
+        except UnicodeDecodeError:
+            pass
+    return replaced, ["encoding:invalid_bytes"]
+
+
+def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[NotebookNode, list[str]]:
+    """A version-4 notebook with its outputs stripped, and flags for what was repaired."""
+    name = path.name
+    size = path.stat().st_size
+    if size == 0:
+        raise Rejected("unreadable", M.bilingual("intake_empty_file", notebook=name))
+    if size > max_mb * 2**20:
+        raise Rejected("too_large", M.bilingual("intake_too_large", notebook=name,
+                                                size=f"{size / 2**20:.0f}", limit=f"{max_mb:g}"))
+    text, flags = _decode(path.read_bytes())
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Rejected("unreadable", M.bilingual(
+            "intake_not_json", notebook=name,
+            error=f"{exc.msg}, line {exc.lineno} column {exc.colno}")) from None
+    except RecursionError:
+        raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
+                                                 error="nested too deeply")) from None
+    if not isinstance(data, dict) or not ({"cells", "worksheets"} & data.keys()):
+        raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
+                                                 error="no cells"))
+    version = data.get("nbformat")
+    if version not in (3, 4):
+        raise Rejected("unreadable", M.bilingual("intake_old_format", notebook=name,
+                                                 version=version))
+    if version == 3:
+        flags.append("nbformat3")
+    try:
+        text = _inspect(data, version, text, flags)
+    except RecursionError:
+        raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
+                                                 error="nested too deeply")) from None
+    del data
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbformat's notes on repaired ids and upgrades
+            nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat's validation of a damaged structure
+        raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
+                                                 error=f"{type(exc).__name__}: {str(exc)[:200]}")) from None
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs = []  # never graded, and never copied into feedback
+    counts = Counter(notebooks.grade_id(c) for c in nb.cells if notebooks.grade_id(c))
+    flags += [f"duplicate_grade_id:{ident}" for ident, n in counts.items() if n > 1]
+    return nb, flags
+
+
+def _inspect(data: dict, version: int, text: str, flags: list[str]) -> str:
+    """Flags for copied cells and huge outputs; the text, repaired if it had to be."""
+    cells = [c for c in data.get("cells") or [] if isinstance(c, dict)] \
+        if isinstance(data.get("cells"), list) else []
+    ids = [c.get("id") for c in cells if isinstance(c.get("id"), str)]
+    if len(ids) != len(set(ids)):
+        flags.append("duplicate_cell_ids")  # nbformat renames the copies while reading
+    outputs = sum(len(json.dumps(c.get("outputs", []))) for c in cells)
+    if outputs > HUGE_OUTPUTS_MB * 2**20:
+        flags.append(f"huge_outputs:{outputs / 2**20:.0f}MB")
+    if version == 4 and _repair(data):
+        flags.append("repaired_structure")
+        return json.dumps(data)
+    return text
+
+
+def _repair(data: dict) -> bool:
+    """Give every cell the shape the schema promises (nbformat reads invalid notebooks with
+    only a logged warning, then fails further on): other tools and hand edits leave lists,
+    numbers or nulls where cells, text and mappings belong. Returns whether anything changed.
+    """
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        data["cells"] = []
+        return True
+    kept = [c for c in cells if isinstance(c, dict)]
+    changed = len(kept) != len(cells)
+    for cell in kept:
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            source, changed = "", True
+        cell["source"] = source
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"], changed = {}, True
+        tags = cell["metadata"].get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            cell["metadata"]["tags"], changed = [], True
+        if cell.get("cell_type") not in ("code", "markdown", "raw"):
+            cell["cell_type"], changed = "raw", True
+        if cell["cell_type"] == "code":
+            if not isinstance(cell.get("outputs"), list):
+                cell["outputs"], changed = [], True
+            cell.setdefault("execution_count", None)
+    data["cells"] = kept
+    if not isinstance(data.get("metadata"), dict):
+        data["metadata"], changed = {}, True
+    return changed
+
+
+def grade_ids(nb: NotebookNode) -> set[str]:
+    return {ident for ident in (notebooks.grade_id(c) for c in nb.cells) if ident}
+
+
+def looks_blank(nb: NotebookNode) -> bool:
+    """Every solution cell still holds the release's ``raise NotImplementedError`` stub."""
+    cells = [c for c in nb.cells if notebooks.is_solution_cell(c) and c.cell_type == "code"]
+    return bool(cells) and all("NotImplementedError" in _text(c.source) for c in cells)
+
+
+def _text(source) -> str:
+    return source if isinstance(source, str) else "".join(source)
