@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -20,11 +21,27 @@ __all__ = [
     "strip_hidden_markers",
     "HIDDEN_BEGIN",
     "HIDDEN_END",
+    "KERNELSPEC",
+    "LANGUAGE_INFO",
 ]
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
+# The kernel metadata JupyterLab writes into a notebook when its kernel starts: the kernelspec
+# of ipykernel's "python3" kernel and the language_info of ipykernel 7's kernel_info reply.
+# A notebook that already holds exactly these values opens without an unsaved change (JupyterLab
+# compares before it sets). language_info's "version" is left out: it is the Python of whoever
+# runs the kernel (3.11.7, 3.12.3, ...), so no committed value matches every student; the labs
+# of `python -m grader lab` fill it in when a notebook is opened (grader.course.lab).
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+}
 
 
 def read(path: str | Path) -> NotebookNode:
@@ -32,7 +49,7 @@ def read(path: str | Path) -> NotebookNode:
 
 
 def clean(nb: NotebookNode) -> NotebookNode:
-    """Outputs, execution counts and per-run metadata removed; kernelspec normalised."""
+    """Outputs, execution counts and per-run metadata removed; kernel metadata normalised."""
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -41,7 +58,7 @@ def clean(nb: NotebookNode) -> NotebookNode:
             cell.metadata.pop(key, None)
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["language_info"] = copy.deepcopy(LANGUAGE_INFO)
     return nb
 
 
