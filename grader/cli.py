@@ -15,7 +15,8 @@ from grader.paths import COURSE, SOLUTIONS
 def _build(args: argparse.Namespace) -> int:
     from grader.course.build import build
 
-    for path in build(args.assignments or None, Path(args.solutions), Path(args.course)):
+    for path in build(args.assignments or None, Path(args.solutions), Path(args.course),
+                      backup=args.backup):
         print(f"built · 已生成 {path}")
     return 0
 
@@ -63,9 +64,20 @@ def _lang(args: argparse.Namespace) -> int:
     from grader.course.lang import write_copies
 
     for path in write_copies(args.language, Path(args.out) if args.out else None,
-                             Path(args.course), args.assignments or None):
+                             Path(args.course), args.assignments or None, backup=args.backup):
         print(f"wrote · 已写入 {path}")
     return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from grader.course.lab import main as lab_main
+
+    try:
+        return lab_main(args.dir, args.language, args.port, args.token, args.instructor,
+                        open_browser=not args.no_browser)
+    except ValueError as refused:  # a working folder that a command regenerates
+        print(refused, file=sys.stderr)
+        return 2
 
 
 def parser() -> argparse.ArgumentParser:
@@ -79,6 +91,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     b.add_argument("--solutions", default=str(SOLUTIONS))
     b.add_argument("--course", default=str(COURSE))
+    b.add_argument("--backup", action="store_true",
+                   help="first move files someone changed in course/ to backups/ · "
+                        "先把 course/ 中被改动的文件移到 backups/")
     b.set_defaults(run=_build)
 
     c = sub.add_parser(
@@ -119,7 +134,25 @@ def parser() -> argparse.ArgumentParser:
     lg.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     lg.add_argument("--out", help="output folder (default: course-zh/ or course-en/)")
     lg.add_argument("--course", default=str(COURSE))
+    lg.add_argument("--backup", action="store_true",
+                    help="first move files someone changed in the output folder to backups/ · "
+                         "先把输出文件夹中被改动的文件移到 backups/")
     lg.set_defaults(run=_lang)
+
+    lb = sub.add_parser(
+        "lab",
+        help="JupyterLab on your own working copy (work/) · 在你自己的工作副本（work/）上打开 JupyterLab",
+    )
+    lb.add_argument("--dir", help="working folder (default: work/, work-zh/ or work-en/)")
+    lb.add_argument("--language", choices=["zh", "en"],
+                    help="a one-language copy of the course · 单语言版本")
+    lb.add_argument("--port", type=int, help="port (default: 8888 or the next free one)")
+    lb.add_argument("--token", help="the login token (default: a new random one)")
+    lb.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lb.add_argument("--instructor", action="store_true",
+                    help="the instructor's lab on the repository: Formgrader, Create Assignment · "
+                         "教师版：Formgrader、Create Assignment")
+    lb.set_defaults(run=_lab)
     return p
 
 
@@ -130,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return int(grade_main(argv[1:]) or 0)
     args = parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    from grader.course.generated import WouldLoseEdits
+
+    try:
+        return int(args.run(args) or 0)
+    except WouldLoseEdits as stop:  # build, lang, demo: someone's edit would be lost
+        print(stop, file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from nbformat import NotebookNode
 
 __all__ = [
     "read",
+    "dumps_clean",
     "write_clean",
     "clean",
     "nbgrader_meta",
@@ -62,13 +63,16 @@ def clean(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
+def dumps_clean(nb: NotebookNode) -> str:
+    """The notebook as committed: cleaned, nbformat's JSON, one final newline."""
+    text = nbformat.writes(clean(nb))
+    return text if text.endswith("\n") else text + "\n"
+
+
 def write_clean(nb: NotebookNode, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = nbformat.writes(clean(nb))
-    if not text.endswith("\n"):
-        text += "\n"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(dumps_clean(nb), encoding="utf-8")
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict:

@@ -17,23 +17,41 @@ where the first dropped segment stood: "### Exercise 2.1 · `softmax` · 练习 
 becomes "### 练习 2.1 · `softmax`". Markdown heading marks and a leading section
 number ("## 3. ") are shared. A line with segments of the other language only
 (the English title line of a two-line title) is dropped.
+
+The copies are made from the release as generated, never from a changed notebook in
+``course/`` (someone's half-done answers), and ``course-zh/`` is regenerated only while
+it still holds what this command wrote (``grader.course.generated``).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-import shutil
 from pathlib import Path
 
+import nbformat
 from nbformat import NotebookNode
 
 from grader import notebooks
-from grader.paths import COURSE, REPO
+from grader.checks import messages as M
+from grader.course import generated
+from grader.course.build import release_files
+from grader.paths import COURSE, REPO, SOLUTIONS
 
-__all__ = ["LANGUAGES", "one_language", "cut_line", "segment_language", "write_copies", "default_out"]
+__all__ = ["LANGUAGES", "one_language", "cut_line", "segment_language", "write_copies", "default_out",
+           "convert"]
 
 LANGUAGES = ("en", "zh")
+
+M.register(
+    {
+        "lang_not_from_changed": (
+            "{path} differs from the release (someone's answers?): it is left as it is, and the "
+            "copy is made from the release built afresh from solutions/.",
+            "{path} 与发布版不同（可能写了答案）：它保持原样，单语言副本由 solutions/ 重新生成的发布版制作。",
+        ),
+    }
+)
 
 _SEPARATOR = re.compile(r"\s+·\s+")
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -121,24 +139,33 @@ def default_out(lang: str) -> Path:
     return REPO / f"course-{lang}"
 
 
+def lang_command(lang: str) -> str:
+    return f"python -m grader lang {lang}"
+
+
+def convert(data: bytes, lang: str) -> bytes:
+    """One release file for readers of ``lang``: notebooks cut down, other files as they are."""
+    nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    return notebooks.dumps_clean(one_language(nb, lang)).encode("utf-8")
+
+
 def write_copies(lang: str, out: Path | None = None, course: Path = COURSE,
-                 assignments: list[str] | None = None) -> list[Path]:
-    """Write ``out/<assignment>/<notebook>`` for every course notebook; other files are copied."""
+                 assignments: list[str] | None = None, backup: bool = False,
+                 solutions: Path = SOLUTIONS) -> list[Path]:
+    """Write ``out/<assignment>/<notebook>`` for every notebook of the release.
+
+    The notebooks come from the release as generated (:func:`release_files`), never from a
+    changed file in ``course/``; ``out/<assignment>/`` is replaced only while it holds what
+    this command generated (see :mod:`grader.course.generated`, ``backup``).
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
     out = Path(out) if out is not None else default_out(lang)
-    course = Path(course)
-    folders = sorted(p for p in course.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
-    if assignments:
-        unknown = set(assignments) - {p.name for p in folders}
-        if unknown:
-            raise FileNotFoundError(f"no course notebooks for {sorted(unknown)} in {course}")
-        folders = [p for p in folders if p.name in assignments]
-    written = []
-    for folder in folders:
-        target = out / folder.name
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(folder, target, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-        for path in sorted(folder.glob("*.ipynb")):
-            notebooks.write_clean(one_language(notebooks.read(path), lang), target / path.name)
-            written.append(target / path.name)
-    return written
+    release, changed = release_files(Path(course), Path(solutions), assignments)
+    for rel in changed:
+        print(M.bilingual("lang_not_from_changed", path=Path(course) / rel), flush=True)
+    files = {rel: convert(data, lang) if rel.endswith(".ipynb") else data
+             for rel, data in release.items()}
+    folders = sorted({rel.split("/", 1)[0] for rel in files})
+    generated.replace(out, files, folders, lang_command(lang), backup=backup)
+    return [out / rel for rel in files if rel.endswith(".ipynb")]
