@@ -18,6 +18,7 @@ plain samples and the honest submissions of ``tests/honest/``, and:
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -37,6 +38,7 @@ pytestmark = [
 ]
 
 HOSTILE = hostile_corpus.corpus("hostile")
+CANARIES = {"NNFS_COURSE_SECRET": "canary-course-secret", "PGPASSWORD": "canary-db-password"}
 HONEST = hostile_corpus.corpus("honest")
 ASSIGNMENTS = sorted({c.assignment for c in HOSTILE + HONEST})
 
@@ -68,7 +70,14 @@ def graded(tmp_path_factory):
         path.write_text(__import__("nbformat").writes(nb), encoding="utf-8")
     before = _digest(submitted)
     options = Options(limits=Limits(cell_seconds=8, load_seconds=60))
-    results = grade(submitted, out, options=options, jobs=2, quiet=True)
+    # Secrets the grader holds while grading: tests/hostile/secret_from_the_system.py hunts them.
+    saved = {key: os.environ.get(key) for key in CANARIES}
+    os.environ.update(CANARIES)
+    try:
+        results = grade(submitted, out, options=options, jobs=2, quiet=True)
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     time.sleep(6)  # a detached background process would act now
     return {
         "results": {(r.student, r.assignment): r for r in results},
@@ -151,3 +160,49 @@ def test_feedback_never_shows_hidden_tests(graded):
         assert "seeds=[11, 12]" not in text, path  # 01's hidden add_bias seeds
     for path in (graded["out"] / "autograded").rglob("*.ipynb"):
         assert "HIDDEN TESTS" not in path.read_text(encoding="utf-8"), path
+
+
+SLOW_WRAPPER = '''
+
+import functools as _functools
+import time as _time
+
+
+def _slowly(function):
+    @_functools.wraps(function)
+    def slow(*args, **kwargs):
+        _time.sleep(1.5)  # well under the cell limit, every time
+        return function(*args, **kwargs)
+    return slow
+
+
+for _name, _value in list(globals().items()):
+    if callable(_value) and getattr(_value, "__module__", None) == "__main__" and \\
+            not _name.startswith("_") and not isinstance(_value, type):
+        globals()[_name] = _slowly(_value)
+'''
+
+
+def test_correct_answers_that_sleep_under_every_limit_are_stopped_by_the_notebook_budget(
+        tmp_path):
+    """Each call stays under the cell limit; together they would hold the worker for long."""
+    import copy
+
+    name, perfect = hostile_corpus.perfect("01_perceptron")
+    sleeper = copy.deepcopy(perfect)
+    last = max(i for i, c in enumerate(sleeper.cells) if notebooks.is_solution_cell(c))
+    sleeper.cells[last].source += SLOW_WRAPPER
+    for student, nb in (("sleeper", sleeper), ("honest", perfect)):
+        notebooks.write_clean(nb, tmp_path / "in" / student / "01_perceptron" / name)
+    budget = 12.0
+    options = Options(limits=Limits(cell_seconds=8, load_seconds=30, notebook_seconds=budget))
+    results = {r.student: r for r in grade(tmp_path / "in", tmp_path / "out", options=options,
+                                            jobs=2, quiet=True)}
+    slow, honest = results["sleeper"], results["honest"]
+    assert honest.score == honest.max_score and "time_budget" not in honest.flags
+    assert slow.score < slow.max_score
+    assert any(f.startswith("time_budget") for f in slow.flags), slow.flags
+    assert any(f.startswith("slow:") for f in slow.flags), slow.flags
+    assert slow.notebooks[0].seconds < budget + 8  # the budget, plus stopping one sandbox
+    stopped = [c for c in slow.notebooks[0].cells if "time budget" in c.feedback]
+    assert stopped and all(c.score == 0 and "时间预算" in c.feedback for c in stopped)

@@ -348,9 +348,39 @@ def compare_array(
     raise CheckFailure("\n".join(lines), exercise=case.exercise)
 
 
+_PLAIN = (type(None), bool, int, float, complex, str, bytes)
+
+
+def is_plain(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is plain data: numbers, strings, NumPy arrays and scalars, and
+    tuples and lists of them, of exactly those types. Only plain data is compared exactly:
+    an object of the student's own type (a subclass included) answers ``==`` as it likes."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    if isinstance(value, np.generic):
+        return kind.__module__ == "numpy"
+    if kind is np.ndarray:
+        return value.dtype != object
+    if kind in (tuple, list) and depth < 20:
+        return all(is_plain(item, depth + 1) for item in value)
+    return False
+
+
 def compare_value(case: Case, name: str, expected: Any, actual: Any) -> None:
     """Exact comparison for non-float results (labels, counts, booleans)."""
     __tracebackhide__ = True
+    if not is_plain(actual):
+        raise CheckFailure(
+            "\n".join([
+                case.header("hdr_wrong_type", name=name),
+                M.bilingual("wrong_type", indent="  ", name=name,
+                            expected=_short(expected), found=type(actual).__name__),
+                *case.reproduce_lines(),
+            ]),
+            kind="type",
+            exercise=case.exercise,
+        )
     same = False
     try:
         same = bool(np.array_equal(np.asarray(actual), np.asarray(expected)))

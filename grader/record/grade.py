@@ -103,6 +103,12 @@ M.register(
             "doing; grade it again): {detail}",
             "评分程序无法为这个 notebook 启动沙箱（不是学生造成的，请重新评分）：{detail}",
         ),
+        "grade_budget": (
+            "✗ Not run: this notebook used up its whole time budget ({seconds} s) before this "
+            "test. Look for slow loops or sleeps in your functions.",
+            "✗ 未运行：在这个测试之前，这个 notebook 已经用完了全部的时间预算（{seconds} 秒）。"
+            "请检查函数中是否有很慢的循环或 sleep。",
+        ),
         "grade_gave_up": (
             "✗ Not run: the sandbox for this notebook stopped too many times.",
             "✗ 未运行：这个 notebook 的沙箱已经停止了太多次。",
@@ -446,6 +452,8 @@ def redact(message: str) -> str:
 
 
 def _sandbox_message(error: SandboxError, limits: Limits, loading: bool) -> str:
+    if error.reason == "time_budget":
+        return M.bilingual("grade_budget", seconds=f"{limits.notebook_seconds:g}")
     if loading:
         if error.reason == "timeout":
             return M.bilingual("grade_load_timeout", seconds=f"{limits.load_seconds:g}")
@@ -476,16 +484,21 @@ def _check_functions() -> dict[str, Any]:
 
 def evaluate_cell(test: TestCell, session: Session, limits: Limits,
                   load_errors: dict[str, str], strict: bool = True,
-                  hidden_seeds: Any = None) -> CellResult:
+                  hidden_seeds: Any = None, budget: Budget | None = None) -> CellResult:
     """Run the instructor's calls of one test cell against the student's proxies.
 
     ``hidden_seeds(seeds) -> seeds``, if given, replaces the seeds of hidden calls (per
-    student hidden inputs, see ``Options.hidden_seeds``).
+    student hidden inputs, see ``Options.hidden_seeds``). The cell may take its own time
+    limit, or what is left of the notebook's ``budget`` if that is less.
     """
     result = CellResult(grade_id=test.grade_id, points=test.points)
     checks = _check_functions()
     started = time.monotonic()
     session.deadline = started + limits.cell_seconds
+    clipped = budget is not None and budget.end < session.deadline
+    if clipped:
+        session.deadline = budget.end
+    session.sandbox.timeout_reason = "time_budget" if clipped else "timeout"
     bound: dict[str, Any] = {}
     printed = io.StringIO()
     failure: BaseException | None = None
@@ -556,15 +569,37 @@ def _indent(text: str) -> str:
 # ---------------------------------------------------------------- a notebook
 
 
+@dataclass
+class Budget:
+    """One notebook's time: loading and every test cell draw from it, so a submission
+    that stays just under each limit cannot hold a worker for all of them together."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def end(self) -> float:
+        return self.started + self.seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def used(self) -> float:
+        return time.monotonic() - self.started
+
+
 def _start(items: list[dict], source: AssignmentSource, options: Options,
-           mode: str) -> tuple[Session, dict]:
+           mode: str, budget: Budget) -> tuple[Session, dict]:
     sandbox = Sandbox(options.limits, mode=mode, allowed=source.allowed)
     sandbox.start()
     session = Session(sandbox)
+    seconds = options.limits.load_seconds
+    if budget.left() < seconds:
+        seconds, sandbox.timeout_reason = budget.left(), "time_budget"
     try:
         report = session.load(items, {"limits": options.limits.rlimits(),
-                                      "blocked": list(source.blocked)},
-                              options.limits.load_seconds)
+                                      "blocked": list(source.blocked)}, seconds)
+        sandbox.timeout_reason = "timeout"
     except SandboxError as exc:
         stderr = sandbox.stderr_text()
         sandbox.close()
@@ -619,8 +654,16 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
     result.flags += flags + compare_tests(nb, book)
     session: Session | None = None
     restarts = 0
+    budget = Budget(options.limits.notebook_seconds)
     try:
         for test in book.tests:
+            if budget.left() <= 0:
+                cell = CellResult(test.grade_id, test.points)
+                cell.feedback = cell.detail = _sandbox_message(
+                    SandboxError("time_budget"), options.limits, loading=False)
+                result.cells.append(cell)
+                result.flags.append("time_budget")
+                continue
             if session is not None and session.sandbox.dead is not None:
                 session.sandbox.close()
                 session = None
@@ -632,7 +675,7 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                     result.cells.append(cell)
                     continue
                 try:
-                    session, report = _start(items, source, options, mode)
+                    session, report = _start(items, source, options, mode, budget)
                 except SandboxError as exc:
                     if exc.reason == "sandbox_failed":
                         message = M.bilingual("grade_sandbox_failed",
@@ -656,7 +699,7 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
             if options.hidden_seeds is not None:
                 seeds = functools.partial(options.hidden_seeds, student, test.grade_id)
             cell = evaluate_cell(test, session, options.limits, result.load_errors,
-                                 options.strict_gradients, seeds)
+                                 options.strict_gradients, seeds, budget)
             session.collect_flags()
             dead = session.sandbox.dead
             if dead is not None:
@@ -673,6 +716,8 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
             session.sandbox.close()
             result.flags += [f for f in session.collect_flags() if f not in result.flags]
     result.seconds = round(time.monotonic() - started, 3)
+    if budget.used() > SLOW_SHARE * budget.seconds:
+        result.flags.append(f"slow:{budget.used():.0f}s")
     result.flags = _compact(result.flags)
     if result.status == "ok" and result.score == 0 and intake.looks_blank(nb):
         result.status, result.message = "blank", M.bilingual("intake_blank")
@@ -695,6 +740,10 @@ def _visible_only(test: TestCell, cell: CellResult) -> bool:
     """The visible calls passed and a hidden one failed (e.g. answers hard-coded)."""
     return "[hidden call" in cell.detail and any(not c.hidden for c in test.calls)
 
+
+#: A notebook that used more than this share of its time budget is flagged ``slow``: honest
+#: notebooks use a few percent of it, so the instructor should look at what took the time.
+SLOW_SHARE = 0.5
 
 # Flags that are worth a column in the CSV but not, alone, an instructor's attention: a
 # submission can honestly pass the visible check and fail a hidden edge case.

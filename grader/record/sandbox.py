@@ -134,21 +134,19 @@ BOOT = "import sys; sys.path[:0] = {paths!r}; from grader.worker import main; ma
 
 def bwrap_args(limits: Limits, allowed: tuple[str, ...], info_fd: int,
                seccomp_fd: int | None) -> list[str]:
-    """bubblewrap's arguments for one sandbox: the allowlisted world of :mod:`.world`."""
+    """bubblewrap's options for one sandbox: the allowlisted world of :mod:`.world`."""
     plan = world.world(allowed)
-    args = [*_namespace_args(), "--hostname", "sandbox",
-            "--size", str(limits.scratch_mb * 2**20), "--tmpfs", "/tmp",
-            "--size", str(2**16), "--tmpfs", "/dev"]
-    for name in DEVICES:
-        args += ["--dev-bind", f"/dev/{name}", f"/dev/{name}"]
-    args += ["--remount-ro", "/dev"]
+    args = [*_namespace_args(), "--hostname", "sandbox"]
     for text, path in plan.symlinks:
         args += ["--symlink", text, path]
     for mount in plan.mounts:
         args += ["--ro-bind", mount.source, mount.target]
-    for target in plan.empty_dirs:
-        args += ["--size", "4096", "--tmpfs", target, "--remount-ro", target]
-    args += ["--remount-ro", "/", "--chdir", "/tmp", "--info-fd", str(info_fd)]
+    args += ["--size", str(limits.scratch_mb * 2**20), "--tmpfs", "/tmp",
+             "--size", str(2**16), "--tmpfs", "/dev"]
+    for name in DEVICES:
+        args += ["--dev-bind", f"/dev/{name}", f"/dev/{name}"]
+    args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp",
+             "--info-fd", str(info_fd)]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
     args.append("--clearenv")
@@ -157,10 +155,10 @@ def bwrap_args(limits: Limits, allowed: tuple[str, ...], info_fd: int,
     return args
 
 
-def sandbox_command() -> list[str]:
+def sandbox_command(allowed: tuple[str, ...] = ()) -> list[str]:
     """The worker's command line inside the sandbox (all neutral paths)."""
-    boot = BOOT.format(paths=[world.RUNTIME_PARENT, world.SITE])
-    return [world.world().executable, "-I", "-S", "-c", boot]
+    boot = BOOT.format(paths=world.world(allowed).python_path)
+    return [world.EXECUTABLE, "-I", "-S", "-c", boot]
 
 
 class _RuntimeLink:
@@ -203,6 +201,8 @@ class Sandbox:
         self._group: confine.ControlGroup | None = None
         self._stderr = None
         self.pending_flags: list[str] = []
+        # what a request that runs out of time reports: its own limit, or the notebook's
+        self.timeout_reason = "timeout"
 
     @property
     def memory_limit(self) -> str:
@@ -231,7 +231,8 @@ class Sandbox:
             extra = [info_w, args_fd, *([seccomp] if seccomp is not None else [])]
             # bubblewrap reads its options from a descriptor (its command line names no
             # host path) and starts with an empty environment (it holds no secret either).
-            argv = ["bwrap", "--args", str(args_fd), "--", *sandbox_command(), *map(str, fds)]
+            argv = ["bwrap", "--args", str(args_fd), "--", *sandbox_command(self.allowed),
+                    *map(str, fds)]
             env, cwd = {}, "/"
         else:
             self._scratch = tempfile.TemporaryDirectory(prefix="nnfs-sandbox-")
@@ -337,7 +338,7 @@ class Sandbox:
             wire.write_frame(self._req, payload, buffers)
             reply = wire.read_frame(self._rep, deadline)
         except wire.Timeout:
-            self.kill(SandboxError("timeout", f"{timeout:g} s"))
+            self.kill(SandboxError(self.timeout_reason, f"{timeout:g} s"))
             raise self.dead from None  # type: ignore[misc]
         except (wire.Closed, BrokenPipeError, OSError) as exc:
             self._died(exc)

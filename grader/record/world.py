@@ -4,49 +4,52 @@ The grading sandbox is built from an allowlist, never by hiding things from a fu
 view of the machine. Its whole file system is:
 
 ==========================  =====================================================
-``/opt/python``             the Python interpreter and its standard library (the
-                            interpreter's own ``site-packages`` is an empty folder)
-``/opt/site``               NumPy, Matplotlib, tqdm, threadpoolctl and what they
-                            need (:data:`PACKAGES`), plus what an exercise allows
-                            (``allow_imports``); nothing else of the virtual
-                            environment, so no torch, no scikit-learn, no project
-``/opt/nnfs/grader``        the sandbox runtime (:mod:`grader.runtime`) under the
-                            name a notebook imports; no other part of the project
-``/usr/lib/<arch>``, ...    the shared libraries the interpreter links against
-``/etc/ld.so.cache``        so that those libraries are found
+``/opt``                    an *image* (:mod:`grader.record.image`): the interpreter
+                            and its standard library under ``/opt/python``, NumPy,
+                            Matplotlib, tqdm, threadpoolctl and what they need under
+                            ``/opt/site`` (:data:`PACKAGES`), the sandbox runtime
+                            (:mod:`grader.runtime`) as ``/opt/nnfs/grader``; nothing
+                            else of the virtual environment (no torch, no
+                            scikit-learn, no part of the project but the runtime)
+``/opt/extra/<name>``       a package an exercise allows (``allow_imports``), as
+                            installed
+``/usr/lib/<arch>``, ...    the system's shared libraries, and ``/etc/ld.so.cache``
+                            so that they are found
 ``/tmp``                    a private, size-limited scratch folder (the working
                             folder and ``HOME``)
 ``/dev``                    a tiny read-only folder with null, zero, full, random,
                             urandom
 ==========================  =====================================================
 
-There is no ``/proc``, no ``/sys``, no ``/usr/bin`` and no ``/home``: nothing shows a
-host path, the grader's environment or another process. Every mount point is a
-neutral name, so even the interpreter's own ``sys.prefix`` says nothing about the
-host. The environment is built from scratch (:func:`environment`).
+There is no ``/proc``, no ``/sys``, no ``/usr/bin`` and no ``/home``: nothing shows the
+grader's environment, another process, or a folder of the course. Every mount point
+is a neutral name and every module is compiled for it, so even the interpreter's own
+``sys.prefix`` and code objects say nothing of where the course lives. The
+environment is built from scratch (:func:`environment`).
 """
 
 from __future__ import annotations
 
 import functools
-import glob
 import importlib.metadata as metadata
 import importlib.util
 import os
-import sys
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PACKAGES", "PYTHON", "SITE", "RUNTIME_PARENT", "Mount", "World", "world",
-           "environment", "runtime_dir"]
+from grader.record import image as sandbox_image
+
+__all__ = ["PACKAGES", "SITE", "EXTRA", "RUNTIME_PARENT", "EXECUTABLE", "Mount", "World",
+           "world", "environment", "runtime_dir"]
 
 #: Distributions the sandbox may import (with their own requirements): what a notebook's
 #: setup and solution cells need, and nothing that differentiates or trains a network.
 PACKAGES = ("numpy", "matplotlib", "threadpoolctl", "tqdm")
 
-PYTHON = "/opt/python"
+EXECUTABLE = "/opt/python/bin/python3"
 SITE = "/opt/site"
+EXTRA = "/opt/extra"
 RUNTIME_PARENT = "/opt/nnfs"
 
 
@@ -61,10 +64,9 @@ class World:
     """Read-only mounts of one sandbox, and the paths the worker is started with."""
 
     mounts: list[Mount] = field(default_factory=list)
-    empty_dirs: list[str] = field(default_factory=list)  # targets hidden by an empty tmpfs
     symlinks: list[tuple[str, str]] = field(default_factory=list)  # (link text, path)
-    executable: str = f"{PYTHON}/bin/python3"
-    library_path: str = ""  # LD_LIBRARY_PATH, when the interpreter needs its own lib folder
+    python_path: list[str] = field(default_factory=list)
+    library_path: str = ""  # LD_LIBRARY_PATH, when the interpreter has a shared library
 
 
 def runtime_dir() -> Path:
@@ -72,56 +74,27 @@ def runtime_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "runtime"
 
 
-def _real(path: str | Path) -> str:
-    return os.path.realpath(path)
-
-
-def _interpreter() -> tuple[list[Mount], list[str], str, str]:
-    """The interpreter, its standard library and its shared library, under /opt/python."""
-    executable = _real(sys.executable)
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    mounts = [Mount(executable, f"{PYTHON}/bin/python3")]
-    stdlib = _real(sysconfig.get_paths()["stdlib"])
-    mounts.append(Mount(stdlib, f"{PYTHON}/lib/{version}"))
-    dynload = _real(os.path.join(sysconfig.get_paths()["platstdlib"], "lib-dynload"))
-    if os.path.isdir(dynload) and not dynload.startswith(stdlib + os.sep):
-        mounts.append(Mount(dynload, f"{PYTHON}/lib/{version}/lib-dynload"))
-    # The interpreter's own packages folder is replaced by an empty one.
-    hidden = [f"{PYTHON}/lib/{version}/{name}" for name in ("site-packages", "dist-packages")
-              if os.path.isdir(os.path.join(stdlib, name))]
-    library_path = ""
-    libdir, ldlibrary = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("LDLIBRARY")
-    if sysconfig.get_config_var("Py_ENABLE_SHARED") and libdir and ldlibrary:
-        for path in sorted(glob.glob(os.path.join(libdir, ldlibrary.split(".so")[0] + ".so*"))):
-            mounts.append(Mount(_real(path), f"{PYTHON}/lib/{os.path.basename(path)}"))
-        library_path = f"{PYTHON}/lib"
-    return mounts, hidden, version, library_path
-
-
 def _system_libraries() -> tuple[list[Mount], list[tuple[str, str]]]:
-    """Shared-library folders (no Python packages live there) and the loader's cache."""
+    """The shared-library folders (not the Python packages that may sit beside them)."""
     mounts, links = [], []
-    for path in ("/lib64", "/lib32", "/libx32", "/lib"):
-        if os.path.islink(path):
-            links.append((os.readlink(path), path))
     multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-    candidates = ["/usr/lib64", "/usr/lib32"]
-    if multiarch:
-        candidates.append(f"/usr/lib/{multiarch}")
-    for path in ("/lib64", "/lib") if not links else ():
-        candidates.append(path)
-    for path in candidates:
-        real = _real(path)
-        if os.path.isdir(real) and not os.path.islink(path):
-            mounts.append(Mount(real, path))
-    for path in ("/etc/ld.so.cache",):
-        if os.path.isfile(path):
-            mounts.append(Mount(_real(path), path))
+    folders = ["/usr/lib64", "/usr/lib32"] + ([f"/usr/lib/{multiarch}"] if multiarch else [])
+    for top in ("/lib", "/lib64", "/lib32", "/libx32"):
+        if os.path.islink(top):
+            links.append((os.readlink(top), top))
+        elif os.path.isdir(top):  # a system without the merged /usr
+            folders.append(f"{top}/{multiarch}" if top == "/lib" and multiarch else top)
+    for folder in folders:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            mounts.append(Mount(os.path.realpath(folder), folder))
+    if os.path.isfile("/etc/ld.so.cache"):
+        mounts.append(Mount(os.path.realpath("/etc/ld.so.cache"), "/etc/ld.so.cache"))
     return mounts, links
 
 
 @functools.lru_cache(maxsize=1)
-def _distributions() -> dict[str, metadata.Distribution]:
+def distributions() -> dict[str, metadata.Distribution]:
+    """:data:`PACKAGES` and everything they require (extras left out)."""
     from packaging.requirements import Requirement
 
     found: dict[str, metadata.Distribution] = {}
@@ -143,15 +116,20 @@ def _distributions() -> dict[str, metadata.Distribution]:
     return found
 
 
-def _top_level(dist: metadata.Distribution) -> list[str]:
+def top_level(dist: metadata.Distribution) -> list[str]:
     """The distribution's top-level files and folders in its site-packages (host paths)."""
-    names = {f.parts[0] for f in dist.files or [] if f.parts and f.parts[0] not in ("..", "__pycache__")}
+    names = {f.parts[0] for f in dist.files or []
+             if f.parts and f.parts[0] not in ("..", "__pycache__")}
     base = Path(dist.locate_file(""))
     return [str(base / name) for name in sorted(names) if (base / name).exists()]
 
 
-def _module_paths(name: str) -> list[str]:
-    """Files of an importable module that is not an installed distribution (rare)."""
+def _extra(name: str) -> list[str]:
+    """Files of a package an exercise allows, whether or not it is a distribution."""
+    try:
+        return top_level(metadata.distribution(name))
+    except metadata.PackageNotFoundError:
+        pass
     try:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
@@ -159,37 +137,26 @@ def _module_paths(name: str) -> list[str]:
     if spec is None:
         return []
     if spec.submodule_search_locations:
-        return [_real(p) for p in spec.submodule_search_locations]
-    return [_real(spec.origin)] if spec.origin and os.path.isfile(spec.origin) else []
-
-
-def _site(allowed: tuple[str, ...]) -> list[Mount]:
-    paths: list[str] = []
-    for dist in _distributions().values():
-        paths += _top_level(dist)
-    for name in allowed:
-        try:
-            dist = metadata.distribution(name)
-            paths += _top_level(dist)
-        except metadata.PackageNotFoundError:
-            paths += _module_paths(name)
-    mounts, seen = [], set()
-    for path in paths:
-        target = f"{SITE}/{os.path.basename(path)}"
-        if target not in seen:
-            seen.add(target)
-            mounts.append(Mount(_real(path), target))
-    return mounts
+        return [os.path.realpath(p) for p in spec.submodule_search_locations]
+    return [os.path.realpath(spec.origin)] if spec.origin and os.path.isfile(spec.origin) else []
 
 
 @functools.lru_cache(maxsize=16)
 def world(allowed: tuple[str, ...] = ()) -> World:
     """The sandbox's file system for a notebook whose exercises allow ``allowed`` imports."""
-    interpreter, hidden, _version, library_path = _interpreter()
+    dists = distributions()
+    paths = [p for dist in dists.values() for p in top_level(dist)]
+    root = sandbox_image.image(paths, dists)
     libraries, links = _system_libraries()
-    mounts = [*libraries, *interpreter, *_site(tuple(sorted(allowed))),
-              Mount(str(runtime_dir()), f"{RUNTIME_PARENT}/grader")]
-    return World(mounts=mounts, empty_dirs=hidden, symlinks=links, library_path=library_path)
+    mounts = [*libraries, Mount(str(root), "/opt")]
+    for name in sorted(set(allowed)):
+        for path in _extra(name):
+            mounts.append(Mount(path, f"{EXTRA}/{os.path.basename(path)}"))
+    library_path = "/opt/python/lib" if any(
+        p.name.startswith("libpython") for p in (root / "python" / "lib").glob("*.so*")) else ""
+    python_path = [RUNTIME_PARENT, SITE] + ([EXTRA] if allowed else [])
+    return World(mounts=mounts, symlinks=links, python_path=python_path,
+                 library_path=library_path)
 
 
 def environment(home: str, library_path: str = "") -> dict[str, str]:
