@@ -5,9 +5,10 @@ Fast unit tests of grader.record.intake; tests/test_grade_class.py grades such n
 
 import json
 
+import nbformat
 import pytest
 
-from grader.record.intake import Rejected, read_submission
+from grader.record.intake import MAX_CELLS, MAX_CODE_CHARS, Rejected, read_submission
 
 V4 = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}}
 CODE = {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [],
@@ -64,3 +65,58 @@ def test_gbk_and_stray_bytes(tmp_path):
     assert flags == ["encoding:gb18030"] and "感知机" in nb.cells[0].source
     nb, flags = _read(tmp_path, text.encode("utf-8").replace("权".encode(), b"\xff"))
     assert flags == ["encoding:invalid_bytes"] and "感知机" in nb.cells[0].source
+
+
+# ------------------------------------------------ notebooks that could never be graded
+
+def test_a_quarter_million_tiny_cells_is_the_students_row_not_a_grader_error(tmp_path):
+    """56 MB of empty cells, under the size limit, once overflowed the sandbox's wire on
+    every attempt ("grader error, grade it again"): now a too_large row with a reason."""
+    tiny = {"cell_type": "code", "source": "", "metadata": {}, "outputs": [],
+            "execution_count": None}
+    with pytest.raises(Rejected) as info:
+        _read(tmp_path, json.dumps({**V4, "cells": [tiny] * 250_000}))
+    assert info.value.status == "too_large"
+    assert "250000 cells" in info.value.message and "250000 个单元格" in info.value.message
+
+
+@pytest.mark.parametrize("source", ["x = 1\n" * 400_000, "😀" * (MAX_CODE_CHARS + 1),
+                                    ["y = 2\n"] * 400_000])
+def test_too_much_code_is_rejected_with_a_reason(tmp_path, source):
+    with pytest.raises(Rejected) as info:
+        _read(tmp_path, json.dumps({**V4, "cells": [{**CODE, "source": source}]}))
+    assert info.value.status == "too_large"
+    assert "characters of code" in info.value.message and "个字符" in info.value.message
+
+
+def test_the_limits_also_hold_for_old_notebooks_and_long_grade_ids(tmp_path):
+    sheet = {"cells": [{"cell_type": "markdown", "source": ""}] * (MAX_CELLS + 1)}
+    with pytest.raises(Rejected, match="cells"):
+        _read(tmp_path, json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                    "worksheets": [sheet]}))
+    long_id = {**CODE, "metadata": {"nbgrader": {"grade_id": "x" * (MAX_CODE_CHARS + 1)}}}
+    with pytest.raises(Rejected, match="characters of code"):
+        _read(tmp_path, json.dumps({**V4, "cells": [long_id]}))
+
+
+def test_the_limits_are_far_above_the_course_and_below_the_wire():
+    """Every instructor notebook is far under the limits, and a notebook at the limits
+    (every character an emoji, escaped as 12 bytes) still fits one frame to the sandbox."""
+    from grader.paths import SOLUTIONS
+    from grader.record.grade import build_program, load_assignment
+    from grader.record.intake import _all_cells, _code_chars
+    from grader.runtime.wire import MAX_JSON
+
+    for path in SOLUTIONS.glob("*/*.ipynb"):
+        cells = _all_cells(json.loads(path.read_text(encoding="utf-8")))
+        assert len(cells) * 10 <= MAX_CELLS, path
+        assert sum(_code_chars(c) for c in cells) * 20 <= MAX_CODE_CHARS, path
+    book = load_assignment("01_perceptron").notebooks[0]
+    per_cell = MAX_CODE_CHARS // MAX_CELLS - 8
+    cells = [{**CODE, "id": f"c{i}", "source": "😀" * per_cell,
+              "metadata": {"nbgrader": {"grade_id": f"g{i:07d}", "solution": True}}}
+             for i in range(MAX_CELLS)]
+    nb = nbformat.from_dict({**V4, "cells": cells})
+    items, _ = build_program(nb, book)
+    frame = json.dumps({"op": "load", "cells": items}, separators=(",", ":"))
+    assert len(frame.encode()) < 0.9 * MAX_JSON, len(frame) / 2**20

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from grader.checks import messages as M
 from grader.paths import SOLUTIONS
-from grader.record.collect import Collection, collect, safe_student_id
+from grader.record.collect import Collection, Empty, collect, safe_student_id
 from grader.record.grade import (
     _INFO_FLAGS,
     AssignmentSource,
@@ -52,6 +52,7 @@ from grader.record.grade import (
 from grader.record.intake import MAX_NOTEBOOK_MB
 from grader.record.sandbox import sandbox_mode
 from grader.record.store import ResultStore, digest_files, grader_digest
+from grader.record.terminal import printable
 
 __all__ = ["grade", "main", "parser", "Job", "shard_of", "parse_shard", "write_csv"]
 
@@ -119,6 +120,14 @@ M.register(
             "graded again by the next run.",
             "无法把 {student}/{assignment} 写入成绩册（{error}）；下次运行时会重新评分。",
         ),
+        "batch_nothing_collected": (
+            "✗ Nothing could be graded: no file of this submission could be read ({reasons}).",
+            "✗ 没有可评分的内容：这份提交中没有任何文件可以读取（{reasons}）。",
+        ),
+        "batch_collect_notes": (
+            "What collecting found (also in collect.json):",
+            "收集时发现的情况（也记录在 collect.json 中）：",
+        ),
         "batch_worker_died": (
             "✗ The grader's worker process for this submission stopped ({error}); grade it "
             "again.",
@@ -137,9 +146,11 @@ class Job:
     assignment: str
     folder: Path
     origins: list[str] = field(default_factory=list)  # where the files came from
-    renamed: list[str] = field(default_factory=list)  # student's file names, if not released
+    # what collecting found (renamed:, late, duplicate:, claims_other_student:, …): the one
+    # way collect's findings reach the row's flags
+    flags: list[str] = field(default_factory=list)
     empty: str = ""  # bilingual reason when nothing gradable was submitted
-    late: bool = False  # the LMS export marked a file late
+    status: str = "empty"  # the row's status when nothing was graded (empty, too_large)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -168,22 +179,30 @@ def plan(collection: Collection, staging: Path, assignments: list[str] | None) -
                               Job(item.student, item.assignment, staging / item.student /
                                   item.assignment))
         job.origins.append(item.origin)
-        if item.renamed_from:
-            job.renamed.append(item.renamed_from)
-        job.late = job.late or item.late
+        job.flags += [flag for flag in item.flags if flag not in job.flags]
     in_scope = sorted(assignments or {a for _, a in jobs})
     for empty in collection.empty:
         assignment = empty.assignment or (in_scope[0] if len(in_scope) == 1 else "")
+        if (empty.student, assignment) not in jobs:
+            jobs[(empty.student, assignment)] = Job(
+                empty.student, assignment, staging / empty.student / (assignment or "_"),
+                [empty.origin], list(empty.flags), _empty_reason(empty, assignment),
+                empty.status)
+    return sorted(jobs.values(), key=lambda j: (j.assignment, j.student))
+
+
+def _empty_reason(empty: Empty, assignment: str) -> str:
+    """Why a student with nothing collected got nothing: what was there, and why each file
+    that could have been their work was not read."""
+    if empty.reasons:
+        reason = M.bilingual("batch_nothing_collected", reasons=" | ".join(empty.reasons))
+    else:
         files = M.bilingual("batch_files", files=", ".join(empty.files[:5])) if empty.files \
             else ""
         reason = M.bilingual("intake_empty_submission", files=_one_line(files))
-        if not assignment:
-            reason += "\n" + M.bilingual("batch_unknown_assignment")
-        if (empty.student, assignment) not in jobs:
-            jobs[(empty.student, assignment)] = Job(empty.student, assignment,
-                                                    staging / empty.student / (assignment or "_"),
-                                                    [empty.origin], empty=reason)
-    return sorted(jobs.values(), key=lambda j: (j.assignment, j.student))
+    if not assignment:
+        reason += "\n" + M.bilingual("batch_unknown_assignment")
+    return reason
 
 
 def _one_line(text: str) -> str:
@@ -212,17 +231,16 @@ def fingerprint(job: Job, settings: str, solutions: Path) -> str:
     """Everything a job's result depends on; the same fingerprint means the same grade."""
     files = sorted(job.folder.glob("*")) if job.folder.is_dir() else []
     solution = digest_files(sorted((solutions / job.assignment).glob("*.ipynb")))
-    return digest_files(files, extra=f"{settings}|{solution}|{job.empty}|{job.renamed}|"
-                                     f"{job.late}")
+    return digest_files(files, extra=f"{settings}|{solution}|{job.empty}|{job.status}|"
+                                     f"{job.flags}")
 
 
 def _grade_job(job: Job, source: AssignmentSource, options: Options) -> SubmissionResult:
     if job.empty:
         return _empty_result(job, source)
     result = grade_submission(_as_grade_job(job), source, options)
-    extra = [f"renamed:{name}" for name in job.renamed] + (["late"] if job.late else [])
     for book in result.notebooks:
-        book.flags += [flag for flag in extra if flag not in book.flags]
+        book.flags += [flag for flag in job.flags if flag not in book.flags]
     return result
 
 
@@ -232,7 +250,8 @@ def _as_grade_job(job: Job) -> SubmissionFolder:
 
 
 def _empty_result(job: Job, source: AssignmentSource | None) -> SubmissionResult:
-    book = NotebookResult(job.student, job.assignment, "", status="empty", message=job.empty)
+    book = NotebookResult(job.student, job.assignment, "", status=job.status,
+                          message=job.empty, flags=list(job.flags))
     if source is not None and not source.error:
         book.notebook = source.notebooks[0].name if source.notebooks else ""
         book.cells = [CellResult(t.grade_id, t.points, feedback=job.empty, detail=job.empty)
@@ -376,6 +395,13 @@ class ClassRun:
         if not self.quiet:
             print(*parts, flush=True)
 
+    def listing(self, lines: list[str], shown: int = 20) -> None:
+        """The first ``shown`` lines, indented, then how many more there are."""
+        for line in lines[:shown]:
+            self.say(f"  {line}")
+        if len(lines) > shown:
+            self.say(f"  … +{len(lines) - shown}")
+
     def named(self, name: str) -> str:
         """An output file's name; shards get their own (``grades.shard-1-of-4.csv``)."""
         return _suffix(name, self.shard)
@@ -384,15 +410,17 @@ class ClassRun:
 
     def collect(self, assignments: list[str] | None) -> list[Job]:
         _fresh_staging(self.staging)
-        self.collection = collect(self.source, self.staging, self.options.solutions)
+        self.collection = collect(self.source, self.staging, self.options.solutions,
+                                  self.options.max_notebook_mb)
         _write_collect_report(self.out / self.named("collect.json"), self.collection, self.source)
         unmapped = self.collection.unmapped
         if unmapped:
             self.say(M.bilingual("batch_unmapped", count=len(unmapped)))
-            for item in unmapped[:20]:
-                self.say(f"  {item.origin}: {_one_line(item.reason)}")
-            if len(unmapped) > 20:
-                self.say(f"  … +{len(unmapped) - 20}")
+            self.listing([f"{printable(item.origin, 120)}: {printable(_one_line(item.reason))}"
+                          for item in unmapped])
+        if self.collection.notes:
+            self.say(M.bilingual("batch_collect_notes"))
+            self.listing([printable(_one_line(note)) for note in self.collection.notes])
         everyone = plan(self.collection, self.staging, assignments)
         if self.shard is None:
             return everyone
@@ -512,8 +540,9 @@ class ClassRun:
             except Exception as exc:  # not stored either: the next run grades it again
                 recorded = False
                 result.notebooks[0].flags.append("gradebook_failed")
-                print(M.bilingual("batch_record_failed", student=result.student,
-                                  assignment=result.assignment, error=_first_line(exc)),
+                print(printable(M.bilingual("batch_record_failed", student=result.student,
+                                            assignment=result.assignment,
+                                            error=_first_line(exc)), lines=True),
                       file=sys.stderr, flush=True)
             if self.feedback:
                 fb.write_feedback(self.out, result, source)
@@ -531,13 +560,15 @@ class ClassRun:
         write_report(out / self.named("report.json"), results, self.mode, graded=len(graded),
                      reused=len(results) - len(graded))
         text = render(results)
-        (out / self.named("summary.txt")).write_text(text, encoding="utf-8")
+        (out / self.named("summary.txt")).write_text(text, encoding="utf-8",
+                                                     errors="backslashreplace")
         self.say(text)
         flagged = [r for r in results if any(not f.startswith(_INFO_FLAGS) for f in r.flags)]
         if flagged:
             self.say(M.bilingual("grade_flagged", count=len(flagged)))
             for r in flagged:
-                self.say(f"  {r.student:<16} {r.assignment:<16} {', '.join(r.flags)}")
+                self.say(f"  {printable(r.student, 64):<16} {printable(r.assignment, 64):<16} "
+                         f"{printable(', '.join(r.flags), 500)}")
         if self.mode != "bwrap":
             _warn_unsandboxed(self.options)  # again, under the table, where it will be read
         students = len({r.student for r in graded})
@@ -573,9 +604,11 @@ def _num(x: float) -> str:
 
 
 def _line(result: SubmissionResult, done: int, total: int) -> str:
-    flags = ", ".join(result.flags)
-    return (f"[{done}/{total}] {result.student:<16} {result.assignment:<16} "
-            f"{_num(result.score):>5} / {_num(result.max_score):<5} {result.status}"
+    """One progress line; every part a student could have chosen is made printable."""
+    flags = printable(", ".join(result.flags), 500)
+    return (f"[{done}/{total}] {printable(result.student, 64):<16} "
+            f"{printable(result.assignment, 64):<16} "
+            f"{_num(result.score):>5} / {_num(result.max_score):<5} {printable(result.status, 32)}"
             + (f"  flags: {flags}" if flags else ""))
 
 
@@ -604,7 +637,8 @@ def write_csv(path: Path, results: list[SubmissionResult],
               sources: dict[str, AssignmentSource]) -> None:
     """A row per submission: totals, status, flags, the reason, then one column per exercise."""
     columns = cell_columns(sources)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    # backslashreplace: a stray undecodable byte never stops the file (it is shown as \udcff)
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "assignment", "score", "max_score", "status", "flags",
                          "percent", "reason", *columns])
@@ -625,20 +659,27 @@ def write_report(path: Path, results: list[SubmissionResult], mode: str,
         {"student": r.student, "assignment": r.assignment, "score": r.score,
          "max_score": r.max_score, "status": r.status, "flags": r.flags,
          "notebooks": [asdict(nb) for nb in r.notebooks]} for r in results]}
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    _write_json(path, data)
 
 
 def _write_collect_report(path: Path, collection: Collection, source: Path) -> None:
     data = {
         "source": str(source),
         "collected": [{"student": s.student, "assignment": s.assignment, "notebook": s.notebook,
-                       "origin": s.origin, "renamed_from": s.renamed_from}
+                       "origin": s.origin, "renamed_from": s.renamed_from, "flags": s.flags}
                       for s in collection.submissions],
         "empty": [asdict(e) for e in collection.empty],
         "unmapped": [asdict(u) for u in collection.unmapped],
         "notes": collection.notes,
     }
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    _write_json(path, data)
+
+
+def _write_json(path: Path, data: object) -> None:
+    """Readable JSON (Chinese as itself); a lone surrogate, which UTF-8 cannot hold, is written
+    as its JSON escape, so the file is always valid JSON and always written."""
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    path.write_bytes(text.encode("utf-8", errors="backslashreplace"))
 
 
 # ------------------------------------------------------------------------ CLI
@@ -678,6 +719,7 @@ def parser() -> argparse.ArgumentParser:
                    help="hidden tests use the solutions' seeds for everyone (as nbgrader does)")
     p.add_argument("--load-timeout", type=float, default=None)
     p.add_argument("--cell-timeout", type=float, default=None)
+    p.add_argument("--notebook-timeout", type=float, default=None)
     p.add_argument("--memory-mb", type=int, default=None)
     p.add_argument("--processes", type=int, default=None)
     p.add_argument("--max-notebook-mb", type=float, default=MAX_NOTEBOOK_MB)
@@ -697,6 +739,7 @@ def main(argv: list[str]) -> int:
         shard = parse_shard(args.shard)
         limits, by_notebook = load_limits(args.config, {
             "load_seconds": args.load_timeout, "cell_seconds": args.cell_timeout,
+            "notebook_seconds": args.notebook_timeout,
             "memory_mb": args.memory_mb, "processes": args.processes})
         seeds = None if args.fixed_seeds else StudentSeeds(course_secret(args.secret_file))
         options = Options(solutions=args.solutions, limits=limits, sandbox=args.sandbox,
@@ -706,7 +749,7 @@ def main(argv: list[str]) -> int:
                         jobs=args.jobs, assignments=args.assignment, quiet=args.quiet,
                         shard=shard, force=args.force, students=args.student)
     except (ValueError, RuntimeError, ConfigError, SecretError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(printable(str(exc), 1000, lines=True), file=sys.stderr)
         return 2
     # 1 tells a scheduler that some rows are the grader's failure, not the student's
     return 1 if any(_grader_failed(r) for r in results) else 0

@@ -1,40 +1,60 @@
 """Collect a class's submissions from wherever they came from · 收集全班的提交.
 
-Accepted inputs:
+Accepted inputs (``SOURCE``):
 
 * nbgrader's ``submitted/`` layout: ``<student>/<assignment>/<notebook>.ipynb``;
-* a plain folder of student folders: ``<student>/<notebook>.ipynb`` (the assignment
-  is recognised from the notebook's name, or from its graded cells when it was renamed);
-* the zip an LMS exports:
-  - Canvas: ``<login>_<userid>_<submissionid>_<original name>.ipynb`` (``_LATE_`` may
-    follow the login; re-uploads get ``-1``, ``-2`` … before ``.ipynb``);
-  - Moodle: ``<Full Name>_<id>_assignsubmission_file_/<original name>.ipynb``;
-  - a zip a student uploaded (either LMS) is opened, one level deep.
+* a plain folder of student folders (JupyterHub home folders): ``<student>/…/<notebook>.ipynb``
+  (the assignment is recognised from the notebook's name, or from its graded cells when
+  it was renamed);
+* the zip an LMS exports, or the same export unzipped into a folder:
+  - Canvas: ``<login>_<userid>_<submissionid>_<original name>`` (``_LATE`` may follow the
+    login; re-uploads get ``-1``, ``-2`` … before ``.ipynb``);
+  - Moodle: folders ``<Full Name>_<id>_assignsubmission_file_/<original name>``, or flat
+    files ``<Full Name>_<id>_assignsubmission_file_<original name>``;
+  - a zip a student uploaded (anywhere in their part of the source) is opened, one level
+    deep.
 
-Every file in the input ends up either in the collected tree or in the report of
-what could not be mapped, with a bilingual reason. Nothing is moved or deleted:
-files are copied into a staging folder. Symbolic links are not followed, large zip
-members are not read, and two students with one name (an LMS export names folders by
-full name) are kept apart by their LMS ids.
+**Who a file belongs to** is decided by where it sits, never by what it is called: the
+top-level folder of ``SOURCE`` is the student, always, whatever the names below it
+(an nbgrader ``<student>/<assignment>/`` included). The LMS's naming patterns are read only
+at the root of ``SOURCE`` (files, and Moodle's folders), which only the LMS export writes;
+deeper inside a student's folder, a file named ``bob_123_456_perceptron.ipynb`` or a
+folder ``bob/`` is that student's file, flagged ``claims_other_student:bob`` when it names
+another student of the class. Every conflict reaches the student's row as a flag
+(``duplicate:``, ``claims_other_student:``, ``not_collected:``, ``undecodable_name:``,
+``renamed:``, ``late``) and is told, in both languages, in ``collect.json``.
+
+Every file in the input ends up either in the collected tree or in the report of what
+could not be mapped, with a bilingual reason; a student with nothing collected is still a
+row. Nothing in ``SOURCE`` is changed. The bytes are copied once, while the source is
+walked (folders are opened without following symbolic links, files only when regular),
+so what is graded is what was checked. Reading is bounded by construction: at most a
+limit of bytes from any file or zip member, only the compression methods the LMSes use,
+at most a number of members per zip, and zips inside zips are not opened.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
+import hashlib
 import json
+import os
 import re
 import shutil
+import stat
+import struct
+import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.checks import messages as M
 from grader.paths import SOLUTIONS
 
-__all__ = ["Collected", "Collection", "Empty", "Unmapped", "collect", "notebook_index"]
+__all__ = ["Collected", "Collection", "Empty", "Unmapped", "collect", "notebook_index",
+           "cell_index", "best_match", "safe_student_id"]
 
 M.register(
     {
@@ -71,17 +91,76 @@ M.register(
             "符号链接；不会跟随链接（它可能指向任何人的文件）",
         ),
         "collect_too_large": (
-            "{size} MB, more than the {limit} MB a submitted file may have; not extracted",
-            "{size} MB，超过了提交文件的上限 {limit} MB；未解压",
+            "{size} MB, more than the {limit} MB a submitted file may have; not read. A "
+            "notebook this large is mostly outputs: clear them (Edit → Clear Outputs of All "
+            "Cells), save and submit again.",
+            "{size} MB，超过了提交文件的上限 {limit} MB；没有读取。这么大的 notebook 主要是输出："
+            "请清除输出（Edit → Clear Outputs of All Cells），保存后重新提交。",
         ),
         "collect_same_name": (
             "{count} different students share the name {student}; their LMS ids keep them "
             "apart: {ids}",
             "{count} 位不同的学生同名 {student}；用他们在 LMS 中的 id 区分：{ids}",
         ),
+        "collect_same_id": (
+            "{count} different folders ({names}) give the same student id {student}; they are "
+            "kept apart as {ids}",
+            "{count} 个不同的文件夹（{names}）对应同一个学生 id {student}；分别记为 {ids}",
+        ),
         "collect_renamed": (
             "renamed notebook: {origin} is graded as {name} (recognised by its cells)",
             "notebook 被改名：{origin} 按其单元格识别为 {name} 评分",
+        ),
+        "collect_renamed_in_folder": (
+            "renamed notebook: {origin} is in the folder of {assignment}, so it is graded as "
+            "{name}",
+            "notebook 被改名：{origin} 位于作业 {assignment} 的文件夹中，因此按 {name} 评分",
+        ),
+        "collect_method": (
+            "compressed with {method}: only stored and deflate members (what Canvas and Moodle "
+            "write) are read; not extracted",
+            "使用 {method} 压缩：只读取未压缩或 deflate 压缩的成员（Canvas 和 Moodle 导出的格式）；"
+            "未解压",
+        ),
+        "collect_too_many_members": (
+            "a zip of more than {limit} files; a zip a student uploaded is read only up to "
+            "{limit} files, so none of it was read",
+            "zip 中的文件超过 {limit} 个；学生上传的 zip 最多读取 {limit} 个文件，因此整个 zip 都没有读取",
+        ),
+        "collect_zip_budget": (
+            "the files of this zip add up to more than {limit} MB; this one was not extracted",
+            "这个 zip 中的文件合计超过 {limit} MB；这个文件没有解压",
+        ),
+        "collect_zip_in_zip": (
+            "a zip inside a zip a student uploaded is not opened (one level only)",
+            "学生上传的 zip 中的 zip 不会被打开（只打开一层）",
+        ),
+        "collect_special_file": (
+            "not a regular file (a pipe, socket or device); not read",
+            "不是普通文件（管道、套接字或设备）；没有读取",
+        ),
+        "collect_too_deep": (
+            "folders nested more than {limit} deep; what is below was not examined",
+            "文件夹嵌套超过 {limit} 层；更深处的内容没有检查",
+        ),
+        "collect_unreadable": (
+            "could not be read: {error}",
+            "无法读取：{error}",
+        ),
+        "collect_undecodable_name": (
+            "the name of {origin} is not valid UTF-8; it is shown with � in place of the bytes "
+            "that are not",
+            "{origin} 的名称不是有效的 UTF-8；无法解码的字节显示为 �",
+        ),
+        "collect_claims_other": (
+            "{origin} is in the part of the submissions that belongs to {owner}, but its name "
+            "names {other}, another student of the class: it counts for {owner} only",
+            "{origin} 位于属于 {owner} 的提交之中，但其名称指向班上的另一位学生 {other}："
+            "它只计入 {owner} 的成绩",
+        ),
+        "collect_more_files": (
+            "… and {count} more files that are not notebooks",
+            "……以及另外 {count} 个不是 notebook 的文件",
         ),
     }
 )
@@ -91,8 +170,27 @@ _CANVAS = re.compile(
     re.IGNORECASE,
 )
 _MOODLE_DIR = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_?$")
+_MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_file_(?P<file>.+)$")
 _REUPLOAD = re.compile(r"-\d+(?=\.ipynb$)")
-MAX_FILE_MB = 200  # larger members of an LMS zip are reported, not read into memory
+
+MAX_FILE_MB = 200  # a larger file or zip member is reported, never read (default; see collect)
+MAX_EXPORT_MEMBERS = 100_000  # members of the zip given as SOURCE (the LMS's own export)
+MAX_ZIP_MEMBERS = 1_000  # members of a zip a student uploaded
+MAX_ZIP_TOTAL_MB = 200  # bytes extracted from one zip a student uploaded, all members together
+MAX_DIRECTORY_MB = 64  # a zip's table of contents (100,000 members take about 10 MB)
+MAX_DEPTH = 32  # folders below the source's root
+LISTED_FILES = 20  # per student, files that are not notebooks are listed one by one up to this
+TIMESTAMP_BYTES = 4096  # nbgrader's timestamp.txt holds one date
+# what LMS exports and every zip tool use by default; bzip2 and lzma decompress without a
+# bound on memory in Python's zipfile, and nobody needs them to hand in a notebook
+ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma", 9: "deflate64",
+                 93: "zstandard", 98: "ppmd"}
+
+# problems that cost a student something (a file they handed in was not read): the student's
+# row is flagged ``not_collected:<file>``; the others (a PDF, a checkpoint) are only listed
+_FLAGGED = frozenset({"symlink", "special", "unsafe", "too_large", "bad_zip", "method",
+                      "too_many", "budget", "zip_in_zip", "too_deep", "unreadable"})
 
 
 @dataclass
@@ -104,22 +202,30 @@ class Collected:
     origin: str  # where it came from, for the report
     renamed_from: str = ""  # the student's file name, when it was not the released one
     late: bool = False  # the LMS marked it late (Canvas's _LATE_)
+    # what the instructor must know about this submission; they become the row's flags
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Empty:
-    """A student folder with nothing gradable in it: still a row in the grades."""
+    """A student with nothing gradable collected: still a row in the grades."""
 
     student: str
     assignment: str | None  # known from an nbgrader layout, else None
     origin: str
     files: list[str] = field(default_factory=list)  # what was there instead (not notebooks)
+    reasons: list[str] = field(default_factory=list)  # why their files could not be read
+    status: str = "empty"  # or too_large: their notebook was too large to be read
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Unmapped:
     origin: str
     reason: str  # bilingual
+    student: str = ""  # whose file it was, when that is known
+    flag: str = ""  # the flag it puts on that student's row, if any
+    kind: str = ""  # what kind of problem: too_large, method, symlink, … ("" for the others)
 
 
 @dataclass
@@ -128,6 +234,9 @@ class Collection:
     unmapped: list[Unmapped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     empty: list[Empty] = field(default_factory=list)
+
+
+# ------------------------------------------------------------ the solutions' index
 
 
 def notebook_index(solutions: Path = SOLUTIONS) -> dict[str, str]:
@@ -161,45 +270,373 @@ def best_match(ids: set[str], known: dict[str, frozenset[str]]) -> str | None:
 def _grade_ids(payload: bytes) -> set[str]:
     text = payload.decode("utf-8", errors="replace")
     data = json.loads(text)
-    cells = data.get("cells") or [c for w in data.get("worksheets", []) for c in w.get("cells", [])]
+    if not isinstance(data, dict):
+        raise ValueError("not a notebook")
+    cells = data.get("cells") or [c for w in data.get("worksheets", []) if isinstance(w, dict)
+                                  for c in w.get("cells", [])]
     ids = set()
-    for cell in cells:
+    for cell in cells if isinstance(cells, list) else []:
         meta = (cell.get("metadata") or {}).get("nbgrader") or {} if isinstance(cell, dict) else {}
         if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
             ids.add(meta["grade_id"])
     return ids
 
 
-def _recognise(payload: Path | _Member, cells: dict[str, frozenset[str]]) -> str | None:
+def _recognise(path: Path | None, cells: dict[str, frozenset[str]]) -> str | None:
     """The released notebook whose graded cells this file carries most of, if any."""
+    if path is None:
+        return None
     try:
-        ids = _grade_ids(payload.read_bytes())
-    except (ValueError, AttributeError, OSError, RuntimeError, EOFError, zipfile.BadZipFile):
-        return None  # not JSON, not a notebook, not readable: not recognised
+        ids = _grade_ids(path.read_bytes())
+    except Exception:  # not JSON, not a notebook, nested too deeply: not recognised
+        return None
     return best_match(ids, cells)
 
 
+# ------------------------------------------------------------------------ names
+
+
 def safe_student_id(raw: str) -> str:
-    """A folder-safe student id: letters, digits, ``.``, ``-``, ``_`` (accents kept as letters)."""
-    text = unicodedata.normalize("NFKC", raw).strip()
+    """A folder-safe student id: letters, digits, ``.``, ``-``, ``_`` (accents kept as letters),
+    at most 64 characters (a longer name keeps a hash of the rest, so it stays distinct)."""
+    text = unicodedata.normalize("NFKC", raw).strip().replace("\ufffd", "_")
     text = re.sub(r"\s+", "_", text)
     text = re.sub(r"[^\w.\-]", "", text)
-    return text.strip("._") or "unknown"
+    text = text.strip("._") or "unknown"
+    if len(text) > 64:
+        text = f"{text[:55]}_{_short_hash(raw)}"
+    return text
+
+
+def _short_hash(text: str, length: int = 8) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def _display(name: str) -> tuple[str, bool]:
+    """A name from the disk as text, and whether it was valid UTF-8: the bytes that are not
+    (which Python keeps as lone surrogates, unprintable and unwritable) become �."""
+    try:
+        name.encode("utf-8")
+        return name, False
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", errors="replace"), True
+
+
+def _safe_file_name(name: str) -> str:
+    """A notebook name fit for the staging folder: what it shows, nothing that moves."""
+    stem = re.sub(r"[^\w.\- ()]", "_", name.removesuffix(".ipynb")).strip(" .") or "notebook"
+    return stem[:100] + ".ipynb"
+
+
+def _flag(kind: str, value: str = "") -> str:
+    """A row flag naming a file or a student: one short line, no ``;`` (the CSV's separator)."""
+    if not value:
+        return kind
+    value = "".join(c if unicodedata.category(c)[0] != "C" else "?" for c in value)
+    value = value.replace(";", ",")
+    return f"{kind}:{value[:80] + '…' if len(value) > 80 else value}"
 
 
 def _canonical_name(name: str) -> str:
     return _REUPLOAD.sub("", name)
 
 
-def _ignored(rel: PurePosixPath) -> bool:
+def _ignored_name(name: str) -> bool:
     """Jupyter's checkpoints, macOS resource forks, hidden files: never a submission."""
-    return any(part.startswith(".") or part in ("__MACOSX", "__pycache__") for part in rel.parts)
+    return name.startswith(".") or name in ("__MACOSX", "__pycache__")
 
 
-def _member_name(info: zipfile.ZipInfo) -> str:
-    """A zip member's name: zips made on Windows use code pages (GBK for Chinese names)
-    and backslashes, where the format asks for UTF-8 and slashes."""
-    name = info.filename
+def _wanted(name: str) -> bool:
+    """A file whose bytes are copied while walking: a notebook, nbgrader's timestamp, a zip."""
+    return name.endswith(".ipynb") or name == "timestamp.txt" or name.lower().endswith(".zip")
+
+
+# ----------------------------------------------------------------- walking the source
+
+
+@dataclass
+class _Entry:
+    """One thing found in the source: a file (perhaps inside a zip a student uploaded), a
+    folder, or something that was refused, with the reason."""
+
+    parts: tuple[str, ...]  # display names from the source's root (for a zip member: the zip)
+    inner: tuple[str, ...] = ()  # display names inside the zip at ``parts``
+    file: Path | None = None  # a private copy of the bytes (notebooks and timestamps only)
+    folder: bool = False
+    problem: str = ""  # bilingual: why this was not read
+    kind: str = ""  # the kind of problem (see _FLAGGED)
+    undecodable: bool = False  # a name on its path was not valid UTF-8
+    root: bool = False  # about the source itself (the export zip), nobody's file
+
+    @property
+    def name(self) -> str:
+        return (self.inner or self.parts)[-1]
+
+    @property
+    def origin(self) -> str:
+        outer = "/".join(self.parts)
+        return f"{outer}!{'/'.join(self.inner)}" if self.inner else outer
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _copy_bounded(read: Callable[[int], bytes], target: Path, limit: int,
+                  truncate: bool = False) -> None:
+    """Copy from ``read`` to ``target``, never more than ``limit`` bytes: a file that goes on
+    raises _TooLarge (or, with ``truncate``, is cut), whatever size it declared."""
+    copied = 0
+    with open(target, "wb") as out:
+        while True:
+            chunk = read(min(2**20, limit + 1 - copied))
+            if not chunk:
+                return
+            copied += len(chunk)
+            if copied > limit:
+                if truncate:
+                    out.write(chunk[: len(chunk) - (copied - limit)])
+                    return
+                raise _TooLarge()
+            out.write(chunk)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.0f}"
+
+
+def _error(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200] if text else ''}"
+
+
+class _Walker:
+    """Walks a folder or a zip and yields :class:`_Entry`; wanted files are copied to
+    ``incoming`` as they are found, bounded by ``limit`` bytes each."""
+
+    def __init__(self, incoming: Path, limit: int):
+        self.incoming, self.limit, self.copies = incoming, limit, 0
+        self.source_name = ""
+
+    def _target(self) -> Path:
+        self.copies += 1
+        return self.incoming / f"{self.copies:07d}"
+
+    def walk(self, source: Path) -> Iterator[_Entry]:
+        if source.is_dir():
+            descriptor = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                yield from self._folder(descriptor, ())
+            finally:
+                os.close(descriptor)
+            return
+        self.source_name = source.name
+        try:
+            handle = open(source, "rb")
+        except OSError as exc:
+            yield _Entry((source.name,), problem=M.bilingual("collect_bad_zip", error=_error(exc)),
+                         kind="bad_zip", root=True)
+            return
+        with handle:
+            yield from self._zip(handle, (), MAX_EXPORT_MEMBERS, nested=False)
+
+    # folders ------------------------------------------------------------------
+
+    def _folder(self, descriptor: int, parts: tuple[str, ...]) -> Iterator[_Entry]:
+        """A folder opened as ``descriptor``; its sub-folders are opened relative to it and
+        never through a symbolic link, so a link swapped in while we walk is not followed."""
+        try:
+            with os.scandir(descriptor) as listing:
+                children = sorted(listing, key=lambda child: child.name)
+        except OSError as exc:
+            yield _Entry(parts, problem=M.bilingual("collect_unreadable", error=_error(exc)),
+                         kind="unreadable")
+            return
+        for child in children:
+            name, undecodable = _display(child.name)
+            here = parts + (name,)
+            entry = _Entry(here, undecodable=undecodable)
+            if _ignored_name(name):
+                entry.problem, entry.kind = M.bilingual("collect_ignored"), "ignored"
+            elif child.is_symlink():
+                entry.problem, entry.kind = M.bilingual("collect_symlink"), "symlink"
+            elif child.is_dir(follow_symlinks=False):
+                yield from self._subfolder(descriptor, child.name, here, undecodable)
+                continue
+            elif not child.is_file(follow_symlinks=False):
+                entry.problem, entry.kind = M.bilingual("collect_special_file"), "special"
+            elif _wanted(name):
+                yield from self._file(descriptor, child.name, entry)
+                continue
+            yield entry
+
+    def _subfolder(self, descriptor: int, raw: str, here: tuple[str, ...],
+                   undecodable: bool) -> Iterator[_Entry]:
+        yield _Entry(here, folder=True, undecodable=undecodable)
+        if len(here) > MAX_DEPTH:
+            yield _Entry(here, problem=M.bilingual("collect_too_deep", limit=MAX_DEPTH),
+                         kind="too_deep")
+            return
+        try:
+            inner = os.open(raw, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=descriptor)
+        except OSError as exc:  # replaced by a link or made unreadable meanwhile
+            yield _Entry(here, problem=M.bilingual("collect_unreadable", error=_error(exc)),
+                         kind="unreadable")
+            return
+        try:
+            for entry in self._folder(inner, here):
+                entry.undecodable = entry.undecodable or undecodable
+                yield entry
+        finally:
+            os.close(inner)
+
+    def _file(self, descriptor: int, raw: str, entry: _Entry) -> Iterator[_Entry]:
+        """A regular file, opened without following a link and without blocking on a pipe."""
+        try:
+            fd = os.open(raw, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=descriptor)
+        except OSError as exc:
+            entry.problem, entry.kind = M.bilingual("collect_unreadable", error=_error(exc)), \
+                "unreadable"
+            yield entry
+            return
+        with open(fd, "rb", buffering=0) as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                entry.problem, entry.kind = M.bilingual("collect_special_file"), "special"
+            elif entry.parts[-1].lower().endswith(".zip"):
+                yield from self._zip(handle, entry.parts, MAX_ZIP_MEMBERS, nested=True,
+                                     undecodable=entry.undecodable)
+                return
+            else:
+                self._keep(entry, handle.read, info.st_size)
+        yield entry
+
+    def _keep(self, entry: _Entry, read: Callable[[int], bytes], size: int,
+              limit: int | None = None) -> None:
+        """Copy a wanted file's bytes, at most ``limit`` of them (``self.limit``) whatever
+        size it claims; a file that goes on is reported, not copied."""
+        limit = self.limit if limit is None else limit
+        target = self._target()
+        small = entry.parts[-1] == "timestamp.txt" and not entry.inner
+        try:
+            if size > limit and not small:
+                raise _TooLarge()
+            _copy_bounded(read, target, TIMESTAMP_BYTES if small else limit, truncate=small)
+            entry.file = target
+        except _TooLarge:
+            target.unlink(missing_ok=True)
+            if limit < self.limit:  # what was left of its zip's budget
+                entry.problem = M.bilingual("collect_zip_budget", limit=MAX_ZIP_TOTAL_MB)
+                entry.kind = "budget"
+            else:
+                entry.problem = M.bilingual("collect_too_large", size=_mb(max(size, limit + 1)),
+                                            limit=f"{limit / 2**20:g}")
+                entry.kind = "too_large"
+        except Exception as exc:  # a bad CRC, a truncated member, an I/O error
+            target.unlink(missing_ok=True)
+            entry.problem = M.bilingual("collect_unreadable", error=_error(exc))
+            entry.kind = "unreadable"
+
+    # zips ---------------------------------------------------------------------
+
+    def _zip(self, handle, parts: tuple[str, ...], members: int, nested: bool,
+             undecodable: bool = False) -> Iterator[_Entry]:
+        """Members of the zip open as ``handle``: the source itself (``nested`` false: its
+        members' paths are the source's), or a zip found at ``parts`` (its members keep their
+        own paths below it, in ``inner``)."""
+        here = _Entry(parts or (self.source_name,), undecodable=undecodable, root=not nested)
+        try:
+            archive = _open_zip(handle, members)
+        except _TooManyMembers:
+            here.problem = M.bilingual("collect_too_many_members", limit=members)
+            here.kind = "too_many"
+            yield here
+            return
+        except Exception as exc:  # BadZipFile, and whatever a crafted header provokes
+            here.problem, here.kind = M.bilingual("collect_bad_zip", error=_error(exc)), "bad_zip"
+            yield here
+            return
+        # what one zip a student uploaded may expand to, all its members together
+        budget = max(MAX_ZIP_TOTAL_MB * 2**20, self.limit) if nested else None
+        with archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                entry = self._member_entry(info, parts, nested, undecodable)
+                if entry.problem or not _wanted(entry.name):
+                    yield entry  # listed as what it is, without being read
+                    continue
+                self._member(archive, info, entry, budget)
+                if budget is not None and entry.file is not None:
+                    budget -= entry.file.stat().st_size
+                if entry.file is not None and not nested and entry.name.lower().endswith(".zip"):
+                    yield from self._nested(entry)
+                    continue
+                yield entry
+
+    def _member_entry(self, info: zipfile.ZipInfo, parts: tuple[str, ...], nested: bool,
+                      undecodable: bool) -> _Entry:
+        """The entry of a zip member, with the reason it is refused before being read."""
+        name, bad_name = _member_name(info)
+        path = PurePosixPath(name)
+        undecodable = undecodable or bad_name
+        if not _safe_member(path):
+            entry = _Entry(parts, (name,), undecodable=undecodable) if nested else \
+                _Entry((name,), undecodable=undecodable, root=True)
+            entry.problem, entry.kind = M.bilingual("collect_unsafe_path"), "unsafe"
+            return entry
+        entry = _Entry(parts, path.parts, undecodable=undecodable) if nested else \
+            _Entry(path.parts, undecodable=undecodable)
+        if any(_ignored_name(part) for part in path.parts):
+            entry.problem, entry.kind = M.bilingual("collect_ignored"), "ignored"
+        elif nested and path.name.lower().endswith(".zip"):
+            entry.problem, entry.kind = M.bilingual("collect_zip_in_zip"), "zip_in_zip"
+        elif _wanted(path.name) and _is_link(info):
+            entry.problem, entry.kind = M.bilingual("collect_symlink"), "symlink"
+        elif _wanted(path.name) and info.compress_type not in ZIP_METHODS:
+            method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+            entry.problem, entry.kind = M.bilingual("collect_method", method=method), "method"
+        elif _wanted(path.name) and info.flag_bits & 0x1:
+            entry.problem = M.bilingual("collect_unreadable", error="encrypted")
+            entry.kind = "unreadable"
+        return entry
+
+    def _member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: _Entry,
+                budget: int | None) -> None:
+        """Extract one member, bounded by the file limit and what is left of its zip's budget."""
+        limit = self.limit if budget is None else min(self.limit, max(budget, 0))
+        try:
+            with archive.open(info) as stream:
+                self._keep(entry, stream.read, info.file_size, limit)
+        except Exception as exc:  # a local header that contradicts the directory, …
+            entry.problem = M.bilingual("collect_unreadable", error=_error(exc))
+            entry.kind = "unreadable"
+
+    def _nested(self, entry: _Entry) -> Iterator[_Entry]:
+        """A zip the LMS export holds (a student's upload): its copy is opened, then deleted."""
+        copy, entry.file = entry.file, None
+        try:
+            with open(copy, "rb") as handle:
+                yield from self._zip(handle, entry.parts, MAX_ZIP_MEMBERS, nested=True,
+                                     undecodable=entry.undecodable)
+        finally:
+            copy.unlink(missing_ok=True)
+
+
+def _safe_member(path: PurePosixPath) -> bool:
+    return bool(path.parts) and not path.is_absolute() and not any(
+        part in ("..", ".", "") for part in path.parts)
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _member_name(info: zipfile.ZipInfo) -> tuple[str, bool]:
+    """A zip member's name, and whether its bytes were not valid text: zips made on Windows use
+    code pages (GBK for Chinese names) and backslashes, where the format asks for UTF-8 and
+    slashes. A name marked UTF-8 that is not had its mark cleared by :func:`_open_zip`."""
+    name, undecodable = info.filename, False
     if not info.flag_bits & 0x800:  # not marked UTF-8: Python decoded it as cp437
         raw = name.encode("cp437", errors="replace")
         for encoding in ("utf-8", "gb18030"):
@@ -208,263 +645,497 @@ def _member_name(info: zipfile.ZipInfo) -> str:
                 break
             except UnicodeDecodeError:
                 continue
-    return name.replace("\\", "/")
-
-
-def _entries_from_folder(root: Path, result: Collection) -> list[tuple[PurePosixPath, Path]]:
-    entries = []
-    for path in sorted(root.rglob("*")):
-        rel = PurePosixPath(path.relative_to(root).as_posix())
-        if _ignored(rel):
-            if path.is_file():
-                result.unmapped.append(Unmapped(str(rel), M.bilingual("collect_ignored")))
-            continue
-        if path.is_symlink():
-            result.unmapped.append(Unmapped(str(rel), M.bilingual("collect_symlink")))
-        elif path.is_file():
-            entries.append((rel, path))
-    return entries
-
-
-def _map(rel: PurePosixPath, payload: Path | _Member, index: dict[str, str],
-         cells: dict[str, frozenset[str]]):
-    """Where one file belongs (a :class:`_Mapped`), or a bilingual reason it belongs nowhere.
-
-    A notebook whose name is not a released one (``Copy of perceptron.ipynb``, ``hw1.ipynb``)
-    is recognised by its graded cells; in an nbgrader layout the folder names the assignment
-    even when the file is not recognised (grading then says what is wrong with it).
-    """
-    parts = rel.parts
-    name = parts[-1]
-    assignments = set(index.values())
-    if not name.endswith(".ipynb"):
-        return M.bilingual("collect_not_notebook")
-    hint, lms, late = None, "", False
-    if len(parts) >= 3 and parts[-2] in assignments:  # nbgrader: <student>/<assignment>/<nb>
-        student, original, hint = parts[-3], name, parts[-2]
-    else:
-        canvas = _CANVAS.match(name)
-        moodle = _MOODLE_DIR.match(parts[-2]) if len(parts) >= 2 else None
-        if moodle:
-            student, original, lms = moodle.group("name"), name, moodle.group("id")
-        elif canvas and (_canonical_name(canvas.group("name")) in index or len(parts) == 1):
-            student, original = canvas.group("login"), canvas.group("name")
-            lms, late = canvas.group("userid"), bool(canvas.group("late"))
-        elif len(parts) >= 2:
-            student, original = parts[-2], name
         else:
-            return M.bilingual("collect_no_student")
-    canonical = _canonical_name(original)
-    student = safe_student_id(student)
-    if canonical in index and (hint is None or index[canonical] == hint):
-        return _Mapped(student, lms, index[canonical], canonical, late=late)
-    recognised = _recognise(payload, cells)
-    if recognised and (hint is None or index[recognised] == hint):
-        return _Mapped(student, lms, index[recognised], recognised, original, late=late)
-    if hint is not None:
-        return _Mapped(student, lms, hint, canonical, late=late)
-    return M.bilingual("collect_unknown_notebook", name=canonical)
+            name, undecodable = raw.decode("utf-8", errors="replace"), True
+    return name.replace("\\", "/"), undecodable
 
 
-def collect(source: Path, staging: Path, solutions: Path = SOLUTIONS) -> Collection:
-    """Copy every submitted notebook under ``staging/<student>/<assignment>/<notebook>``."""
-    index = notebook_index(solutions)
-    cells = cell_index(Path(solutions).resolve())
-    result = Collection()
-    staging.mkdir(parents=True, exist_ok=True)
-    with _opened(source, result) as entries:
-        stamps: dict[tuple[str, str], Path | _Member] = {}
-        mapped: list[tuple[str, Path | _Member, _Mapped]] = []
-        for rel, payload in entries:
-            if _is_timestamp(rel, index):  # nbgrader's submission time, kept beside the notebook
-                stamps[(safe_student_id(rel.parts[-3]), rel.parts[-2])] = payload
+class _TooManyMembers(Exception):
+    pass
+
+
+class _Patched:
+    """A read-only binary file with a few bytes replaced, for :mod:`zipfile` to read."""
+
+    def __init__(self, handle, patches: dict[int, int]):
+        self.handle, self.patches = handle, patches
+
+    def read(self, size: int = -1) -> bytes:
+        start = self.handle.tell()
+        data = self.handle.read(size)
+        for position, value in self.patches.items():
+            if start <= position < start + len(data):
+                at = position - start
+                data = data[:at] + bytes([value]) + data[at + 1:]
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.handle.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:  # the caller closes the file it opened
+        pass
+
+
+def _open_zip(handle, members: int) -> zipfile.ZipFile:
+    """A ZipFile over ``handle`` after checking its table of contents ourselves: at most
+    ``members`` members (a zip of a million empty files is refused before Python builds a
+    million entries), and names marked UTF-8 that are not (Python refuses the whole zip for
+    one such name) unmarked, in memory only, so they are decoded like any legacy name."""
+    start, end = _directory(handle)
+    patches: dict[int, int] = {}
+    unmark: list[int] = []
+    position, count = start, 0
+    while position < end:
+        handle.seek(position)
+        head = handle.read(46)
+        if len(head) < 46 or head[:4] != b"PK\x01\x02":
+            raise zipfile.BadZipFile("damaged table of contents")
+        count += 1
+        if count > members:
+            raise _TooManyMembers()
+        flags = struct.unpack_from("<H", head, 8)[0]
+        name_length, extra_length, comment_length = struct.unpack_from("<3H", head, 28)
+        if flags & 0x800 and not _is_utf8(handle.read(name_length)):
+            patches[position + 9] = head[9] & ~0x08
+            unmark.append(count - 1)
+        position += 46 + name_length + extra_length + comment_length
+    archive = zipfile.ZipFile(_Patched(handle, patches))
+    for index in unmark:  # each member's local header repeats the mark
+        offset = archive.filelist[index].header_offset
+        handle.seek(offset)
+        local = handle.read(8)
+        if len(local) == 8 and local[:4] == b"PK\x03\x04":
+            patches[offset + 7] = local[7] & ~0x08
+    return archive
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _directory(handle) -> tuple[int, int]:
+    """Where a zip's table of contents starts and ends (from its end records)."""
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    tail_length = min(size, 22 + 0xFFFF)
+    handle.seek(size - tail_length)
+    tail = handle.read(tail_length)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or tail_length - at < 22:
+        raise zipfile.BadZipFile("File is not a zip file")
+    end = size - tail_length + at
+    _, _, _, _, entries, length, offset, _ = struct.unpack_from("<4s4H2LH", tail, at)
+    if entries == 0xFFFF or 0xFFFFFFFF in (length, offset):  # zip64: the real numbers are in
+        # its own end record, just before its locator (where Python's zipfile looks too)
+        handle.seek(max(end - 20, 0))
+        locator = handle.read(20)
+        handle.seek(max(end - 76, 0))
+        record = handle.read(56)
+        if locator[:4] == b"PK\x06\x07" and record[:4] == b"PK\x06\x06":
+            length = struct.unpack_from("<Q", record, 40)[0]
+            end -= 76
+    if length > MAX_DIRECTORY_MB * 2**20 or length > end:
+        raise zipfile.BadZipFile("table of contents too large or misplaced")
+    return end - length, end
+
+
+# ------------------------------------------------------------------- identities
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """A student as the source names them: a folder, a Canvas login, a Moodle full name."""
+
+    name: str
+    lms_id: str = ""  # the LMS's numeric user id (Canvas, Moodle), "" where there is none
+    top: str = ""  # the source's top-level folder or file that names them
+
+
+@dataclass
+class _Place:
+    """Whose an entry is, and where it sits in their part of the source."""
+
+    owner: _Owner
+    below: tuple[str, ...]  # the path below the owner (for a zip member: in the zip)
+    late: bool = False
+    container: tuple[str, ...] = ()  # for a zip member, the zip's path below the owner
+
+
+def _place(entry: _Entry) -> _Place | None:
+    """The owner of an entry: the top-level folder, or the LMS's name for a file at the root.
+    Nothing below the top level can change whose a file is."""
+    if entry.root or not entry.parts or _ignored_name(entry.parts[0]):
+        return None
+    top = entry.parts[0]
+    if len(entry.parts) == 1 and not entry.folder:  # a file at the root: only an LMS export
+        canvas = _CANVAS.match(top)
+        moodle = _MOODLE_FILE.match(top)
+        if moodle:
+            owner, below, late = _Owner(moodle["name"], moodle["id"], top), (moodle["file"],), False
+        elif canvas:
+            owner = _Owner(canvas["login"], canvas["userid"], top)
+            below, late = (canvas["name"],), bool(canvas["late"])
+        else:
+            return None
+    else:
+        moodle = _MOODLE_DIR.match(top)
+        owner = _Owner(moodle["name"], moodle["id"], top) if moodle else _Owner(top, "", top)
+        below, late = entry.parts[1:], False
+    if entry.inner:
+        return _Place(owner, below[:-1] + entry.inner, late, container=below)
+    return _Place(owner, below, late)
+
+
+class _Roster:
+    """Every student of the source and their final id. Two students whose names give one id
+    stay two: an LMS id tells namesakes apart; otherwise a short hash of the folder's name."""
+
+    def __init__(self, owners: set[_Owner], notes: list[str]):
+        self.ids: dict[_Owner, str] = {}
+        people = {(o.name, o.lms_id) for o in owners}
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for person in sorted(people):
+            groups.setdefault(safe_student_id(person[0]), []).append(person)
+        chosen: dict[tuple[str, str], str] = {}
+        for student, group in groups.items():
+            if len(group) == 1:
+                chosen[group[0]] = student
                 continue
-            where = _map(rel, payload, index, cells)
-            if isinstance(where, str):
-                result.unmapped.append(Unmapped(str(rel), where))
+            for name, lms in group:
+                chosen[(name, lms)] = student if (not lms and name == student) else \
+                    f"{student}_{lms or _short_hash(name, 6)}"
+            ids = ", ".join(sorted(chosen[p] for p in group))
+            if all(lms for _, lms in group) and len({n for n, _ in group}) == 1:
+                notes.append(M.bilingual("collect_same_name", count=len(group), student=student,
+                                         ids=", ".join(sorted(lms for _, lms in group))))
             else:
-                mapped.append((str(rel), payload, where))
-        _separate_namesakes(mapped, result)
-        chosen: dict[tuple[str, str, str], tuple[str, Path | _Member, _Mapped]] = {}
-        for origin, payload, where in mapped:
-            key = (where.student, where.assignment, where.notebook)
-            if key in chosen:
-                renamed = {chosen[key][0]: bool(chosen[key][2].renamed_from),
-                           origin: bool(where.renamed_from)}
-                kept = max(chosen[key][0], origin,
-                           key=lambda o: (_upload_order(o)[0], not renamed[o], o))
-                note = M.bilingual("collect_duplicate", student=key[0], assignment=key[1],
-                                   name=key[2], kept=kept)
-                result.notes.append(note)
-                if kept == chosen[key][0]:
-                    result.unmapped.append(Unmapped(origin, note))
-                    continue
-                result.unmapped.append(Unmapped(chosen[key][0], note))
-            chosen[key] = (origin, payload, where)
-        for (student, assignment, name), (origin, payload, where) in sorted(chosen.items()):
-            target = staging / student / assignment / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                if isinstance(payload, Path):
-                    shutil.copyfile(payload, target)
-                else:
-                    target.write_bytes(payload.read_bytes())
-            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-                target.unlink(missing_ok=True)
-                result.unmapped.append(Unmapped(origin, M.bilingual("collect_bad_zip", error=exc)))
-                continue
-            result.submissions.append(Collected(student, assignment, name, target, origin,
-                                                where.renamed_from, where.late))
-            if where.renamed_from:
-                result.notes.append(M.bilingual("collect_renamed", origin=origin, name=name))
-        for (student, assignment), payload in stamps.items():
-            target = staging / student / assignment / "timestamp.txt"
-            if target.parent.is_dir():
-                with contextlib.suppress(zipfile.BadZipFile, OSError, RuntimeError, EOFError):
-                    target.write_bytes(payload.read_bytes())
-        if Path(source).is_dir():
-            result.empty = _empties(Path(source), result, set(index.values()))
-    return result
+                notes.append(M.bilingual("collect_same_id", count=len(group), student=student,
+                                         names=", ".join(n for n, _ in group), ids=ids))
+        used: set[str] = set()
+        for person in sorted(chosen):  # a suffixed id may be another student's own id
+            if chosen[person] in used:
+                chosen[person] += f"_{_short_hash('|'.join(person), 6)}"
+            used.add(chosen[person])
+        for owner in owners:
+            self.ids[owner] = chosen[(owner.name, owner.lms_id)]
+        # the names a path may use for a student (a folder, a login): to spot a file that
+        # claims another student
+        self.names: dict[str, str] = {}
+        for owner in owners:
+            self.names.setdefault(safe_student_id(owner.name).casefold(), self.ids[owner])
+            self.names.setdefault(self.ids[owner].casefold(), self.ids[owner])
+
+    def claims(self, place: _Place) -> list[str]:
+        """Other students of the class that a name on the entry's path names."""
+        me = self.ids[place.owner]
+        mine = {me.casefold(), safe_student_id(place.owner.name).casefold()}
+        found = []
+        for name in _names_in(place.below + place.container):
+            key = safe_student_id(name).casefold()
+            student = self.names.get(key)
+            if student and key not in mine and student != me and student not in found:
+                found.append(student)
+        return found
 
 
-def _is_timestamp(rel: PurePosixPath, index: dict[str, str]) -> bool:
-    return len(rel.parts) >= 3 and rel.name == "timestamp.txt" and rel.parts[-2] in set(
-        index.values())
+def _names_in(path: tuple[str, ...]) -> Iterator[str]:
+    """The names a path gives that could be a student's: its folders, a file's stem, and the
+    student a Canvas or Moodle name pattern starts with."""
+    for part in path:
+        stem = re.sub(r"(-\d+)?\.(ipynb|zip)$", "", part, flags=re.IGNORECASE)
+        yield stem
+        for pattern, group in ((_CANVAS, "login"), (_MOODLE_DIR, "name"), (_MOODLE_FILE, "name")):
+            found = pattern.match(part)
+            if found:
+                yield found[group]
 
 
-def _empties(root: Path, result: Collection, assignments: set[str]) -> list[Empty]:
-    """Student folders (and nbgrader assignment folders) from which nothing was collected."""
-    got = {(s.student, s.assignment) for s in result.submissions}
-    students = {s.student for s in result.submissions}
-    empty = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if folder.name.startswith(".") or folder.name == "__MACOSX":
-            continue
-        student = safe_student_id(_MOODLE_DIR.sub(r"\g<name>", folder.name))
-        inner = [p for p in sorted(folder.iterdir()) if p.is_dir() and p.name in assignments]
-        for sub in inner:  # nbgrader layout: <student>/<assignment>/
-            if (student, sub.name) not in got:
-                empty.append(Empty(student, sub.name, f"{folder.name}/{sub.name}", _files(sub)))
-        if not inner and student not in students:
-            empty.append(Empty(student, None, folder.name, _files(folder)))
-    return empty
-
-
-def _files(folder: Path) -> list[str]:
-    return [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*")) if p.is_file()]
+# --------------------------------------------------------------------- mapping
 
 
 @dataclass
 class _Mapped:
-    student: str
-    lms_id: str  # the LMS's numeric user id (Canvas, Moodle), "" where there is none
     assignment: str
     notebook: str
     renamed_from: str = ""
-    late: bool = False
+    in_folder: bool = False  # named after the assignment folder it sits in, not its cells
 
 
-def _separate_namesakes(mapped: list, result: Collection) -> None:
-    """Two students named 王伟 in one Moodle course are two students: add their LMS ids."""
-    ids: dict[str, set[str]] = {}
-    for _, _, where in mapped:
-        ids.setdefault(where.student, set()).add(where.lms_id)
-    for student, found in ids.items():
-        if len(found - {""}) > 1:
-            result.notes.append(M.bilingual("collect_same_name", count=len(found - {""}),
-                                            student=student, ids=", ".join(sorted(found))))
-    for _, _, where in mapped:
-        if len(ids[where.student] - {""}) > 1:
-            where.student = f"{where.student}_{where.lms_id}" if where.lms_id else where.student
+def _map(place: _Place, file: Path | None, index: dict[str, str],
+         cells: dict[str, frozenset[str]]) -> _Mapped | str:
+    """Which assignment and notebook a file of a student is, or a bilingual reason it is
+    none. A notebook whose name is not a released one (``Copy of perceptron.ipynb``,
+    ``hw1.ipynb``) is recognised by its graded cells; a folder named after an assignment
+    (nbgrader's layout) names the assignment even when the file is not recognised (grading
+    then says what is wrong with it)."""
+    name = place.below[-1]
+    if not name.endswith(".ipynb"):
+        return M.bilingual("collect_not_notebook")
+    assignments = set(index.values())
+    hint = next((part for part in reversed(place.below[:-1]) if part in assignments), None)
+    canonical = _canonical_name(name)
+    if canonical in index and (hint is None or index[canonical] == hint):
+        return _Mapped(index[canonical], canonical)
+    recognised = _recognise(file, cells)
+    if recognised and (hint is None or index[recognised] == hint):
+        return _Mapped(index[recognised], recognised, name)
+    if hint is not None:
+        books = sorted(book for book, assignment in index.items() if assignment == hint)
+        if len(books) == 1:  # the assignment's only notebook, renamed
+            return _Mapped(hint, books[0], name, in_folder=True)
+        return _Mapped(hint, _safe_file_name(canonical))
+    return M.bilingual("collect_unknown_notebook", name=canonical)
 
 
-def _upload_order(origin: str) -> tuple[int, str]:
-    """Later re-uploads (``-2`` after ``-1`` after none) win; ties by name."""
-    match = re.search(r"-(\d+)\.ipynb$", origin)
-    return (int(match.group(1)) if match else 0, origin)
+@dataclass
+class _Candidate:
+    entry: _Entry
+    place: _Place
+    student: str
+    where: _Mapped
+    flags: list[str]
 
 
-class _Member:
-    """A file inside the zip, read only when needed (one at a time: never the whole zip)."""
-
-    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
-        self.archive, self.info = archive, info
-
-    def read_bytes(self) -> bytes:
-        return self.archive.read(self.info)
+def _within(entry: _Entry, place: _Place | None) -> str:
+    """Where an entry sits in its student's part of the source (what their row's flags name):
+    ``sub/hw.ipynb``, ``hw.zip!perceptron.ipynb``, or an LMS file's own name."""
+    top = place.owner.top if place is not None else ""
+    return entry.origin[len(top) + 1:] if top and entry.origin.startswith(top + "/") \
+        else entry.origin
 
 
-class _opened:
-    """Iterate (relative path, payload) over a folder or a zip, reporting what is unreadable.
+def _upload_order(candidate: _Candidate) -> tuple:
+    """Later re-uploads (``-2`` after ``-1`` after none) win, then the released name over a
+    renamed copy, then the name."""
+    match = re.search(r"-(\d+)\.ipynb$", candidate.entry.origin)
+    return (int(match.group(1)) if match else 0, not candidate.where.renamed_from,
+            candidate.entry.origin)
 
-    A zip a student uploaded inside their folder (Moodle) or as their file (Canvas) is
-    opened too, one level deep: its notebooks count as if uploaded one by one.
-    """
 
-    def __init__(self, source: Path, result: Collection):
-        self.source, self.result, self.zips = Path(source), result, []
+# ----------------------------------------------------------------------- collect
 
-    def __enter__(self):
-        if self.source.is_dir():
-            entries = _entries_from_folder(self.source, self.result)
-        else:
-            archive = self._open(self.source, str(self.source))
-            entries = self._members(archive, PurePosixPath(), "") if archive else []
-        flat = []
-        for rel, payload in entries:
-            if rel.suffix.lower() != ".zip":
-                flat.append((rel, payload))
-                continue
-            inner = self._open(payload, str(rel))
-            if inner is not None:
-                canvas = _CANVAS.match(rel.name)
-                prefix = rel.name[: canvas.start("name")] if canvas else ""
-                flat += self._members(inner, rel.parent, prefix, origin=f"{rel}!")
-        return flat
 
-    def _open(self, payload, origin: str) -> zipfile.ZipFile | None:
-        try:
-            if isinstance(payload, _Member):
-                payload = io.BytesIO(payload.read_bytes())
-            archive = zipfile.ZipFile(payload)
-        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-            self.result.unmapped.append(Unmapped(origin, M.bilingual("collect_bad_zip", error=exc)))
-            return None
-        self.zips.append(archive)
-        return archive
+def collect(source: Path, staging: Path, solutions: Path = SOLUTIONS,
+            max_mb: float | None = None) -> Collection:
+    """Copy every submitted notebook under ``staging/<student>/<assignment>/<notebook>``;
+    a file larger than ``max_mb`` (default MAX_FILE_MB) is reported, not read."""
+    staging.mkdir(parents=True, exist_ok=True)
+    incoming = Path(tempfile.mkdtemp(prefix=".incoming-", dir=staging))
+    try:
+        run = _Collecting(staging, solutions, int((max_mb or MAX_FILE_MB) * 2**20))
+        run.gather(_Walker(incoming, run.limit).walk(Path(source)))
+        return run.finish()
+    finally:
+        shutil.rmtree(incoming, ignore_errors=True)
 
-    def _members(self, archive: zipfile.ZipFile, parent: PurePosixPath, prefix: str,
-                 origin: str = "") -> list:
-        """Members of a zip; a nested zip's members keep only their file names, placed
-        where the zip was (its inner folders name no student)."""
-        entries = []
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            name = _member_name(info)
-            rel = PurePosixPath(name)
-            if rel.is_absolute() or ".." in rel.parts:
-                self.result.unmapped.append(Unmapped(origin + name,
-                                                     M.bilingual("collect_unsafe_path")))
-                continue
-            if _ignored(rel):
-                self.result.unmapped.append(Unmapped(origin + name, M.bilingual("collect_ignored")))
-                continue
-            if info.file_size > MAX_FILE_MB * 2**20:  # a zip bomb must not fill the memory
-                self.result.unmapped.append(Unmapped(origin + name, M.bilingual(
-                    "collect_too_large", size=f"{info.file_size / 2**20:.0f}",
-                    limit=MAX_FILE_MB)))
-                continue
-            if origin:  # nested: never a zip inside a zip inside a zip
-                if rel.suffix.lower() != ".ipynb":
-                    self.result.unmapped.append(Unmapped(origin + name,
-                                                         M.bilingual("collect_not_notebook")))
+
+class _Collecting:
+    """The steps of one :func:`collect`: gather the entries, name the students, map and
+    choose the files, stage them, then account for the students with nothing staged."""
+
+    def __init__(self, staging: Path, solutions: Path, limit: int):
+        self.staging, self.limit = staging, limit
+        self.index = notebook_index(solutions)
+        self.cells = cell_index(Path(solutions).resolve())
+        self.assignments = set(self.index.values())
+        self.result = Collection()
+        self.entries: list[tuple[_Entry, _Place | None]] = []
+        self.listed: dict[str, int] = {}  # per owner's top: files that are not notebooks
+        self.unlisted: dict[str, int] = {}
+
+    def gather(self, entries: Iterator[_Entry]) -> None:
+        """Keep what matters; of the files that are not notebooks only the first few per
+        student are kept by name (a folder of 70,000 images is one line, not 70,000)."""
+        for entry in entries:
+            place = _place(entry)
+            boring = not entry.folder and entry.file is None and not entry.problem \
+                and place is not None
+            if boring:
+                top = place.owner.top
+                if self.listed.get(top, 0) >= LISTED_FILES:
+                    self.unlisted[top] = self.unlisted.get(top, 0) + 1
                     continue
-                rel = parent / (prefix + rel.name)
-            entries.append((rel, _Member(archive, info)))
-        return entries
+                self.listed[top] = self.listed.get(top, 0) + 1
+            self.entries.append((entry, place))
 
-    def __exit__(self, *exc):
-        for archive in self.zips:
-            archive.close()
-        return False
+    def finish(self) -> Collection:
+        result = self.result
+        owners = {place.owner for _, place in self.entries if place is not None}
+        self.roster = _Roster(owners, result.notes)
+        candidates = []
+        stamps: dict[tuple[str, str], Path] = {}
+        for entry, place in self.entries:
+            if entry.folder:
+                continue
+            try:
+                candidate = self.examine(entry, place, stamps)
+            except Exception as exc:  # one file never stops the class
+                candidate = None
+                self.unmapped(entry, place, M.bilingual("collect_unreadable", error=_error(exc)),
+                              "unreadable")
+            if candidate is not None:
+                candidates.append(candidate)
+        self.more_files()
+        chosen = self.choose(candidates)
+        self.stage(chosen, stamps)
+        self.account()
+        return result
+
+    def student(self, place: _Place) -> str:
+        return self.roster.ids[place.owner]
+
+    def unmapped(self, entry: _Entry, place: _Place | None, reason: str, kind: str = "") -> None:
+        if entry.undecodable:
+            reason += "\n" + M.bilingual("collect_undecodable_name", origin=entry.origin)
+        student = self.student(place) if place is not None else ""
+        flag = _flag("not_collected", _within(entry, place)) if kind in _FLAGGED and student \
+            else ""
+        self.result.unmapped.append(Unmapped(entry.origin, reason, student, flag, kind))
+
+    def examine(self, entry: _Entry, place: _Place | None,
+                stamps: dict[tuple[str, str], Path]) -> _Candidate | None:
+        """One file: a candidate for a student's notebook, a timestamp, or unmapped."""
+        if entry.problem:
+            self.unmapped(entry, place, entry.problem, entry.kind)
+            return None
+        if place is None or not place.below:
+            self.unmapped(entry, place, M.bilingual("collect_no_student"))
+            return None
+        if len(place.below) == 2 and place.below[1] == "timestamp.txt" and \
+                place.below[0] in self.assignments and not entry.inner and entry.file:
+            stamps[(self.student(place), place.below[0])] = entry.file  # nbgrader's submission time
+            return None
+        where = _map(place, entry.file, self.index, self.cells)
+        if isinstance(where, str):
+            self.unmapped(entry, place, where)
+            return None
+        if entry.file is None:  # never: a notebook is copied or has a problem
+            self.unmapped(entry, place, M.bilingual("collect_unreadable", error="not copied"),
+                          "unreadable")
+            return None
+        flags = [_flag("claims_other_student", other) for other in self.roster.claims(place)]
+        for other in self.roster.claims(place):
+            self.result.notes.append(M.bilingual("collect_claims_other", origin=entry.origin,
+                                                 owner=self.student(place), other=other))
+        if entry.undecodable:
+            flags.append(_flag("undecodable_name", entry.origin))
+            self.result.notes.append(M.bilingual("collect_undecodable_name",
+                                                 origin=entry.origin))
+        return _Candidate(entry, place, self.student(place), where, flags)
+
+    def more_files(self) -> None:
+        for top, count in sorted(self.unlisted.items()):
+            student = next(self.student(p) for _, p in self.entries
+                           if p is not None and p.owner.top == top)
+            self.result.unmapped.append(Unmapped(top, M.bilingual("collect_more_files",
+                                                                   count=count), student))
+
+    def choose(self, candidates: list[_Candidate]) -> dict[tuple[str, str, str], _Candidate]:
+        """One file per student, assignment and notebook: the newest upload; every other
+        candidate is reported, and flagged ``duplicate:<file>`` on the student's row."""
+        groups: dict[tuple[str, str, str], list[_Candidate]] = {}
+        for candidate in candidates:
+            key = (candidate.student, candidate.where.assignment, candidate.where.notebook)
+            groups.setdefault(key, []).append(candidate)
+        chosen = {}
+        for key, group in groups.items():
+            kept = max(group, key=_upload_order)
+            for other in group:
+                if other is kept:
+                    continue
+                note = M.bilingual("collect_duplicate", student=key[0], assignment=key[1],
+                                   name=key[2], kept=kept.entry.origin)
+                self.result.notes.append(note)
+                self.result.unmapped.append(Unmapped(other.entry.origin, note, key[0]))
+                kept.flags.append(_flag("duplicate", _within(other.entry, other.place)))
+                kept.flags += [f for f in other.flags if f not in kept.flags]
+            chosen[key] = kept
+        return chosen
+
+    def stage(self, chosen: dict[tuple[str, str, str], _Candidate],
+              stamps: dict[tuple[str, str], Path]) -> None:
+        """Move the chosen copies into place (the student id and the notebook's name are
+        ours, never a file name of the student's)."""
+        for (student, assignment, name), candidate in sorted(chosen.items()):
+            target = self.staging / student / assignment / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(candidate.entry.file, target)
+            where, origin = candidate.where, candidate.entry.origin
+            flags = ([_flag("renamed", where.renamed_from)] if where.renamed_from else []) \
+                + (["late"] if candidate.place.late else []) + candidate.flags
+            self.result.submissions.append(Collected(student, assignment, name, target, origin,
+                                                     where.renamed_from, candidate.place.late,
+                                                     flags))
+            if where.in_folder:
+                self.result.notes.append(M.bilingual("collect_renamed_in_folder", origin=origin,
+                                                     assignment=assignment, name=name))
+            elif where.renamed_from:
+                self.result.notes.append(M.bilingual("collect_renamed", origin=origin, name=name))
+        for (student, assignment), copy in stamps.items():
+            target = self.staging / student / assignment / "timestamp.txt"
+            if target.parent.is_dir():
+                os.replace(copy, target)
+
+    def account(self) -> None:
+        """Every student is a row: the flags of files not collected reach the rows of those
+        who have one, and those with nothing collected get an empty row saying why."""
+        result = self.result
+        flags: dict[str, list[str]] = {}
+        for item in result.unmapped:
+            if item.student and item.flag and item.flag not in flags.setdefault(item.student, []):
+                flags[item.student].append(item.flag)
+        for item in result.submissions:
+            item.flags += [f for f in flags.get(item.student, []) if f not in item.flags]
+        result.empty = self.empties(flags)
+
+    def empties(self, flags: dict[str, list[str]]) -> list[Empty]:
+        """Students (and nbgrader assignment folders) from which nothing was collected."""
+        got = {(s.student, s.assignment) for s in self.result.submissions}
+        students = {s.student for s in self.result.submissions}
+        tops: dict[str, str] = {}
+        folders: dict[str, set[str]] = {}  # nbgrader: <student>/<assignment>/
+        files: dict[tuple[str, str | None], list[str]] = {}
+        for entry, place in self.entries:
+            if place is None:
+                continue
+            student = self.student(place)
+            tops.setdefault(student, place.owner.top)
+            below = place.container or place.below
+            if below and below[0] in self.assignments and (len(below) > 1 or entry.folder):
+                folders.setdefault(student, set()).add(below[0])
+                if len(below) > 1 and not entry.folder:
+                    files.setdefault((student, below[0]), []).append("/".join(below[1:]))
+            if not entry.folder and below:
+                files.setdefault((student, None), []).append("/".join(below))
+        reasons: dict[str, list[str]] = {}
+        too_large: set[str] = set()
+        for item in self.result.unmapped:
+            if item.student and item.flag:
+                reasons.setdefault(item.student, []).append(
+                    f"{item.origin}: {' '.join(item.reason.splitlines())}")
+                if item.kind == "too_large":
+                    too_large.add(item.student)
+        empty = []
+        for student, top in sorted(tops.items()):
+            common = {"reasons": reasons.get(student, [])[:5], "flags": flags.get(student, []),
+                      "status": "too_large" if student in too_large else "empty"}
+            for assignment in sorted(folders.get(student, ())):
+                if (student, assignment) not in got:
+                    empty.append(Empty(student, assignment, f"{top}/{assignment}",
+                                       files.get((student, assignment), [])[:LISTED_FILES],
+                                       **common))
+            if not folders.get(student) and student not in students:
+                empty.append(Empty(student, None, top, files.get((student, None),
+                                                                 [])[:LISTED_FILES], **common))
+        return empty
+

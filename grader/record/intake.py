@@ -20,10 +20,19 @@ from nbformat import NotebookNode
 from grader import notebooks
 from grader.checks import messages as M
 
-__all__ = ["Rejected", "read_submission", "grade_ids", "MAX_NOTEBOOK_MB", "HUGE_OUTPUTS_MB"]
+__all__ = ["Rejected", "read_submission", "grade_ids", "MAX_NOTEBOOK_MB", "HUGE_OUTPUTS_MB",
+           "MAX_CELLS", "MAX_CODE_CHARS"]
 
 MAX_NOTEBOOK_MB = 200  # larger files are not even parsed (a grader must not run out of memory)
 HUGE_OUTPUTS_MB = 5  # outputs above this are stripped and flagged (they are never graded)
+# A notebook the sandbox could never be sent is the student's to fix, not a grader error to
+# retry forever: the code cells travel to the sandbox in one JSON frame of at most
+# grader.runtime.wire.MAX_JSON (32 MiB), where a character takes up to 12 bytes (an emoji
+# is escaped as two \uXXXX) and a cell some 100 bytes of framing. 2,000 cells and 2 million
+# characters of code (about 24 MB at worst) fit; the largest instructor notebook has about
+# 150 cells and 35,000 characters of code (tests/test_intake.py checks both margins).
+MAX_CELLS = 2_000
+MAX_CODE_CHARS = 2_000_000
 
 M.register(
     {
@@ -68,6 +77,21 @@ M.register(
         "intake_blank": (
             "No solution cell was filled in: every one still raises NotImplementedError.",
             "没有填写任何解答单元格：每一个都仍然抛出 NotImplementedError。",
+        ),
+        "intake_too_many_cells": (
+            "✗ {notebook} has {count} cells, more than the {limit} a notebook may have (the "
+            "course's notebooks have at most about 150); it was not graded. Start again from "
+            "the released notebook and copy your solutions into it.",
+            "✗ {notebook} 有 {count} 个单元格，超过了 notebook 的上限 {limit} 个"
+            "（课程的 notebook 最多大约 150 个）；没有评分。请从发布的 notebook 重新开始，"
+            "并把你的解答复制进去。",
+        ),
+        "intake_too_much_code": (
+            "✗ {notebook} has {count} characters of code, more than the {limit} a notebook may "
+            "have; it was not graded. Remove the data or output pasted into code cells and "
+            "submit again.",
+            "✗ {notebook} 中的代码有 {count} 个字符，超过了 notebook 的上限 {limit} 个；没有评分。"
+            "请删除粘贴到代码单元格中的数据或输出，然后重新提交。",
         ),
         "intake_empty_submission": (
             "✗ Nothing to grade: the submission folder is empty{files}.",
@@ -129,6 +153,7 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
                                                  version=version))
     if version == 3:
         flags.append("nbformat3")
+    _check_size(data, name)
     try:
         text = _inspect(data, version, text, flags)
     except RecursionError:
@@ -148,6 +173,42 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
     counts = Counter(notebooks.grade_id(c) for c in nb.cells if notebooks.grade_id(c))
     flags += [f"duplicate_grade_id:{ident}" for ident, n in counts.items() if n > 1]
     return nb, flags
+
+
+def _all_cells(data: dict) -> list:
+    """The cells of a version 4 notebook, or of every worksheet of a version 3 one."""
+    if isinstance(data.get("cells"), list):
+        return data["cells"]
+    worksheets = data.get("worksheets")
+    return [cell for sheet in worksheets if isinstance(sheet, dict)
+            and isinstance(sheet.get("cells"), list) for cell in sheet["cells"]] \
+        if isinstance(worksheets, list) else []
+
+
+def _code_chars(cell: object) -> int:
+    """Characters of a code cell that would travel to the sandbox: its source and its id."""
+    if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        return 0
+    source = cell.get("source", cell.get("input", ""))  # nbformat 3 calls it input
+    parts = [source] if isinstance(source, str) else source if isinstance(source, list) else []
+    meta = cell.get("metadata")
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return sum(len(part) for part in parts if isinstance(part, str)) + (
+        len(grade_id) if isinstance(grade_id, str) else 0)
+
+
+def _check_size(data: dict, name: str) -> None:
+    """Reject a notebook with more cells or code than the sandbox can ever be sent (the
+    student's doing: a row with a reason, not a grader error graded again and again)."""
+    cells = _all_cells(data)
+    if len(cells) > MAX_CELLS:
+        raise Rejected("too_large", M.bilingual("intake_too_many_cells", notebook=name,
+                                                count=len(cells), limit=MAX_CELLS))
+    code = sum(_code_chars(cell) for cell in cells)
+    if code > MAX_CODE_CHARS:
+        raise Rejected("too_large", M.bilingual("intake_too_much_code", notebook=name,
+                                                count=code, limit=MAX_CODE_CHARS))
 
 
 def _inspect(data: dict, version: int, text: str, flags: list[str]) -> str:

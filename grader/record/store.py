@@ -72,7 +72,9 @@ class ResultStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": FORMAT, "fingerprint": fingerprint, "result": asdict(result)}
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        # backslashreplace: a lone surrogate (an undecodable byte in a name) is written as its
+        # JSON escape instead of stopping the run
+        with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as handle:
             json.dump(data, handle, ensure_ascii=False)
             handle.flush()
             os.fsync(handle.fileno())

@@ -12,6 +12,7 @@ import statistics
 from collections import defaultdict
 
 from grader.checks import messages as M
+from grader.record.terminal import printable
 
 __all__ = ["render", "exercise_table"]
 
@@ -97,7 +98,7 @@ def render(results, top: int = 5) -> str:
         totals = [r.score for r in rows]
         maximum = max((r.max_score for r in rows), default=0.0)
         lines += ["", M.bilingual(
-            "summary_assignment", assignment=assignment or "?", count=len(rows),
+            "summary_assignment", assignment=printable(assignment or "?", 64), count=len(rows),
             mean=_num(round(statistics.fmean(totals), 1)), max=_num(maximum),
             median=_num(statistics.median(totals)), low=_num(min(totals)),
             high=_num(max(totals)))]
@@ -109,12 +110,12 @@ def render(results, top: int = 5) -> str:
                 odd[r.status] += 1
         if odd:
             lines += _indented(M.bilingual("summary_not_graded", statuses=", ".join(
-                f"{status} {count}" for status, count in sorted(odd.items()))))
+                f"{printable(status, 32)} {count}" for status, count in sorted(odd.items()))))
         exercises = table.get(assignment, {})
         if exercises:
             lines += _indented(M.bilingual("summary_exercise_header"))
             for ident, row in exercises.items():
-                lines.append(f"      {ident:<32} ({_num(row['points'])}): {row['full']:>4} /"
+                lines.append(f"      {printable(ident, 64):<32} ({_num(row['points'])}): {row['full']:>4} /"
                              f" {row['partial']:>4} / {row['zero']:>4}, {row['mean']:.2f}")
                 missed = row["count"] - row["full"]
                 failing.append((missed / row["count"] if row["count"] else 0.0, assignment,
@@ -123,5 +124,6 @@ def render(results, top: int = 5) -> str:
     if failing:
         lines += ["", M.bilingual("summary_most_failed")]
         for share, assignment, ident, missed, count in failing:
-            lines.append(f"  {share:>5.0%}  {assignment} / {ident}  ({missed} / {count})")
+            lines.append(f"  {share:>5.0%}  {printable(assignment, 64)} / {printable(ident, 64)}  "
+                         f"({missed} / {count})")
     return "\n".join(lines) + "\n"
