@@ -15,9 +15,10 @@ def _all_entries():
     import grader
 
     exercises.all_exercises()  # modules register their own messages on import
-    for info in pkgutil.iter_modules(grader.__path__):
-        if info.name != "__main__":
-            importlib.import_module(f"grader.{info.name}")
+    # every module of every sub-package (grader.record.collect, …), not only the top level
+    for info in pkgutil.walk_packages(grader.__path__, "grader."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
 
     return sorted(M.CATALOGUE.items())
 

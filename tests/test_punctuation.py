@@ -31,9 +31,10 @@ def _import_every_module():
     import grader
 
     exercises.all_exercises()
-    for info in pkgutil.iter_modules(grader.__path__):
-        if info.name not in ("__main__",):
-            importlib.import_module(f"grader.{info.name}")
+    # every module of every sub-package (grader.record.collect, …), not only the top level
+    for info in pkgutil.walk_packages(grader.__path__, "grader."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
 
 
 def test_chinese_messages_use_full_width_punctuation():
