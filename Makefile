@@ -6,12 +6,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lab build check lint clean help sandbox
+.PHONY: demo test lab lab-instructor build check lint clean help sandbox
 
 help:
 	@echo "make demo   build the course, autograde the sample submissions, print grades"
 	@echo "make test   run the whole test suite"
-	@echo "make lab    open JupyterLab on course/ with nbgrader"
+	@echo "make lab    JupyterLab on your own working copy work/ (LANGUAGE=zh|en PORT=8899 DIR=folder TOKEN=...)"
+	@echo "make lab-instructor   the instructor's JupyterLab on the repository (Formgrader, Create Assignment)"
 	@echo "make build  regenerate course/ from solutions/"
 
 $(STAMP): pyproject.toml
@@ -45,9 +46,19 @@ test: $(STAMP) sandbox
 build: $(STAMP)
 	$(PY) -m grader build
 
-# nbgrader's Validate reads nbgrader_config.py from here; JupyterLab refuses root without --allow-root.
+# The student's lab on their own working copy (work/, made once from course/; never regenerated):
+#   make lab LANGUAGE=zh PORT=8899 DIR=~/nnfs TOKEN=secret
+# LANGUAGE is also a locale variable (GNU gettext), so only a value given on the command line
+# counts. Configuration: lab/student/ (see grader/course/lab.py).
+LAB_ARGS = $(if $(filter command line,$(origin LANGUAGE)),--language $(LANGUAGE)) \
+           $(if $(PORT),--port $(PORT)) $(if $(DIR),--dir "$(DIR)") $(if $(TOKEN),--token "$(TOKEN)")
+
 lab: $(STAMP)
-	JUPYTER_CONFIG_PATH=$(CURDIR) $(VENV)/bin/jupyter lab --notebook-dir=course $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(PY) -m grader lab $(LAB_ARGS)
+
+# The instructor's lab on the repository: Formgrader, Create Assignment (lab/instructor/).
+lab-instructor: $(STAMP)
+	$(PY) -m grader lab --instructor $(if $(PORT),--port $(PORT)) $(if $(TOKEN),--token "$(TOKEN)")
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check grader tests bench

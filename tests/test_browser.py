@@ -1,26 +1,36 @@
-"""The student's JupyterLab, tested in a real browser · 在真实浏览器中测试学生看到的 JupyterLab.
+"""The students' and the instructor's JupyterLab, tested in a real browser · 在真实浏览器中测试 JupyterLab.
 
-JupyterLab (with nbgrader's extensions, from this environment) is served on 127.0.0.1 with a
-token; Debian's headless Chromium, driven by Playwright, opens every course notebook the way a
-student does and checks:
+JupyterLab (with nbgrader's extensions, from this environment) is started the way ``make lab``
+starts it (``grader.course.lab``: the committed configuration in ``lab/student/``, the student's
+working copy made from the release) and served on 127.0.0.1 with a token; Debian's headless
+Chromium, driven by Playwright, opens every notebook of the working copy the way a student does
+and checks:
 
 - the page raises no JavaScript error (console errors and uncaught exceptions; the few benign
   ones are listed in ``BENIGN`` with the reason);
 - markdown renders (every markdown cell), math renders (MathJax output, no TeX error boxes);
+- a notebook just opened shows no unsaved change once its kernel is up (and, as a control, a
+  notebook with the old, incomplete kernel metadata does);
+- no question about Jupyter news on first start;
 - "Run All Cells" on a filled-in notebook (the perfect sample) runs every cell without an
   error or stderr output, every figure appears as an image, progress-bar widgets render;
 - on the notebook as handed out, the first check says "not written yet" in both languages;
 - nbgrader's *Validate* button passes a filled-in notebook and, for a wrong answer, shows the
   bilingual failure message (which "Run All" shows too);
-- the Nbgrader menu offers the Assignment List; it lists the course when nbgrader_config.py
-  configures an exchange (``c.Exchange.root``), and that part skips, saying so, when not.
+- the Nbgrader menu offers the Assignment List and none of the instructor's tools (Formgrader,
+  Create Assignment, the course list), whose server side is off too, and no gradebook is
+  written; the Assignment List lists the course when nbgrader_config.py configures an exchange
+  (``c.Exchange.root``), and says plainly that there is none when not;
+- the instructor's lab (``make lab-instructor``, ``lab/instructor/``) offers Formgrader, which
+  lists the course's assignments, and Create Assignment.
 
-The server is set up like ``make lab``: notebook folder ``course/`` (a scratch copy, with the
-samples in ``course/samples/``), nbgrader's configuration found through ``JUPYTER_CONFIG_PATH``.
+Everything runs in a scratch folder: the working copy, a copy of ``lab/`` (the test fails if
+JupyterLab wrote into it), the state JupyterLab writes, and ``HOME`` (the test fails if a lab
+wrote Jupyter or IPython files there). The samples go to ``samples/`` in the working copy.
 Notebooks are opened with File > Open from Path in one JupyterLab tab, as a student would.
 
 Screenshots go to ``artifacts/screenshots/`` (git-ignored; ``NNFS_ARTIFACTS`` moves them).
-The repository's ``course/`` is never touched: everything runs on a copy.
+The repository is never written to.
 
 Needs Chromium (Debian: ``apt-get install chromium``; or set ``NNFS_CHROMIUM``) and the
 ``playwright`` Python package; never ``playwright install``, which downloads browsers. Without
@@ -39,14 +49,23 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader import notebooks
+from grader.course.lab import (
+    LAB_CONFIG,
+    lab_command,
+    lab_environment,
+    prepare_instructor,
+    prepare_work,
+)
 from grader.course.samples import samples_for
-from grader.paths import COURSE, REPO
+from grader.paths import COURSE, REPO, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 
@@ -100,9 +119,9 @@ def _free_port() -> int:
 
 
 def _lab_settings(folder: Path) -> None:
-    """User settings: no network (news, update check) and every cell in the page."""
+    """User settings of the test only: every cell in the page. (No news question is the lab's
+    own configuration, lab/*/settings/overrides.json, and is tested as such.)"""
     settings = {
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
         # JupyterLab draws only the cells near the viewport by default; "none" puts every cell
         # in the page so that the test can read all of them. Each cell renders the same way.
         "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
@@ -114,42 +133,41 @@ def _lab_settings(folder: Path) -> None:
         path.write_text(json.dumps(values), encoding="utf-8")
 
 
-class Lab:
-    """JupyterLab on loopback, set up like ``make lab``: the notebook folder is ``root/course``
-    and nbgrader's configuration is ``root/nbgrader_config.py`` (the server runs in ``root``)."""
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
-    def __init__(self, root: Path):
-        self.root = root
-        self.notebooks = root / "course"
+
+class Lab:
+    """JupyterLab on loopback, started like ``make lab`` (``role="student"``) or ``make
+    lab-instructor``: ``grader.course.lab``'s environment and command, with the configuration
+    copied from ``lab/`` and everything it writes inside ``root``; the server runs in ``root``,
+    which holds nbgrader's configuration ``nbgrader_config.py`` (as the repository does)."""
+
+    def __init__(self, root: Path, notebooks: Path, role: str = "student"):
+        self.root, self.notebooks, self.role = root, notebooks, role
         config = (root / "nbgrader_config.py").read_text(encoding="utf-8")
         self.exchange = bool(re.search(r"^c\.Exchange\.root\s*=", config, re.MULTILINE))
+        self.config = root / "lab-config"
+        self.home = root / "home"
+        self.state = root / ".lab"
         self.port = _free_port()
         self.token = secrets.token_hex(16)
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 120) -> None:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("MPLBACKEND", "NBGRADER_EXECUTION") and not k.startswith("PYTEST_")}
-        env.update(
-            JUPYTERLAB_SETTINGS_DIR=str(self.root / ".lab" / "settings"),
-            JUPYTERLAB_WORKSPACES_DIR=str(self.root / ".lab" / "workspaces"),
-            JUPYTER_RUNTIME_DIR=str(self.root / ".lab" / "runtime"),
-            JUPYTER_CONFIG_DIR=str(self.root / ".lab" / "config"),
-            # nbgrader's handlers read nbgrader_config.py from the server's working directory
-            # (Validate) or the notebook folder (Assignment List), and both from this path
-            JUPYTER_CONFIG_PATH=str(self.root),
-        )
-        _lab_settings(self.root / ".lab" / "settings")
-        command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={self.port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.notebooks}",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            command.append("--allow-root")  # CI runs as root
-        self.log = open(self.root / ".lab" / "server.log", "w", encoding="utf-8")  # noqa: SIM115
+        shutil.copytree(LAB_CONFIG, self.config, dirs_exist_ok=True)
+        self.config_before = _tree(self.config)
+        self.home.mkdir(exist_ok=True)
+        base = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        base["HOME"] = str(self.home)
+        env = lab_environment(self.role, state=self.state, policy=self.root, base=base,
+                              config=self.config)
+        _lab_settings(self.state / self.role / "settings")
+        command = lab_command(self.notebooks, port=self.port, token=self.token, open_browser=False,
+                              extra=["--ip=127.0.0.1"])
+        self.log = open(self.root / "server.log", "w", encoding="utf-8")  # noqa: SIM115
         self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -166,6 +184,14 @@ class Lab:
     def url(self, path: str) -> str:
         return f"{self.base}/{path}?token={self.token}"
 
+    def status(self, path: str) -> int:
+        """The HTTP status of a GET (200, 404, ...)."""
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
     def api(self, method: str, path: str) -> object:
         request = urllib.request.Request(self.url(path), method=method)
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -178,7 +204,7 @@ class Lab:
 
     def server_log(self) -> str:
         try:
-            return (self.root / ".lab" / "server.log").read_text(encoding="utf-8")[-4000:]
+            return (self.root / "server.log").read_text(encoding="utf-8")[-4000:]
         except OSError:
             return ""
 
@@ -197,26 +223,52 @@ class Lab:
         self.log.close()
         self.process = None
 
+    def written_outside(self) -> list[str]:
+        """What the lab wrote where it must not: its configuration folder, or Jupyter/IPython
+        files in HOME (font caches of matplotlib and fontconfig are not the lab's)."""
+        problems = [f"lab configuration changed: {name}" for name in
+                    sorted(set(_tree(self.config).items()) ^ set(self.config_before.items()))]
+        for path in sorted(self.home.rglob("*")):
+            rel = path.relative_to(self.home).as_posix()
+            if path.is_file() and not rel.startswith((".cache/", ".config/matplotlib/")):
+                problems.append(f"written to HOME: {rel}")
+        return problems
+
 
 def _notebook_name(assignment: str) -> str:
     return sorted((COURSE / assignment).glob("*.ipynb"))[0].name
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """course/ as handed out, plus filled-in (perfect) and partly-wrong samples in course/samples/."""
-    root = tmp_path_factory.mktemp("lab")
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_screenshots():
     for old in ARTIFACTS.glob("*.png"):  # screenshots of this run only
         old.unlink()
-    shutil.copytree(COURSE, root / "course", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+
+
+OLD_METADATA = "samples/old_metadata"  # the control: kernel metadata as committed before
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """The student's lab on a working copy made as ``make lab`` makes it, plus filled-in (perfect)
+    and partly-wrong samples in ``samples/``."""
+    root = tmp_path_factory.mktemp("lab")
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    work = root / "work"
+    prepare_work(work)  # what `make lab` does first
     for assignment in ASSIGNMENTS:
         for sample in samples_for(assignment):
             if sample.student in ("perfect", "partly_wrong"):
-                path = root / "course" / "samples" / sample.student / assignment / sample.notebook_name
+                path = work / "samples" / sample.student / assignment / sample.notebook_name
                 notebooks.write_clean(sample.notebook, path)
-    server = Lab(root)
-    if server.exchange:  # what `make lab` does first: put the course in the exchange
+    old = notebooks.read(work / VALIDATE_ON / _notebook_name(VALIDATE_ON))
+    old.metadata["language_info"] = {"name": "python"}
+    path = work / OLD_METADATA / _notebook_name(VALIDATE_ON)
+    path.parent.mkdir(parents=True)
+    path.write_text(nbformat.writes(old), encoding="utf-8")
+    server = Lab(root, work)
+    if server.exchange:  # put the course in the exchange, as an instructor would
+        shutil.copytree(COURSE, root / "course", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         for assignment in ASSIGNMENTS:
             subprocess.run([sys.executable, "-m", "nbgrader", "release_assignment", assignment, "--force"],
                            cwd=root, check=True, capture_output=True, timeout=120)
@@ -226,7 +278,22 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
+def instructor_lab(tmp_path_factory):
+    """The instructor's lab on a copy of the nbgrader course root (the repository's solutions/,
+    course/ and nbgrader_config.py), so that Formgrader's gradebook lands in the copy."""
+    root = tmp_path_factory.mktemp("instructor")
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    for folder in (SOLUTIONS, COURSE):
+        shutil.copytree(folder, root / folder.name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    prepare_instructor(root)  # what `make lab-instructor` does first
+    server = Lab(root, root, role="instructor")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
     """One browser profile for the module: JupyterLab's scripts come from its cache after the first tab."""
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -381,12 +448,37 @@ def test_there_are_course_notebooks():
     assert VALIDATE_ON in ASSIGNMENTS
 
 
-def test_lab_offers_nbgrader_and_its_assignment_list(page, lab):
+INSTRUCTOR_TOOLS = ("Formgrader", "Formgrader (local)", "Course List", "Create assignment")
+
+
+def _nbgrader_menu(page: Page) -> list[str]:
+    """The visible items of the Nbgrader menu (left open)."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
-    items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
-    assert "Assignment List" in items, items
+    items = page.locator(".lm-Menu-item:not(.lm-mod-hidden) .lm-Menu-itemLabel")
+    expect(items.first).to_be_visible()
+    return [t.strip() for t in items.all_inner_texts() if t.strip()]
+
+
+def test_student_lab_has_no_news_question(page, lab):
+    page.wait_for_timeout(2000)  # the question would come as a toast right after start
+    assert page.get_by_text("official Jupyter news").count() == 0
+    assert lab.status("lab/api/news") in (200, 404)  # reachable or not, never asked for by the page
+
+
+def test_student_lab_offers_the_assignment_list_and_no_instructor_tools(page, lab):
+    items = _nbgrader_menu(page)
     _shot(page, "lab-nbgrader-menu")
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Assignment List$")).click()
+    assert "Assignment List" in items, items
+    assert not set(items) & set(INSTRUCTOR_TOOLS), items
+    page.keyboard.press("Escape")
+    # no Create Assignment sidebar, and the server side of the instructor's tools is off
+    assert page.locator("#nbgrader-create_assignemnt").count() == 0  # nbgrader's id, misspelt
+    assert page.locator(".lm-TabBar-tab[title*='Create Assignment']").count() == 0
+    assert lab.status("formgrader") == 404
+    assert lab.status("formgrader/api/assignments") == 404
+    assert lab.status("formgraders") == 404  # the course list
+
+    _menu(page, "Nbgrader", "Assignment List")
     panel = page.locator(".lm-DockPanel-widget:not(.lm-mod-hidden)", has_text="Released assignments")
     expect(panel).to_be_visible()
     page.wait_for_timeout(3000)  # the list asks the server for the exchange's contents
@@ -400,10 +492,28 @@ def test_lab_offers_nbgrader_and_its_assignment_list(page, lab):
         expect(panel).to_contain_text(assignment)
 
 
+_DIRTY = ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current.jp-mod-dirty"
+
+
+def _wait_until_settled(page: Page) -> None:
+    """The kernel is up and has answered (JupyterLab writes its metadata then)."""
+    page.wait_for_selector("text=/Python 3 \\(ipykernel\\) \\| Idle/", timeout=90_000)
+    page.wait_for_timeout(2000)
+
+
+def test_notebook_with_the_old_kernel_metadata_opens_with_an_unsaved_change(page, lab):
+    """The control for the check below: it sees the dot where JupyterLab draws one."""
+    name = _notebook_name(VALIDATE_ON)
+    nb = notebooks.read(lab.notebooks / OLD_METADATA / name)
+    _open(page, lab, f"{OLD_METADATA}/{name}", len(nb.cells), kernel=False)
+    _wait_until_settled(page)
+    expect(page.locator(_DIRTY)).to_have_count(1)
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_course_notebook_renders_its_markdown_and_math(page, lab, assignment):
     name = _notebook_name(assignment)
-    nb = notebooks.read(COURSE / assignment / name)
+    nb = notebooks.read(lab.notebooks / assignment / name)
     _open(page, lab, f"{assignment}/{name}", len(nb.cells), kernel=False)
 
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
@@ -420,6 +530,10 @@ def test_course_notebook_renders_its_markdown_and_math(page, lab, assignment):
             ".filter(t => /\\$\\$|\\\\frac|\\\\mathbf/.test(t))"
         )
         assert not raw, f"math left as raw TeX: {raw[:2]}"
+    # Just opened, nothing changed: no unsaved-change dot once the kernel has started and
+    # JupyterLab has written its kernel metadata (the notebook already holds it).
+    _wait_until_settled(page)
+    assert page.locator(_DIRTY).count() == 0, "the notebook shows an unsaved change after opening"
     _shot(page, f"{assignment}-opened")
 
 
@@ -428,7 +542,7 @@ def test_first_check_of_the_notebook_as_handed_out_asks_for_code(page, lab):
     the code is missing (the same for every assignment: one is enough)."""
     assignment = VALIDATE_ON
     name = _notebook_name(assignment)
-    nb = notebooks.read(COURSE / assignment / name)
+    nb = notebooks.read(lab.notebooks / assignment / name)
     _open(page, lab, f"{assignment}/{name}", len(nb.cells))
     first_test = next(i for i, c in enumerate(nb.cells) if notebooks.is_test_cell(c))
     _run_all(page, until_cell=first_test)
@@ -499,3 +613,37 @@ def test_wrong_answer_shows_the_bilingual_message(page, lab):
     assert "Success!" not in text, text
     assert re.search(r"Exercise \d", text) and re.search(r"练习 ?\d", text), text
     _close_dialog(page)
+
+
+def test_student_lab_wrote_no_gradebook_and_nothing_outside_its_folders(lab):
+    """Run last of the student's tests: after everything above, no gradebook anywhere in the
+    lab's folders, nothing in its configuration or in HOME."""
+    gradebooks = [p for p in lab.root.rglob("gradebook.db")]
+    assert not gradebooks, gradebooks
+    assert not lab.written_outside(), lab.written_outside()
+
+
+# --- the instructor's lab ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def instructor_page(browser, instructor_lab):
+    tab = browser.new_page()
+    app = App(tab, instructor_lab)
+    yield tab
+    tab.close()
+    assert not app.problems, "JavaScript errors in JupyterLab:\n" + "\n".join(app.problems)
+
+
+def test_instructor_lab_offers_formgrader_and_create_assignment(instructor_page, instructor_lab):
+    page = instructor_page
+    items = _nbgrader_menu(page)
+    _shot(page, "lab-instructor-nbgrader-menu")
+    assert {"Assignment List", "Formgrader", "Create assignment"} <= set(items), items
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Formgrader$")).first.click()
+    frame = page.frame_locator("#formgrader-iframe iframe")  # Formgrader: a page in an iframe
+    for assignment in ASSIGNMENTS:
+        expect(frame.get_by_text(assignment, exact=True).first).to_be_visible(timeout=60_000)
+    _shot(page, "lab-instructor-formgrader")
+    assert page.locator("#nbgrader-create_assignemnt").count() == 1  # the sidebar is there
+    assert instructor_lab.status("formgrader") == 200
+    assert not instructor_lab.written_outside(), instructor_lab.written_outside()

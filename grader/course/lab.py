@@ -43,6 +43,7 @@ __all__ = [
     "ContentsManager",
     "default_work_folder",
     "prepare_work",
+    "prepare_instructor",
     "lab_environment",
     "lab_command",
     "check_work_folder",
@@ -223,20 +224,30 @@ def prepare_work(folder: Path, language: str | None = None, course: Path = COURS
     return written
 
 
+def prepare_instructor(root: Path = REPO) -> None:
+    """The folder of Formgrader's gradebook (``grading/`` in nbgrader_config.py, ignored by git):
+    SQLite does not create it, and Formgrader answers 500 without it."""
+    (Path(root) / "grading").mkdir(exist_ok=True)
+
+
 # --- starting JupyterLab ------------------------------------------------------------------------
 
 def lab_environment(role: str, state: Path = STATE, policy: Path = REPO,
-                    base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a lab: its committed configuration, its own writable state, nbgrader's
-    policy (``nbgrader_config.py`` in ``policy``) for Validate and the assignment list."""
+                    base: dict[str, str] | None = None, config: Path = LAB_CONFIG) -> dict[str, str]:
+    """The environment of a lab: its committed configuration (``config/<role>``), its own
+    writable state, nbgrader's policy (``nbgrader_config.py`` in ``policy``) for Validate and
+    the assignment list."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, not {role!r}")
     env = dict(os.environ if base is None else base)
     for key in ("MPLBACKEND", "NBGRADER_EXECUTION"):  # the kernel's figures are inline
         env.pop(key, None)
     state = Path(state)
+    # This environment's bin first: nbgrader starts `alembic` from PATH when Formgrader creates
+    # a gradebook, and a terminal in the lab should find this Python.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.update(
-        JUPYTER_CONFIG_DIR=str(LAB_CONFIG / role),
+        JUPYTER_CONFIG_DIR=str(Path(config) / role),
         JUPYTER_CONFIG_PATH=str(Path(policy)),
         JUPYTERLAB_SETTINGS_DIR=str(state / role / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(state / role / "workspaces"),
@@ -266,6 +277,7 @@ def main(folder: str | None = None, language: str | None = None, port: int | Non
     """``make lab`` / ``make lab-instructor``: prepare the folder, then become JupyterLab."""
     if instructor:
         role, root = "instructor", Path(folder).expanduser() if folder else REPO
+        prepare_instructor()
         print(M.bilingual("lab_opening_instructor", folder=root.resolve()), flush=True)
     else:
         role = "student"

@@ -20,3 +20,6 @@ c.ServerApp.contents_manager_class = "grader.course.lab.ContentsManager"
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 c.LabApp.app_settings_dir = os.path.join(here, "settings")
+# No language-server search: it runs `npm prefix -g`, which writes logs into the home folder,
+# and the course installs no language server.
+c.LanguageServerManager.autodetect = False
