@@ -302,6 +302,7 @@ def test_a_file_named_after_another_student_never_replaces_their_work(tmp_path):
     _put(src, "mallory/bob/perceptron.ipynb", _work("mallory, in bob/"))
     _put(src, "mallory/bob/01_perceptron/perceptron.ipynb", _work("mallory, nbgrader"))
     _put(src, "mallory/bob/01_perceptron/timestamp.txt", b"2099-01-01 00:00:00")
+    _put(src, "mallory/zz/perceptron.ipynb", _work("mallory, deeper"))  # the top one wins
     result = collect(src, tmp_path / "staged", sol)
     assert _keys(result) == [("bob", "01_perceptron", "perceptron.ipynb"),
                              ("mallory", "01_perceptron", "perceptron.ipynb")]
@@ -312,7 +313,7 @@ def test_a_file_named_after_another_student_never_replaces_their_work(tmp_path):
     flags = _flags(result, "mallory")
     assert "claims_other_student:bob" in flags
     assert "duplicate:bob_123_456_perceptron.ipynb" in flags
-    assert sum(f.startswith("duplicate:") for f in flags) == 3
+    assert sum(f.startswith("duplicate:") for f in flags) == 4
     notes = "\n".join(result.notes)
     assert "names bob, another student" in notes and "另一位学生 bob" in notes
     losers = {u.origin: u for u in result.unmapped}

@@ -571,3 +571,173 @@ def test_the_progress_bar_on_a_terminal_never_hangs(columns):
     text = output.decode("utf-8", errors="replace")
     assert "[3/3]" in text and "ETA" in text
     assert ("no bar" in text) == (columns == 0)
+
+
+# ------------------------------------------------- an outsider attacks the input (#14)
+
+def _bzip2_bomb(name: str) -> bytes:
+    """A zip of under 1 KB whose bzip2 member declares 100 bytes and holds 64 MB."""
+    import io
+    import struct
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_BZIP2) as z:
+        z.writestr(name, b"\0" * (64 * 2**20))
+    data = bytearray(buffer.getvalue())
+    struct.pack_into("<L", data, 22, 100)
+    struct.pack_into("<L", data, data.rfind(b"PK\x01\x02") + 24, 100)
+    return bytes(data)
+
+
+def _zip_named(raw: bytes, content: str) -> bytes:
+    """A zip whose one member's name is marked UTF-8 (bit 0x800) but is not."""
+    import io
+
+    placeholder = "é" + "x" * (len(raw) - 2)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr(placeholder, content)
+    return buffer.getvalue().replace(placeholder.encode(), raw)
+
+
+ESCAPES = ("\x1b", "\r", "\b", "\u202e", "\x07")
+
+
+def _hostile_class(root: Path) -> Path:
+    """JupyterHub home folders: two honest students, and one student per attack."""
+    perfect = _text(_sample(PERCEPTRON, "perfect").notebook)
+    wrong = _text(_sample(PERCEPTRON, "partly_wrong").notebook)
+    blank = _text(_sample(PERCEPTRON, "blank").notebook)
+    name = _sample(PERCEPTRON, "perfect").notebook_name
+    src = root / "home"
+    _write(src / "honest" / name, perfect)
+    _write(src / "bob" / name, perfect)  # the victim
+    _write(src / "wrong" / name, wrong)
+    # plants another student's name next to a partly wrong notebook of their own
+    _write(src / "mallory" / name, wrong)
+    _write(src / "mallory" / f"bob_123_456_{name}", blank)
+    _write(src / "mallory" / "bob" / name, blank)
+    _write(src / "mallory" / "bob" / PERCEPTRON / name, blank)
+    _write(src / "mallory" / "zz" / name, perfect)  # deeper: never preferred to the top one
+    _write(src / "dup" / name, perfect)
+    _write(src / "dup" / f"Copy of {name}", blank)
+    _write(src / "rawname" / os.fsdecode(b"percep\xfftron.ipynb"), perfect)
+    _write(src / os.fsdecode(b"st\xffudent") / name, perfect)
+    _write(src / "zipname" / "hw.zip", _zip_named(b"\xff\xfe" + name.encode(), perfect))
+    _write(src / "bomber" / "hw.zip", _bzip2_bomb(name))
+    sys.path.insert(0, str(REPO / "tests"))
+    from test_collect import _many_members
+
+    _write(src / "many" / "hw.zip", _many_members(100_000))
+    cells = json.loads(perfect)
+    cells["cells"] += [{"cell_type": "markdown", "metadata": {}, "source": ""}] * 2_001
+    _write(src / "cells" / name, json.dumps(cells))
+    _write(src / "esc" / f"\x1b[2J\x1b]0;owned\x07\r\b\u202e{name}", perfect)
+    _write(src / "esc" / "\x1b[31mnotes\r.txt", "x")
+    _write(src / "\x1b[2J\u202eevil" / name, perfect)
+    return src
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    import contextlib
+    import io
+
+    from grader.record.batch import main
+
+    root = tmp_path_factory.mktemp("hostile")
+    src = _hostile_class(root)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(src), "--out", str(root / "out"), "--jobs", "2", "--fixed-seeds"])
+    return root / "out", status, out.getvalue() + err.getvalue()
+
+
+def test_an_attacked_class_finishes_and_honest_students_keep_full_marks(hostile_class):
+    out, status, _ = hostile_class
+    assert status == 0  # every row is the student's doing, none the grader's failure
+    rows = _rows(out)
+    assert set(rows) == {"honest", "bob", "wrong", "mallory", "dup", "rawname", "st_udent",
+                         "zipname", "bomber", "many", "cells", "esc", "2Jevil"}
+    full = rows["honest"]["max_score"]
+    for student in ("honest", "bob", "dup", "rawname", "st_udent", "zipname", "esc", "2Jevil"):
+        assert rows[student]["score"] == full and rows[student]["status"] == "ok", rows[student]
+    assert rows["bob"]["flags"] == ""  # nothing mallory planted reached bob's row
+    # no undeserved point: mallory's own notebook is graded, not a planted perfect copy
+    assert rows["mallory"]["score"] == rows["wrong"]["score"] != full
+
+
+@pytest.mark.parametrize("student, flags", [
+    ("mallory", ["claims_other_student:bob", "duplicate:bob_123_456_perceptron.ipynb",
+                 "duplicate:zz/perceptron.ipynb"]),
+    ("dup", ["duplicate:Copy of perceptron.ipynb"]),
+    ("rawname", ["undecodable_name:rawname/percep\ufffdtron.ipynb",
+                 "renamed:percep\ufffdtron.ipynb"]),
+    ("st_udent", ["undecodable_name:st\ufffdudent/perceptron.ipynb"]),
+    ("zipname", ["undecodable_name:zipname/hw.zip!\ufffd\ufffdperceptron.ipynb"]),
+    ("bomber", ["not_collected:hw.zip!perceptron.ipynb"]),
+    ("many", ["not_collected:hw.zip"]),
+])
+def test_the_instructor_is_told_on_the_students_row(hostile_class, student, flags):
+    out, _, _ = hostile_class
+    row = _rows(out)[student]
+    assert set(flags) <= set(row["flags"].split(";")), row["flags"]
+    reported = next(s for s in _report(out)["submissions"] if s["student"] == student)
+    assert set(flags) <= set(reported["flags"])
+
+
+@pytest.mark.parametrize("student, status, english, chinese", [
+    ("bomber", "empty", "compressed with bzip2", "使用 bzip2 压缩"),
+    ("many", "empty", "a zip of more than 1000 files", "zip 中的文件超过 1000 个"),
+    ("cells", "too_large", "cells, more than the 2000", "超过了 notebook 的上限 2000 个"),
+])
+def test_input_that_can_never_be_graded_is_a_zero_with_a_reason(hostile_class, student, status,
+                                                                english, chinese):
+    out, _, _ = hostile_class
+    row = _rows(out)[student]
+    assert row["status"] == status and float(row["score"]) == 0, row
+    assert english in row["reason"] and chinese in row["reason"], row["reason"]
+
+
+def test_nothing_a_student_chose_reaches_the_terminal_raw(hostile_class):
+    out, _, printed = hostile_class
+    assert not [c for c in ESCAPES if c in printed], [c for c in ESCAPES if c in printed]
+    assert "\\x1b[31mnotes\\x0d.txt" in printed  # shown, escaped, in the unmapped list
+    assert "collect.json" in printed and "flags" in printed
+    for name in ("collect.json", "report.json"):
+        json.loads((out / name).read_text(encoding="utf-8"))  # valid, and readable UTF-8
+    page = next((out / "feedback" / "cells" / PERCEPTRON).glob("*.html")).read_text("utf-8")
+    assert "more than the 2000 a notebook may have" in page
+
+
+def test_printable_shows_what_moves_the_cursor_and_cuts_long_text():
+    from grader.record.terminal import printable
+
+    assert printable("a\x1b[2Jb\rc\bd\u202ee\x00f") == "a\\x1b[2Jb\\x0dc\\x08d\\u202ee\\x00f"
+    assert printable("王伟 Ana María") == "王伟 Ana María"
+    assert printable("x" * 1000, 10) == "x" * 10 + "…"
+    assert printable("one\ntwo\x1b", lines=True) == "one\ntwo\\x1b"
+    assert printable("a\nb") == "a\\x0ab"
+
+
+def test_the_progress_line_and_the_summary_escape_student_text():
+    from grader.record.batch import _line
+    from grader.record.grade import NotebookResult, SubmissionResult
+    from grader.record.summary import render
+
+    book = NotebookResult("s\x1b[2J", "a\u202e", "x.ipynb", status="o\rk",
+                          flags=["renamed:\x1b]0;t\x07.ipynb"])
+    text = _line(SubmissionResult("s\x1b[2J", "a\u202e", [book]), 1, 1) + render(
+        [SubmissionResult("s\x1b[2J", "a\u202e", [book])])
+    assert not [c for c in ESCAPES if c in text] and "\\x1b" in text
+
+
+def test_feedback_pages_escape_student_text():
+    from grader.record.feedback import render
+    from grader.record.grade import AssignmentSource, NotebookResult, SubmissionResult
+
+    hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    book = NotebookResult(hostile, PERCEPTRON, hostile, status="unreadable", message=hostile)
+    page = render(SubmissionResult(hostile, PERCEPTRON, [book]), 0,
+                  AssignmentSource(PERCEPTRON, []))
+    assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page

@@ -194,8 +194,11 @@ def plan(collection: Collection, staging: Path, assignments: list[str] | None) -
 def _empty_reason(empty: Empty, assignment: str) -> str:
     """Why a student with nothing collected got nothing: what was there, and why each file
     that could have been their work was not read."""
-    if empty.reasons:
-        reason = M.bilingual("batch_nothing_collected", reasons=" | ".join(empty.reasons))
+    if empty.reasons:  # each reason: an English line, then a Chinese line
+        english = " | ".join(r.split("\n")[0] for r in empty.reasons)
+        chinese = " | ".join(r.split("\n")[-1] for r in empty.reasons)
+        reason = "\n".join([M.en("batch_nothing_collected", reasons=english),
+                            M.zh("batch_nothing_collected", reasons=chinese)])
     else:
         files = M.bilingual("batch_files", files=", ".join(empty.files[:5])) if empty.files \
             else ""
@@ -418,9 +421,11 @@ class ClassRun:
             self.say(M.bilingual("batch_unmapped", count=len(unmapped)))
             self.listing([f"{printable(item.origin, 120)}: {printable(_one_line(item.reason))}"
                           for item in unmapped])
-        if self.collection.notes:
+        told = {item.reason for item in unmapped}
+        notes = [note for note in self.collection.notes if note not in told]
+        if notes:
             self.say(M.bilingual("batch_collect_notes"))
-            self.listing([printable(_one_line(note)) for note in self.collection.notes])
+            self.listing([printable(_one_line(note)) for note in notes])
         everyone = plan(self.collection, self.staging, assignments)
         if self.shard is None:
             return everyone

@@ -914,11 +914,18 @@ def _within(entry: _Entry, place: _Place | None) -> str:
         else entry.origin
 
 
+def _located(item: Unmapped) -> str:
+    """An unmapped file's reason with its name on each line: English, then Chinese."""
+    lines = item.reason.split("\n")  # M.bilingual: English and Chinese lines, alternating
+    return f"{item.origin}: {' '.join(lines[0::2])}\n{item.origin}：{''.join(lines[1::2])}"
+
+
 def _upload_order(candidate: _Candidate) -> tuple:
     """Later re-uploads (``-2`` after ``-1`` after none) win, then the released name over a
-    renamed copy, then the name."""
+    renamed copy, then the file nearest the top of the student's folder, then the name."""
     match = re.search(r"-(\d+)\.ipynb$", candidate.entry.origin)
-    return (int(match.group(1)) if match else 0, not candidate.where.renamed_from,
+    depth = len(candidate.place.container or candidate.place.below) + len(candidate.entry.inner)
+    return (int(match.group(1)) if match else 0, not candidate.where.renamed_from, -depth,
             candidate.entry.origin)
 
 
@@ -1121,8 +1128,7 @@ class _Collecting:
         too_large: set[str] = set()
         for item in self.result.unmapped:
             if item.student and item.flag:
-                reasons.setdefault(item.student, []).append(
-                    f"{item.origin}: {' '.join(item.reason.splitlines())}")
+                reasons.setdefault(item.student, []).append(_located(item))
                 if item.kind == "too_large":
                     too_large.add(item.student)
         empty = []
