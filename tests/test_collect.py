@@ -557,7 +557,32 @@ def test_other_zip_tricks_are_entries_with_reasons(tmp_path, monkeypatch):
     assert "not a regular file" in reasons["eve/pipe.ipynb"]
     assert "add up to more than 2 MB" in reasons["ann/hw.zip!c/backprop.ipynb"]
     assert "nested more than 32 deep" in "".join(reasons.values())
-    assert "30 more files" in reasons["ann"]
+    assert "32 more files" in reasons["ann"]  # 20 files are listed by name, the rest counted
     assert set(_flags(result, "eve")) >= {"not_collected:link.zip!perceptron.ipynb",
                                           "not_collected:fake.zip", "not_collected:pipe.ipynb"}
     assert _staged(result, "eve").path.read_bytes() == _work("eve")
+
+
+def test_a_huge_folder_is_examined_up_to_a_limit_and_its_notebook_still_found(tmp_path,
+                                                                              monkeypatch):
+    from grader.record import collect as collect_module
+
+    monkeypatch.setattr(collect_module, "MAX_FILES_PER_STUDENT", 100)
+    sol = _marked_solutions(tmp_path)
+    src = tmp_path / "home"
+    for i in range(300):  # sorts before the notebook, and is examined after it
+        _put(src, f"ann/a_data/{i:04d}.png", b"")
+        os.symlink("/etc/passwd", src / "ann" / "a_data" / f"{i:04d}.ipynb")
+    _put(src, "ann/perceptron.ipynb", _work("ann"))
+    _put(src, "bob/perceptron.ipynb", _work("bob"))
+    result = collect(src, tmp_path / "staged", sol)
+    assert _keys(result) == [("ann", "01_perceptron", "perceptron.ipynb"),
+                             ("bob", "01_perceptron", "perceptron.ipynb")]
+    ann = [u for u in result.unmapped if u.student == "ann"]
+    assert len(ann) <= 25  # 20 by name, then one line for the rest and one for the limit
+    reasons = "\n".join(u.reason for u in ann)
+    assert "more than 100 files" in reasons and "超过 100 个文件" in reasons
+    assert "refused" in reasons and "被拒绝读取" in reasons
+    flags = _staged(result, "ann").flags
+    assert any(f.startswith("not_collected:+") for f in flags), flags
+    assert len(flags) <= 25

@@ -159,8 +159,17 @@ M.register(
             "它只计入 {owner} 的成绩",
         ),
         "collect_more_files": (
-            "… and {count} more files that are not notebooks",
-            "……以及另外 {count} 个不是 notebook 的文件",
+            "… and {count} more files that are not notebooks, not listed one by one",
+            "……以及另外 {count} 个不是 notebook 的文件，没有逐一列出",
+        ),
+        "collect_more_refused": (
+            "… and {count} more files, not listed one by one; {refused} of them were refused "
+            "(see the reasons above)",
+            "……以及另外 {count} 个文件，没有逐一列出；其中 {refused} 个被拒绝读取（原因见上文）",
+        ),
+        "collect_too_many_files": (
+            "more than {limit} files in this student's folder; the rest was not examined",
+            "这个学生的文件夹中有超过 {limit} 个文件；其余部分没有检查",
         ),
     }
 )
@@ -179,6 +188,7 @@ MAX_ZIP_MEMBERS = 1_000  # members of a zip a student uploaded
 MAX_ZIP_TOTAL_MB = 200  # bytes extracted from one zip a student uploaded, all members together
 MAX_DIRECTORY_MB = 64  # a zip's table of contents (100,000 members take about 10 MB)
 MAX_DEPTH = 32  # folders below the source's root
+MAX_FILES_PER_STUDENT = 20_000  # files and folders examined in one top-level folder
 LISTED_FILES = 20  # per student, files that are not notebooks are listed one by one up to this
 TIMESTAMP_BYTES = 4096  # nbgrader's timestamp.txt holds one date
 # what LMS exports and every zip tool use by default; bzip2 and lzma decompress without a
@@ -190,7 +200,8 @@ _METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma", 9: "defla
 # problems that cost a student something (a file they handed in was not read): the student's
 # row is flagged ``not_collected:<file>``; the others (a PDF, a checkpoint) are only listed
 _FLAGGED = frozenset({"symlink", "special", "unsafe", "too_large", "bad_zip", "method",
-                      "too_many", "budget", "zip_in_zip", "too_deep", "unreadable"})
+                      "too_many", "budget", "zip_in_zip", "too_deep", "unreadable",
+                      "too_many_files", "more"})
 
 
 @dataclass
@@ -417,6 +428,7 @@ class _Walker:
     def __init__(self, incoming: Path, limit: int):
         self.incoming, self.limit, self.copies = incoming, limit, 0
         self.source_name = ""
+        self.examined: dict[str, int] = {}  # per top-level folder: files and folders seen
 
     def _target(self) -> Path:
         self.copies += 1
@@ -447,7 +459,9 @@ class _Walker:
         never through a symbolic link, so a link swapped in while we walk is not followed."""
         try:
             with os.scandir(descriptor) as listing:
-                children = sorted(listing, key=lambda child: child.name)
+                # a folder's files before its sub-folders: a notebook at the top of a home
+                # folder is seen even if a data folder below is too large to examine
+                children = sorted(listing, key=lambda child: (_is_folder(child), child.name))
         except OSError as exc:
             yield _Entry(parts, problem=M.bilingual("collect_unreadable", error=_error(exc)),
                          kind="unreadable")
@@ -455,6 +469,13 @@ class _Walker:
         for child in children:
             name, undecodable = _display(child.name)
             here = parts + (name,)
+            if parts and self._exhausted(parts[0]):
+                if self.examined[parts[0]] == MAX_FILES_PER_STUDENT + 1:
+                    self.examined[parts[0]] += 1  # said once
+                    yield _Entry(here, problem=M.bilingual("collect_too_many_files",
+                                                           limit=MAX_FILES_PER_STUDENT),
+                                 kind="too_many_files")
+                return
             entry = _Entry(here, undecodable=undecodable)
             if _ignored_name(name):
                 entry.problem, entry.kind = M.bilingual("collect_ignored"), "ignored"
@@ -469,6 +490,11 @@ class _Walker:
                 yield from self._file(descriptor, child.name, entry)
                 continue
             yield entry
+
+    def _exhausted(self, top: str) -> bool:
+        """Count one more thing examined in ``top``; whether its budget is spent."""
+        self.examined[top] = self.examined.get(top, 0) + 1
+        return self.examined[top] > MAX_FILES_PER_STUDENT
 
     def _subfolder(self, descriptor: int, raw: str, here: tuple[str, ...],
                    undecodable: bool) -> Iterator[_Entry]:
@@ -621,6 +647,13 @@ class _Walker:
                                      undecodable=entry.undecodable)
         finally:
             copy.unlink(missing_ok=True)
+
+
+def _is_folder(child: os.DirEntry) -> bool:
+    try:
+        return child.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _safe_member(path: PurePosixPath) -> bool:
@@ -957,20 +990,26 @@ class _Collecting:
         self.assignments = set(self.index.values())
         self.result = Collection()
         self.entries: list[tuple[_Entry, _Place | None]] = []
-        self.listed: dict[str, int] = {}  # per owner's top: files that are not notebooks
+        # per student (their top-level name): files that are not candidates, listed by name,
+        # only counted, and of those how many were refused
+        self.listed: dict[str, int] = {}
         self.unlisted: dict[str, int] = {}
+        self.refused: dict[str, int] = {}
 
     def gather(self, entries: Iterator[_Entry]) -> None:
-        """Keep what matters; of the files that are not notebooks only the first few per
-        student are kept by name (a folder of 70,000 images is one line, not 70,000)."""
+        """Keep what matters: every notebook, the folders that say who and which assignment,
+        and the first few other files of each student by name (a folder of 70,000 images is
+        one line, not 70,000; the rest are counted)."""
         for entry in entries:
             place = _place(entry)
-            boring = not entry.folder and entry.file is None and not entry.problem \
-                and place is not None
-            if boring:
+            if place is not None and entry.folder and len(place.below) > 1:
+                continue  # only a student's folder and its assignment folders matter
+            if place is not None and not entry.folder and entry.file is None \
+                    and entry.kind != "too_many_files":  # that one is always said
                 top = place.owner.top
                 if self.listed.get(top, 0) >= LISTED_FILES:
                     self.unlisted[top] = self.unlisted.get(top, 0) + 1
+                    self.refused[top] = self.refused.get(top, 0) + (entry.kind in _FLAGGED)
                     continue
                 self.listed[top] = self.listed.get(top, 0) + 1
             self.entries.append((entry, place))
@@ -1041,11 +1080,16 @@ class _Collecting:
         return _Candidate(entry, place, self.student(place), where, flags)
 
     def more_files(self) -> None:
+        """One line per student for the files not listed by name."""
         for top, count in sorted(self.unlisted.items()):
             student = next(self.student(p) for _, p in self.entries
                            if p is not None and p.owner.top == top)
-            self.result.unmapped.append(Unmapped(top, M.bilingual("collect_more_files",
-                                                                   count=count), student))
+            refused = self.refused.get(top, 0)
+            reason = M.bilingual("collect_more_refused", count=count, refused=refused) if refused \
+                else M.bilingual("collect_more_files", count=count)
+            flag = _flag("not_collected", f"+{refused} more") if refused else ""
+            self.result.unmapped.append(Unmapped(top, reason, student, flag,
+                                                 "more" if refused else ""))
 
     def choose(self, candidates: list[_Candidate]) -> dict[tuple[str, str, str], _Candidate]:
         """One file per student, assignment and notebook: the newest upload; every other
