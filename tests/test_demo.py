@@ -8,7 +8,11 @@ nbgrader's own autograde and by `python -m grader check`.
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import subprocess
 
+import nbformat
 import pytest
 
 from grader.course.demo import expected_score
@@ -93,3 +97,30 @@ def test_self_check_reads_what_the_grade_of_record_reads(tmp_path, capsys):
     assert check_path(folder) == 2
     out = capsys.readouterr().out
     assert "cut off or corrupt" in out and "被截断或已损坏" in out
+
+
+def test_make_demo_stops_before_it_would_overwrite_an_answer_in_course(tmp_path):
+    """`make demo` rebuilds course/ first: with a student's answer in course/ it stops, says so in
+    both languages, and leaves the answer (run on a copy of the repository: NNFS_ROOT)."""
+    from grader import notebooks
+    from grader.paths import COURSE, REPO, SOLUTIONS
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    for folder in (SOLUTIONS, COURSE):
+        shutil.copytree(folder, tmp_path / folder.name)
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    path = next((tmp_path / "course" / "01_perceptron").glob("*.ipynb"))
+    nb = notebooks.read(path)
+    next(c for c in nb.cells if notebooks.is_solution_cell(c)).source = "# my answer\nx = 42\n"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    before = path.read_bytes()
+
+    env = dict(os.environ, NNFS_ROOT=str(tmp_path))
+    run = subprocess.run(["make", "-s", "-o", ".venv/.installed", "demo"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    assert "Stopped" in run.stderr and "已停止" in run.stderr, run.stderr
+    assert f"01_perceptron/{path.name}" in run.stderr and "--backup" in run.stderr
+    assert path.read_bytes() == before
+    assert not (tmp_path / "grading").exists()  # nothing graded on a course it could not build

@@ -1,8 +1,10 @@
 """One-language copies (``python -m grader lang``) keep every graded cell and grade the same."""
 
 import re
+import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader import notebooks
@@ -133,6 +135,56 @@ def test_lang_command_writes_one_copy_per_course_notebook(tmp_path, capsys):
 def test_lang_command_rejects_an_unknown_assignment(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_copies("en", tmp_path, assignments=["99_nothing"])
+
+
+# --- nobody's work is lost ------------------------------------------------------------------
+
+ANSWER = "# my answer · 我的答案\nx = 42\n"
+
+
+def _answer(path: Path) -> None:
+    nb = notebooks.read(path)
+    next(c for c in nb.cells if notebooks.is_solution_cell(c)).source = ANSWER
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+
+
+def test_lang_builds_from_the_release_never_from_answers_in_course(tmp_path, capsys):
+    course = tmp_path / "course"
+    shutil.copytree(COURSE, course)
+    first = COURSE_NOTEBOOKS[0].relative_to(COURSE)
+    _answer(course / first)
+    theirs = (course / first).read_bytes()
+    written = write_copies("zh", tmp_path / "zh", course, [first.parts[0]])
+    assert (course / first).read_bytes() == theirs  # left as it is
+    copy = (tmp_path / "zh" / first).read_bytes()
+    assert b"my answer" not in copy
+    assert copy == notebooks.dumps_clean(one_language(notebooks.read(COURSE / first), "zh")).encode()
+    assert written == [tmp_path / "zh" / first]
+    out = capsys.readouterr().out
+    assert "differs from the release" in out and "与发布版不同" in out
+
+
+def test_lang_stops_before_it_would_overwrite_an_edit_and_backup_keeps_it(tmp_path, capsys):
+    out = tmp_path / "course-zh"
+    first = COURSE_NOTEBOOKS[0].relative_to(COURSE)
+    ident = first.parts[0]
+    assert cli_main(["lang", "zh", ident, "--out", str(out)]) == 0
+    generated = (out / first).read_bytes()
+    assert cli_main(["lang", "zh", ident, "--out", str(out)]) == 0  # unchanged: regenerated
+    _answer(out / first)
+    theirs = (out / first).read_bytes()
+    capsys.readouterr()
+
+    assert cli_main(["lang", "zh", ident, "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "Stopped" in err and "已停止" in err and str(first) in err
+    assert "python -m grader lang zh --backup" in err
+    assert (out / first).read_bytes() == theirs
+
+    assert cli_main(["lang", "zh", ident, "--out", str(out), "--backup"]) == 0
+    assert (out / first).read_bytes() == generated
+    kept = list((tmp_path / "backups").glob(f"course-zh-*/{first}"))
+    assert len(kept) == 1 and kept[0].read_bytes() == theirs
 
 
 # --- grading a one-language copy -----------------------------------------------------------

@@ -8,13 +8,17 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import shutil
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader import notebooks
+from grader.cli import main as cli_main
 from grader.course.build import build
+from grader.course.generated import MANIFEST, WouldLoseEdits, read_manifest
 from grader.course.selfcheck import check_notebook
 from grader.paths import COURSE, SOLUTIONS, assignments
 
@@ -56,6 +60,87 @@ def test_course_equals_a_fresh_build(ident, fresh_build):
         assert (COURSE / ident / name).read_bytes() == (fresh_build / ident / name).read_bytes(), (
             f"course/{ident}/{name} differs from a fresh build: run `python -m grader build {ident}`"
         )
+
+
+def test_course_manifest_equals_a_fresh_build(fresh_build):
+    """course/.nnfs-generated.json (what the build wrote, so that no command overwrites an
+    edit) is committed and the same after every build."""
+    assert (COURSE / MANIFEST).read_bytes() == (fresh_build / MANIFEST).read_bytes(), (
+        "course/.nnfs-generated.json differs from a fresh build: run `python -m grader build`"
+    )
+    assert sorted(read_manifest(COURSE)) == sorted(
+        p.relative_to(COURSE).as_posix() for p in COURSE.glob("*/*") if p.is_file())
+
+
+# --- a student's answer in course/ survives a build ---------------------------------------------
+
+def _answer(path: Path, text: str = "def pla_train(X, y, epochs):  # my answer\n    return 42\n") -> str:
+    """Write an answer into the first solution cell of the notebook at ``path``, as a student
+    would in JupyterLab; return it."""
+    nb = notebooks.read(path)
+    cell = next(c for c in nb.cells if notebooks.is_solution_cell(c))
+    cell.source = text
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    return text
+
+
+@pytest.fixture
+def edited_course(tmp_path) -> Path:
+    """A copy of course/ (with its manifest) where a student wrote an answer in 01_perceptron."""
+    course = tmp_path / "course"
+    shutil.copytree(COURSE, course)
+    _answer(course / "01_perceptron" / _solution("01_perceptron").name)
+    return course
+
+
+def test_build_stops_before_it_would_overwrite_an_answer(edited_course, capsys):
+    notebook = edited_course / "01_perceptron" / _solution("01_perceptron").name
+    before = notebook.read_bytes()
+    with pytest.raises(WouldLoseEdits) as stop:
+        build(["01_perceptron"], SOLUTIONS, edited_course)
+    assert notebook.read_bytes() == before
+    assert stop.value.files == [f"01_perceptron/{notebook.name}"]
+    # the command line says it in both languages and exits with status 3
+    assert cli_main(["build", "--course", str(edited_course)]) == 3
+    err = capsys.readouterr().err
+    assert "Stopped" in err and "已停止" in err and "--backup" in err and notebook.name in err
+    assert notebook.read_bytes() == before
+    assert not (edited_course.parent / "backups").exists()
+
+
+def test_build_backup_keeps_the_answer_and_regenerates(edited_course, capsys):
+    notebook = edited_course / "01_perceptron" / _solution("01_perceptron").name
+    before = notebook.read_bytes()
+    assert cli_main(["build", "01_perceptron", "--course", str(edited_course), "--backup"]) == 0
+    out = capsys.readouterr().out
+    assert "Moved 1 changed file" in out and "已把" in out
+    kept = list((edited_course.parent / "backups").glob("course-*/01_perceptron/" + notebook.name))
+    assert len(kept) == 1 and kept[0].read_bytes() == before
+    assert notebook.read_bytes() == _course("01_perceptron").read_bytes()
+    assert (edited_course / MANIFEST).read_bytes() == (COURSE / MANIFEST).read_bytes()
+
+
+# --- kernel metadata: notebooks open in JupyterLab without an unsaved change -------------------
+
+def test_kernel_metadata_is_what_ipykernel_reports_but_the_python_version():
+    from ipykernel.ipkernel import IPythonKernel
+    from ipykernel.kernelspec import KERNEL_NAME, get_kernel_dict
+
+    reported = dict(IPythonKernel.language_info)
+    assert reported.pop("version")  # each student's own Python: filled in by the lab
+    assert reported == notebooks.LANGUAGE_INFO
+    spec = get_kernel_dict()
+    assert notebooks.KERNELSPEC == {"name": KERNEL_NAME, "display_name": spec["display_name"],
+                                    "language": spec["language"]}
+
+
+@pytest.mark.parametrize("path", _all_notebooks(), ids=str)
+def test_notebook_holds_the_kernel_metadata_jupyterlab_writes(path):
+    metadata = notebooks.read(path).metadata
+    assert metadata["kernelspec"] == notebooks.KERNELSPEC
+    assert metadata["language_info"] == notebooks.LANGUAGE_INFO, (
+        f"{path}: run `python -m grader build` (course/) or `python -m grader author` (solutions/)"
+    )
 
 
 @pytest.mark.parametrize("path", _all_notebooks(), ids=str)

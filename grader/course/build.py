@@ -65,6 +65,11 @@ def build(ids: list[str] | None = None, solutions: Path = SOLUTIONS,
     files to ``backups/`` first.
     """
     ids = ids or assignments(solutions)
+    course = Path(course)
+    if not backup and generated.read_manifest(course):  # stop at once, before nbgrader runs
+        changed = generated.changed(course, [i for i in ids if (course / i).exists()])
+        if changed:
+            raise generated.WouldLoseEdits(course, changed, BUILD_COMMAND)
     files: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="nnfs-build-") as tmp:
         root = Path(tmp)
