@@ -436,7 +436,12 @@ class _Walker:
 
     def walk(self, source: Path) -> Iterator[_Entry]:
         if source.is_dir():
-            descriptor = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                descriptor = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError as exc:
+                yield _Entry((source.name,), problem=M.bilingual(
+                    "collect_unreadable", error=_error(exc)), kind="unreadable", root=True)
+                return
             try:
                 yield from self._folder(descriptor, ())
             finally:
@@ -833,8 +838,9 @@ class _Roster:
     """Every student of the source and their final id. Two students whose names give one id
     stay two: an LMS id tells namesakes apart; otherwise a short hash of the folder's name."""
 
-    def __init__(self, owners: set[_Owner], notes: list[str]):
+    def __init__(self, owners: set[_Owner], notes: list[str], reserved: set[str]):
         self.ids: dict[_Owner, str] = {}
+        self.reserved = {name.casefold() for name in reserved}  # assignment and notebook names
         people = {(o.name, o.lms_id) for o in owners}
         groups: dict[str, list[tuple[str, str]]] = {}
         for person in sorted(people):
@@ -876,7 +882,8 @@ class _Roster:
         for name in _names_in(place.below + place.container):
             key = safe_student_id(name).casefold()
             student = self.names.get(key)
-            if student and key not in mine and student != me and student not in found:
+            if student and key not in mine | self.reserved and student != me \
+                    and student not in found:
                 found.append(student)
         return found
 
@@ -945,6 +952,11 @@ def _within(entry: _Entry, place: _Place | None) -> str:
     top = place.owner.top if place is not None else ""
     return entry.origin[len(top) + 1:] if top and entry.origin.startswith(top + "/") \
         else entry.origin
+
+
+def _first(names: list[str]) -> list[str]:
+    """The first LISTED_FILES distinct names (a zip's members all name the zip)."""
+    return list(dict.fromkeys(names))[:LISTED_FILES]
 
 
 def _located(item: Unmapped) -> str:
@@ -1017,7 +1029,8 @@ class _Collecting:
     def finish(self) -> Collection:
         result = self.result
         owners = {place.owner for _, place in self.entries if place is not None}
-        self.roster = _Roster(owners, result.notes)
+        reserved = self.assignments | {Path(book).stem for book in self.index}
+        self.roster = _Roster(owners, result.notes, reserved)
         candidates = []
         stamps: dict[tuple[str, str], Path] = {}
         for entry, place in self.entries:
@@ -1069,8 +1082,9 @@ class _Collecting:
             self.unmapped(entry, place, M.bilingual("collect_unreadable", error="not copied"),
                           "unreadable")
             return None
-        flags = [_flag("claims_other_student", other) for other in self.roster.claims(place)]
-        for other in self.roster.claims(place):
+        claimed = self.roster.claims(place)
+        flags = [_flag("claims_other_student", other) for other in claimed]
+        for other in claimed:
             self.result.notes.append(M.bilingual("collect_claims_other", origin=entry.origin,
                                                  owner=self.student(place), other=other))
         if entry.undecodable:
@@ -1119,9 +1133,14 @@ class _Collecting:
         ours, never a file name of the student's)."""
         for (student, assignment, name), candidate in sorted(chosen.items()):
             target = self.staging / student / assignment / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(candidate.entry.file, target)
             where, origin = candidate.where, candidate.entry.origin
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(candidate.entry.file, target)
+            except OSError as exc:  # one file never stops the class
+                self.unmapped(candidate.entry, candidate.place,
+                              M.bilingual("collect_unreadable", error=_error(exc)), "unreadable")
+                continue
             flags = ([_flag("renamed", where.renamed_from)] if where.renamed_from else []) \
                 + (["late"] if candidate.place.late else []) + candidate.flags
             self.result.submissions.append(Collected(student, assignment, name, target, origin,
@@ -1182,10 +1201,9 @@ class _Collecting:
             for assignment in sorted(folders.get(student, ())):
                 if (student, assignment) not in got:
                     empty.append(Empty(student, assignment, f"{top}/{assignment}",
-                                       files.get((student, assignment), [])[:LISTED_FILES],
-                                       **common))
+                                       _first(files.get((student, assignment), [])), **common))
             if not folders.get(student) and student not in students:
-                empty.append(Empty(student, None, top, files.get((student, None),
-                                                                 [])[:LISTED_FILES], **common))
+                empty.append(Empty(student, None, top, _first(files.get((student, None), [])),
+                                   **common))
         return empty
 
