@@ -35,7 +35,7 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 
 from grader import notebooks
 from grader.checks import messages as M
-from grader.paths import COURSE, REPO, SOLUTIONS
+from grader.paths import COURSE, REPO, SOLUTIONS, assignments
 
 __all__ = [
     "ROLES",
@@ -169,10 +169,12 @@ def prepare_work(folder: Path, language: str | None = None, course: Path = COURS
 
     folder = Path(folder).expanduser()
     check_work_folder(folder)
-    release, changed = release_files(Path(course), Path(solutions))
-    ids = sorted({rel.split("/", 1)[0] for rel in release})
+    course, solutions = Path(course), Path(solutions)
+    manifest = generated.read_manifest(course)  # the release: what the build generated
+    ids = sorted({rel.split("/", 1)[0] for rel in manifest}) or assignments(solutions)
     existing = [i for i in ids if (folder / i).exists()]
     new = [i for i in ids if i not in existing]
+    release, changed = release_files(course, solutions, new) if new else ({}, [])
     created = not folder.exists() or not any(folder.iterdir())
     record_path = folder / _RECORD
     try:
@@ -182,17 +184,14 @@ def prepare_work(folder: Path, language: str | None = None, course: Path = COURS
         record = {}
 
     written: list[Path] = []
-    for rel, data in release.items():
-        ident = rel.split("/", 1)[0]
-        if ident not in new:
-            continue
+    for rel, data in release.items():  # the assignments new to the working copy only
         source_digest = generated.digest(data)
         if rel in changed:
-            mine = (Path(course) / rel).read_bytes()
+            mine = (course / rel).read_bytes()
             try:
                 data = convert(mine, language) if language and rel.endswith(".ipynb") else mine
-                print(M.bilingual("work_from_course", path=folder / rel,
-                                  source=Path(course) / rel), flush=True)
+                print(M.bilingual("work_from_course", path=folder / rel, source=course / rel),
+                      flush=True)
             except Exception:  # unreadable: the release, and course/ keeps what it holds
                 data = convert(data, language) if language and rel.endswith(".ipynb") else data
         elif language and rel.endswith(".ipynb"):
@@ -204,9 +203,8 @@ def prepare_work(folder: Path, language: str | None = None, course: Path = COURS
         record[rel] = source_digest
         written.append(path)
 
-    updated = sorted({rel.split("/", 1)[0] for rel, data in release.items()
-                      if rel.split("/", 1)[0] in existing and rel in record
-                      and record[rel] != generated.digest(data)})
+    updated = sorted({rel.split("/", 1)[0] for rel, released in manifest.items()
+                      if rel.split("/", 1)[0] in existing and record.get(rel, released) != released})
     if written or not record_path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         record_path.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n",
