@@ -741,3 +741,22 @@ def test_feedback_pages_escape_student_text():
     page = render(SubmissionResult(hostile, PERCEPTRON, [book]), 0,
                   AssignmentSource(PERCEPTRON, []))
     assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page
+
+
+def test_a_lone_surrogate_in_student_text_never_stops_the_outputs(tmp_path):
+    """An undecodable byte that slipped into a message or a flag (as a lone surrogate) is
+    written escaped: the CSV, the JSON and the feedback page are still written, and valid."""
+    from grader.record.batch import write_csv, write_report
+    from grader.record.feedback import write_feedback
+    from grader.record.grade import AssignmentSource, NotebookResult, SubmissionResult
+
+    odd = "bad \udcff byte"
+    result = SubmissionResult("s", PERCEPTRON, [NotebookResult(
+        "s", PERCEPTRON, "x.ipynb", status="unreadable", message=odd, flags=[f"renamed:{odd}"])])
+    write_csv(tmp_path / "g.csv", [result], {})
+    write_report(tmp_path / "report.json", [result], "bwrap")
+    write_feedback(tmp_path, result, AssignmentSource(PERCEPTRON, []))
+    assert "renamed:bad \\udcff byte" in _rows(tmp_path, "g.csv")["s"]["flags"]
+    assert json.loads((tmp_path / "report.json").read_text("utf-8"))["submissions"][0][
+        "flags"] == [f"renamed:{odd}"]
+    assert "bad ? byte" in (tmp_path / "feedback" / "s" / PERCEPTRON / "x.html").read_text()

@@ -108,6 +108,7 @@ def write_feedback(out: Path, result: SubmissionResult, source: AssignmentSource
         stem = Path(nb.notebook).stem or "notebook"
         path = out / "feedback" / result.student / result.assignment / f"{stem}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(result, index, source), encoding="utf-8")
+        # errors="replace": a lone surrogate in a student's text never stops the class
+        path.write_text(render(result, index, source), encoding="utf-8", errors="replace")
         written.append(path)
     return written
