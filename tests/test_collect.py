@@ -383,6 +383,8 @@ def test_folders_that_give_one_id_stay_two_students(tmp_path):
     students = sorted(s.student for s in result.submissions)
     assert len(students) == 2 and students[0] == "OBrien" and students[1].startswith("OBrien_")
     assert any("O'Brien" in note and "同一个学生 id" in note for note in result.notes)
+    assert _flags(result, students[1]) == ["same_id:O'Brien"]
+    assert _flags(result, "OBrien") == ["same_id:OBrien"]
 
 
 def test_undecodable_names_on_disk_are_shown_and_staged_safely(tmp_path):

@@ -846,6 +846,7 @@ class _Roster:
         for person in sorted(people):
             groups.setdefault(safe_student_id(person[0]), []).append(person)
         chosen: dict[tuple[str, str], str] = {}
+        flagged: dict[tuple[str, str], list[str]] = {}
         for student, group in groups.items():
             if len(group) == 1:
                 chosen[group[0]] = student
@@ -857,14 +858,17 @@ class _Roster:
             if all(lms for _, lms in group) and len({n for n, _ in group}) == 1:
                 notes.append(M.bilingual("collect_same_name", count=len(group), student=student,
                                          ids=", ".join(sorted(lms for _, lms in group))))
-            else:
+            else:  # folders the instructor may not know are one person or two: flag each row
                 notes.append(M.bilingual("collect_same_id", count=len(group), student=student,
                                          names=", ".join(n for n, _ in group), ids=ids))
+                for person in group:
+                    flagged[person] = [_flag("same_id", person[0])]
         used: set[str] = set()
         for person in sorted(chosen):  # a suffixed id may be another student's own id
             if chosen[person] in used:
                 chosen[person] += f"_{_short_hash('|'.join(person), 6)}"
             used.add(chosen[person])
+        self.flags = {chosen[person]: found for person, found in flagged.items()}  # for the rows
         for owner in owners:
             self.ids[owner] = chosen[(owner.name, owner.lms_id)]
         # the names a path may use for a student (a folder, a login): to spot a file that
@@ -1160,7 +1164,8 @@ class _Collecting:
         """Every student is a row: the flags of files not collected reach the rows of those
         who have one, and those with nothing collected get an empty row saying why."""
         result = self.result
-        flags: dict[str, list[str]] = {}
+        flags: dict[str, list[str]] = {student: list(found)
+                                       for student, found in self.roster.flags.items()}
         for item in result.unmapped:
             if item.student and item.flag and item.flag not in flags.setdefault(item.student, []):
                 flags[item.student].append(item.flag)
