@@ -22,7 +22,7 @@ deeper inside a student's folder, a file named ``bob_123_456_perceptron.ipynb`` 
 folder ``bob/`` is that student's file, flagged ``claims_other_student:bob`` when it names
 another student of the class. Every conflict reaches the student's row as a flag
 (``duplicate:``, ``claims_other_student:``, ``not_collected:``, ``undecodable_name:``,
-``renamed:``, ``late``) and is told, in both languages, in ``collect.json``.
+``same_id:``, ``renamed:``, ``late``) and is told, in both languages, in ``collect.json``.
 
 Every file in the input ends up either in the collected tree or in the report of what
 could not be mapped, with a bilingual reason; a student with nothing collected is still a
