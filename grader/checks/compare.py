@@ -77,6 +77,7 @@ class Case:
     inputs: Mapping[str, Any] = field(default_factory=dict)
     description: str | None = None  # used instead of seed + shapes when given
     redact: bool = False  # hide inputs (hidden tests seen by the trusted grader)
+    data: dict[str, Any] = field(default_factory=dict)  # what else an exercise keeps per case
 
     def reproduce_lines(self) -> list[str]:
         if self.redact:
@@ -140,7 +141,7 @@ def call_student(
         raise CheckFailure(
             M.bilingual(
                 "not_callable",
-                exercise=case.title.en,
+                exercise=case.title,
                 function=function_name,
                 found=type(function).__name__,
             ),
@@ -156,7 +157,7 @@ def call_student(
             result = function(*args, **kwargs)
         except NotImplementedError:
             raise CheckFailure(
-                M.bilingual("not_done", exercise=case.title.en, function=function_name),
+                M.bilingual("not_done", exercise=case.title, function=function_name),
                 kind="not_done",
                 exercise=case.exercise,
             ) from None
@@ -164,7 +165,7 @@ def call_student(
             lines = [
                 M.bilingual(
                     "student_exception",
-                    exercise=case.title.en,
+                    exercise=case.title,
                     function=function_name,
                     error=type(exc).__name__,
                 ),
@@ -176,6 +177,43 @@ def call_student(
         record_warnings.extend(caught)
     _check_not_mutated(case, function_name, args, originals, arg_names)
     return result
+
+
+def require_callable(case: Case, function_name: str, function: Any) -> None:
+    """The student's name must be a function (a check calls it)."""
+    __tracebackhide__ = True
+    if not callable(function):
+        raise CheckFailure(
+            M.bilingual("not_callable", exercise=case.title, function=function_name,
+                        found=type(function).__name__),
+            kind="type", exercise=case.exercise)
+
+
+def step_failure(case: Case, done: Any, index: int) -> CheckFailure:
+    """The bilingual failure for step ``index`` of a run of :class:`grader.checks.steps.Steps`:
+    the student's exception, "not done yet", or an input changed in place."""
+    step, outcome = done.steps.items[index], done.outcomes[index]
+    error = outcome.error or {}
+    if outcome.status == "error" and error.get("not_done"):
+        return CheckFailure(M.bilingual("not_done", exercise=case.title, function=step.name),
+                            kind="not_done", exercise=case.exercise)
+    if outcome.status == "error":
+        frames = str(error.get("frames", "")).rstrip("\n")
+        lines = [M.bilingual("student_exception", exercise=case.title, function=step.name,
+                             error=str(error.get("type", "Exception"))[:100]),
+                 "\n".join("    " + line for line in frames.splitlines()),
+                 *case.reproduce_lines()]
+        return CheckFailure("\n".join(line for line in lines if line), kind="exception",
+                            exercise=case.exercise)
+    if outcome.mutated_earlier:
+        earlier, position = outcome.mutated_earlier[0]
+        name = done.steps.items[earlier].arg_name(position)
+    else:
+        name = step.arg_name(outcome.mutated[0]) if outcome.mutated else "?"
+    lines = [case.header("hdr_modified"),
+             M.bilingual("mutated_input", indent="  ", function=step.name, name=name),
+             *case.reproduce_lines()]
+    return CheckFailure("\n".join(lines), kind="mutated", exercise=case.exercise)
 
 
 def _check_not_mutated(case, function_name, args, originals, arg_names) -> None:

@@ -32,9 +32,15 @@ def register(entries: dict[str, tuple[str, str]]) -> None:
 
 
 def text(key: str, **values: object) -> Text:
-    """The entry ``key`` with its placeholders filled in, in both languages."""
+    """The entry ``key`` with its placeholders filled in, in both languages.
+
+    A value that is itself a :class:`Text` (an exercise's title) goes in its English form
+    into the English sentence and its Chinese form into the Chinese one.
+    """
     entry = CATALOGUE[key]
-    return Text(entry.en.format(**values), entry.zh.format(**values))
+    english = {k: v.en if isinstance(v, Text) else v for k, v in values.items()}
+    chinese = {k: v.zh if isinstance(v, Text) else v for k, v in values.items()}
+    return Text(entry.en.format(**english), entry.zh.format(**chinese))
 
 
 def en(key: str, **values: object) -> str:

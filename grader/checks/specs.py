@@ -22,14 +22,16 @@ from grader.checks.compare import (
     CheckFailure,
     Tolerance,
     as_tuple,
-    call_student,
-    check_inputs_unchanged,
     compare_array,
+    compare_value,
     report_pass,
+    require_callable,
 )
+from grader.checks.steps import Done, Ref, Steps
 
 __all__ = [
     "Exercise",
+    "SeededSpec",
     "LayerSpec",
     "LossSpec",
     "FunctionSpec",
@@ -93,7 +95,17 @@ def _unpack(case: Case, function: str, result: Any, names: Sequence[str]) -> tup
 
 @dataclass
 class Exercise:
-    """What every exercise has: an id, a bilingual title, and an assignment."""
+    """What every exercise has: an id, a bilingual title, an assignment, and the case loop.
+
+    ``run(*student, **literal)`` is the one loop every exercise shares: make the cases
+    (:meth:`cases`: seeds x shapes, or the exercise's own), write down the calls each
+    needs on the student's code (:meth:`drive`), run them all at once (one crossing in
+    the grade of record), judge each case in order (:meth:`judge`, which raises the
+    first CheckFailure), and print one pass line. An exercise keeps only what is its own:
+    its inputs, its reference, its comparison and its messages. Exercises whose calls
+    depend on what the student returned override :meth:`run` and still use
+    :class:`~grader.checks.steps.Steps`.
+    """
 
     id: str
     title_en: str
@@ -107,73 +119,108 @@ class Exercise:
     def case(self, **kwargs: Any) -> Case:
         return Case(exercise=self.id, title=self.title, **kwargs)
 
-    def run(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover - abstract
+    def run(self, *student: Any, **literal: Any) -> None:
+        __tracebackhide__ = True
+        cases = list(self.cases(*student, **literal))
+        steps = Steps()
+        plans = [self.drive(steps, case, *student) for case in cases]
+        done = steps.run()
+        for case, plan in zip(cases, plans, strict=True):
+            self.judge(case, done, plan)
+        report_pass(self.title, len(cases))
+
+    def cases(self, *student: Any, **literal: Any) -> list[Case]:  # pragma: no cover
+        raise NotImplementedError
+
+    def drive(self, steps: Steps, case: Case, *student: Any) -> Any:  # pragma: no cover
+        """Add the calls this case makes; return what :meth:`judge` needs to find them."""
+        raise NotImplementedError
+
+    def judge(self, case: Case, done: Done, plan: Any) -> None:  # pragma: no cover
+        """Compare what the student's code returned with the reference; raise on a problem."""
         raise NotImplementedError
 
 
 @dataclass
-class LayerSpec(Exercise):
+class SeededSpec(Exercise):
+    """Cases from ``seeds`` x ``shapes``: ``make_inputs(rng, shape)`` gives each its inputs."""
+
+    make_inputs: Callable[[np.random.Generator, tuple], Inputs] = None  # type: ignore[assignment]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def cases(self, *student: Any, seeds: Sequence[int], shapes: Sequence[tuple],
+              **params: Any) -> list[Case]:
+        params = {**self.params, **params}
+        found = []
+        for seed in seeds:
+            for shape in shapes:
+                rng = np.random.default_rng(seed)
+                inputs = self.make_inputs(rng, tuple(shape))
+                case = self.case(seed=seed, inputs=inputs, data={"params": params})
+                self.prepare(case, rng)
+                found.append(case)
+        return found
+
+    def prepare(self, case: Case, rng: np.random.Generator) -> None:
+        """Anything else a case needs from its generator (after the inputs), and references."""
+
+
+@dataclass
+class LayerSpec(SeededSpec):
     """``forward(*inputs, **params) -> (out, cache)`` and ``backward(dout, cache) -> grads``.
 
     ``grads`` names the inputs whose gradients backward returns, in order. The upstream
     gradient ``dout`` is random, so a backward that ignores it cannot pass.
     """
 
-    make_inputs: Callable[[np.random.Generator, tuple], Inputs] = None  # type: ignore[assignment]
     reference: Callable[..., Any] = None  # type: ignore[assignment]
     grads: Sequence[str] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
     tol: Tolerance = field(default_factory=Tolerance)
     mutants: Mutants | None = None
     reference_text: str = ""
 
-    def run(self, forward, backward, *, seeds: Sequence[int], shapes: Sequence[tuple],
-            **params: Any) -> None:
-        __tracebackhide__ = True
-        params = {**self.params, **params}
-        fwd_name = function_name(forward, f"{self.id}_forward")
-        bwd_name = function_name(backward, f"{self.id}_backward")
-        count = 0
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                inputs = self.make_inputs(rng, tuple(shape))
-                case = self.case(seed=seed, inputs=inputs)
-                out_shape = torchref.forward_only(self.reference, inputs, params).shape
-                dout = rng.standard_normal(out_shape)
-                out_ref, grads_ref = torchref.evaluate(
-                    self.reference, inputs, self.grads, dout, params
-                )
-                given = {k: v.copy() for k, v in inputs.items()}
-                result = call_student(case, fwd_name, forward, *given.values(),
-                                      arg_names=list(given), **params)
-                out, cache = _unpack(case, fwd_name, result, ("out", "cache"))
-                batch = out_ref.shape[0] if out_ref.ndim else None
-                compare_array(case, "out", out_ref, out, tol=self.tol, batch_size=batch,
-                              header_key="hdr_mismatch_autograd")
-                returned = self.call_backward(case, bwd_name, backward, dout, cache)
-                check_inputs_unchanged(case, bwd_name, given, inputs)
-                returned = _unpack(case, bwd_name, as_tuple(returned),
-                                   [f"d{name}" for name in self.grads])
-                alternatives = self._alternatives(inputs, dout, params)
-                for name, grad in zip(self.grads, returned, strict=True):
-                    compare_array(
-                        case,
-                        f"d{name}",
-                        grads_ref[name],
-                        grad,
-                        tol=self.tol,
-                        batch_size=batch,
-                        alternatives=alternatives.get(name, []),
-                        header_key="hdr_mismatch_autograd",
-                    )
-                count += 1
-        report_pass(self.title, count)
+    def prepare(self, case: Case, rng: np.random.Generator) -> None:
+        params = case.data["params"]
+        out_shape = torchref.forward_only(self.reference, case.inputs, params).shape
+        dout = rng.standard_normal(out_shape)
+        out_ref, grads_ref = torchref.evaluate(self.reference, case.inputs, self.grads, dout,
+                                               params)
+        case.data.update(dout=dout, out=out_ref, grads=grads_ref)
 
-    def call_backward(self, case: Case, name: str, backward, dout: np.ndarray, cache: Any) -> Any:
-        """Call the student's backward on a copy of ``dout``; subclasses add checks on the cache."""
+    def drive(self, steps: Steps, case: Case, forward: Any, backward: Any) -> dict:
         __tracebackhide__ = True
-        return call_student(case, name, backward, dout.copy(), cache, arg_names=("dout", "cache"))
+        names = {"forward": function_name(forward, f"{self.id}_forward"),
+                 "backward": function_name(backward, f"{self.id}_backward")}
+        require_callable(case, names["forward"], forward)
+        require_callable(case, names["backward"], backward)
+        forward_call = steps.call(forward, *case.inputs.values(), name=names["forward"],
+                                  arg_names=list(case.inputs), **case.data["params"])
+        cache = steps.item(forward_call, 1)
+        backward_call = steps.call(backward, case.data["dout"], cache, name=names["backward"],
+                                   arg_names=("dout", "cache"), unchanged=[forward_call])
+        return {"names": names, "forward": forward_call, "backward": backward_call,
+                "cache": cache}
+
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        names = plan["names"]
+        out, _ = _unpack(case, names["forward"], done.value(case, plan["forward"]),
+                         ("out", "cache"))
+        out_ref = case.data["out"]
+        batch = out_ref.shape[0] if out_ref.ndim else None
+        compare_array(case, "out", out_ref, out, tol=self.tol, batch_size=batch,
+                      header_key="hdr_mismatch_autograd")
+        self.check_backward(case, done, plan)
+        returned = _unpack(case, names["backward"], as_tuple(done.value(case, plan["backward"])),
+                           [f"d{name}" for name in self.grads])
+        alternatives = self._alternatives(case.inputs, case.data["dout"], case.data["params"])
+        for name, grad in zip(self.grads, returned, strict=True):
+            compare_array(case, f"d{name}", case.data["grads"][name], grad, tol=self.tol,
+                          batch_size=batch, alternatives=alternatives.get(name, []),
+                          header_key="hdr_mismatch_autograd")
+
+    def check_backward(self, case: Case, done: Done, plan: dict) -> None:
+        """Subclasses add checks on the backward call (its cache) before its values."""
 
     def _alternatives(self, inputs, dout, params) -> dict[str, list[tuple[str, np.ndarray]]]:
         found: dict[str, list[tuple[str, np.ndarray]]] = {name: [] for name in self.grads}
@@ -189,49 +236,46 @@ class LayerSpec(Exercise):
 
 
 @dataclass
-class LossSpec(Exercise):
+class LossSpec(SeededSpec):
     """``loss_fn(*inputs) -> (loss, dx)``: a scalar loss and its gradient w.r.t. ``grads``."""
 
-    make_inputs: Callable[[np.random.Generator, tuple], Inputs] = None  # type: ignore[assignment]
     reference: Callable[..., Any] = None  # type: ignore[assignment]
     grads: Sequence[str] = ("x",)
     tol: Tolerance = field(default_factory=Tolerance)
     mutants: Mutants | None = None
 
-    def run(self, loss_fn, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> None:
+    def prepare(self, case: Case, rng: np.random.Generator) -> None:
+        loss_ref, grads_ref = torchref.evaluate(self.reference, case.inputs, self.grads)
+        case.data.update(loss=loss_ref, grads=grads_ref)
+
+    def drive(self, steps: Steps, case: Case, loss_fn: Any) -> tuple[str, Ref]:
         __tracebackhide__ = True
         name = function_name(loss_fn, self.id)
-        count = 0
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                inputs = self.make_inputs(rng, tuple(shape))
-                case = self.case(seed=seed, inputs=inputs)
-                loss_ref, grads_ref = torchref.evaluate(self.reference, inputs, self.grads)
-                given = {k: v.copy() for k, v in inputs.items()}
-                result = call_student(case, name, loss_fn, *given.values())
-                parts = _unpack(case, name, result,
-                                ["loss", *[f"d{g}" for g in self.grads]])
-                batch = next(iter(inputs.values())).shape[0]
-                compare_array(case, "loss", loss_ref, parts[0], tol=self.tol,
-                              batch_size=batch, header_key="hdr_mismatch_autograd")
-                alternatives = self.mutants(inputs, np.ones(()), {}) if self.mutants else {}
-                for grad_name, grad in zip(self.grads, parts[1:], strict=True):
-                    compare_array(case, f"d{grad_name}", grads_ref[grad_name], grad,
-                                  tol=self.tol, batch_size=batch,
-                                  alternatives=alternatives.get(grad_name, []),
-                                  header_key="hdr_mismatch_autograd")
-                count += 1
-        report_pass(self.title, count)
+        require_callable(case, name, loss_fn)
+        return name, steps.call(loss_fn, *case.inputs.values(), name=name,
+                                arg_names=list(case.inputs))
+
+    def judge(self, case: Case, done: Done, plan: tuple[str, Ref]) -> None:
+        __tracebackhide__ = True
+        name, call = plan
+        parts = _unpack(case, name, done.value(case, call),
+                        ["loss", *[f"d{g}" for g in self.grads]])
+        batch = next(iter(case.inputs.values())).shape[0]
+        compare_array(case, "loss", case.data["loss"], parts[0], tol=self.tol,
+                      batch_size=batch, header_key="hdr_mismatch_autograd")
+        alternatives = self.mutants(case.inputs, np.ones(()), {}) if self.mutants else {}
+        for grad_name, grad in zip(self.grads, parts[1:], strict=True):
+            compare_array(case, f"d{grad_name}", case.data["grads"][grad_name], grad,
+                          tol=self.tol, batch_size=batch,
+                          alternatives=alternatives.get(grad_name, []),
+                          header_key="hdr_mismatch_autograd")
 
 
 @dataclass
-class FunctionSpec(Exercise):
+class FunctionSpec(SeededSpec):
     """``fn(*inputs, **params) -> array`` compared with a reference (torch or trusted NumPy)."""
 
-    make_inputs: Callable[[np.random.Generator, tuple], Inputs] = None  # type: ignore[assignment]
     reference: Callable[..., Any] = None  # type: ignore[assignment]
-    params: Mapping[str, Any] = field(default_factory=dict)
     tol: Tolerance = field(default_factory=Tolerance)
     numpy_reference: bool = False  # True: reference takes and returns NumPy arrays
     exact: bool = False  # compare exactly (labels, counts)
@@ -243,27 +287,25 @@ class FunctionSpec(Exercise):
             return np.asarray(self.reference(**{k: v.copy() for k, v in inputs.items()}, **params))
         return torchref.forward_only(self.reference, inputs, params)
 
-    def run(self, fn, *, seeds: Sequence[int], shapes: Sequence[tuple], **params: Any) -> None:
-        __tracebackhide__ = True
-        from grader.checks.compare import compare_value
+    def prepare(self, case: Case, rng: np.random.Generator) -> None:
+        case.data["expected"] = self.expected(case.inputs, case.data["params"])
 
-        params = {**self.params, **params}
+    def drive(self, steps: Steps, case: Case, fn: Any) -> tuple[str, Ref]:
+        __tracebackhide__ = True
         name = function_name(fn, self.id)
-        count = 0
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                inputs = self.make_inputs(rng, tuple(shape))
-                case = self.case(seed=seed, inputs=inputs)
-                expected = self.expected(inputs, params)
-                given = {k: v.copy() for k, v in inputs.items()}
-                actual = call_student(case, name, fn, *given.values(), **params)
-                if self.exact:
-                    compare_value(case, self.output_name, expected, actual)
-                else:
-                    alternatives = self.mutants(inputs, params) if self.mutants else []
-                    batch = expected.shape[0] if expected.ndim else None
-                    compare_array(case, self.output_name, expected, actual, tol=self.tol,
-                                  batch_size=batch, alternatives=alternatives)
-                count += 1
-        report_pass(self.title, count)
+        require_callable(case, name, fn)
+        return name, steps.call(fn, *case.inputs.values(), name=name, arg_names=list(case.inputs),
+                                **case.data["params"])
+
+    def judge(self, case: Case, done: Done, plan: tuple[str, Ref]) -> None:
+        __tracebackhide__ = True
+        _, call = plan
+        actual = done.value(case, call)
+        expected = case.data["expected"]
+        if self.exact:
+            compare_value(case, self.output_name, expected, actual)
+            return
+        alternatives = self.mutants(case.inputs, case.data["params"]) if self.mutants else []
+        batch = expected.shape[0] if expected.ndim else None
+        compare_array(case, self.output_name, expected, actual, tol=self.tol,
+                      batch_size=batch, alternatives=alternatives)

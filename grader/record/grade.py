@@ -39,10 +39,11 @@ from typing import Any
 from grader import notebooks
 from grader.checks import messages as M
 from grader.checks.compare import ARRAY_POLICY, CheckFailure
+from grader.checks.steps import EXECUTOR
 from grader.paths import SOLUTIONS
 from grader.record import intake
 from grader.record.sandbox import Limits, Sandbox, SandboxError, bwrap_available, sandbox_mode
-from grader.record.session import Session
+from grader.record.session import RemoteExecutor, Session
 from grader.record.testcells import NotDeclarative, TestCell, parse_test_cell, visible_source
 from grader.runtime.protocol import BLOCKED_DEFAULT
 
@@ -506,6 +507,7 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
     from grader.checks.policy import strict_gradients
 
     policy = ARRAY_POLICY.set(strict_gradients if strict else None)
+    executor = EXECUTOR.set(RemoteExecutor(session))  # the checks' steps run in the sandbox
     for call in test.calls:
         session.hidden = call.hidden
         try:
@@ -530,6 +532,7 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
             break
     session.hidden = False
     ARRAY_POLICY.reset(policy)
+    EXECUTOR.reset(executor)
     result.seconds = round(time.monotonic() - started, 3)
     result.output = printed.getvalue()[-4000:]
     if failure is None:

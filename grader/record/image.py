@@ -8,7 +8,10 @@ An *image* is a folder that the sandbox sees as ``/opt``::
                                    GUI toolkits or the build configuration
     site/                          NumPy, Matplotlib, tqdm, threadpoolctl and their
                                    requirements (grader.record.world.PACKAGES)
-    nnfs/grader/                   the sandbox runtime's source files (grader.runtime)
+    nnfs/                          empty: where the runtime layer is mounted
+
+The sandbox runtime (:mod:`grader.runtime`) is a small layer of its own
+(:func:`runtime_layer`), so that changing it does not rebuild the image.
 
 Files are hard links to the installed ones where the file system allows (a copy
 otherwise), so an image costs little disk. Every module is compiled again *for the
@@ -37,7 +40,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-__all__ = ["FORMAT", "cache_root", "image", "digest", "interpreter_parts"]
+__all__ = ["FORMAT", "cache_root", "image", "runtime_layer", "digest", "interpreter_parts"]
 
 FORMAT = 1  # bump when the layout changes
 # Parts of the standard library no graded code needs (and the build configuration, which
@@ -74,8 +77,6 @@ def digest(distributions: dict[str, metadata.Distribution]) -> str:
     executable, stdlib, shared, version = interpreter_parts()
     parts = [f"format={FORMAT}", sys.version, executable, stdlib, *shared]
     parts += sorted(f"{name}=={dist.version}" for name, dist in distributions.items())
-    for path in _runtime_sources():
-        parts.append(f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
@@ -128,30 +129,32 @@ def _build(root: Path, top_levels: list[str]) -> None:
                                  os.path.realpath(sys.base_prefix)])
     for path in top_levels:
         _mirror(Path(path), root / "site" / os.path.basename(path))
-    for path in _runtime_sources():
-        _link(path, root / "nnfs" / "grader" / path.name)
-    workers = min(4, os.cpu_count() or 1)
-    for folder, seen_as in ((library, f"/opt/python/lib/{version}"), (root / "site", "/opt/site"),
-                            (root / "nnfs", "/opt/nnfs")):
-        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-            compileall.compile_dir(folder, ddir=seen_as, quiet=2, workers=workers,
-                                   legacy=False)
+    (root / "nnfs").mkdir()
+    for folder, seen_as in ((library, f"/opt/python/lib/{version}"), (root / "site", "/opt/site")):
+        _compile(folder, seen_as)
 
 
-def image(top_levels: list[str], distributions: dict[str, metadata.Distribution]) -> Path:
-    """The image folder for these packages, built now if it does not exist yet."""
-    root = cache_root() / "sandbox"
-    target = root / digest(distributions)
+def _compile(folder: Path, seen_as: str) -> None:
+    """Bytecode for every module under ``folder``, naming the paths the sandbox sees."""
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        compileall.compile_dir(folder, ddir=seen_as, quiet=2, legacy=False,
+                               workers=min(4, os.cpu_count() or 1))
+
+
+def _built(target: Path, build) -> Path:
+    """``target``, built by ``build(folder)`` into a temporary folder and renamed when done."""
     if (target / "COMPLETE").is_file():
         return target
+    root = target.parent
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the others find it done
         if (target / "COMPLETE").is_file():
             return target
         building = Path(tempfile.mkdtemp(prefix="building-", dir=root))
+        building.chmod(0o755)  # the sandbox's user reads it
         try:
-            _build(building, top_levels)
+            build(building)
             (building / "COMPLETE").write_text("built by grader.record.image\n")
             if target.exists():  # left by a build that never completed: ours to replace
                 shutil.rmtree(target)
@@ -160,3 +163,24 @@ def image(top_levels: list[str], distributions: dict[str, metadata.Distribution]
             shutil.rmtree(building, ignore_errors=True)
             raise
     return target
+
+
+def image(top_levels: list[str], distributions: dict[str, metadata.Distribution]) -> Path:
+    """The image folder for these packages, built now if it does not exist yet."""
+    target = cache_root() / "sandbox" / digest(distributions)
+    return _built(target, lambda folder: _build(folder, top_levels))
+
+
+def runtime_layer() -> Path:
+    """A folder holding ``grader/``: the runtime's sources, compiled for ``/opt/nnfs``."""
+    sources = _runtime_sources()
+    key = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in sources))
+    target = cache_root() / "sandbox" / f"runtime-{FORMAT}-{key.hexdigest()[:20]}"
+
+    def build(folder: Path) -> None:
+        (folder / "grader").mkdir()
+        for path in sources:
+            shutil.copy2(path, folder / "grader" / path.name)
+        _compile(folder, "/opt/nnfs")
+
+    return _built(target, build)

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks.steps import Done, Executor, Outcome, Ref, Steps
 from grader.record.sandbox import Sandbox, SandboxError
 from grader.runtime import wire
 from grader.runtime.protocol import CAPABILITIES, FATAL, STARTED
@@ -218,6 +219,16 @@ def make_exception(err: Any, hidden: bool) -> Exception:
     return exc
 
 
+class RemoteExecutor(Executor):
+    """Runs a check's steps in the sandbox of ``session`` (see grader.checks.steps)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def run(self, steps: Steps) -> Done:
+        return self.session.run_steps(steps)
+
+
 class Session:
     """The grader's end of one sandbox: handles, mirrored arrays, requests with deadlines."""
 
@@ -253,6 +264,23 @@ class Session:
         payload = {"op": "apply", "fn": fn, "args": encoder.encode(list(args)),
                    "kwargs": encoder.encode(dict(kwargs))}
         return self._request(payload, encoder.buffers)
+
+    def run_steps(self, steps: Steps) -> Done:
+        """Send a check's steps in one request; their outcomes come back in one reply."""
+        encoder = wire.Encoder(on_other=self._other_out)
+        items = []
+        for step in steps.items:
+            target = step.target if step.kind == "op" else encoder.encode(step.target)
+            items.append({"kind": step.kind, "target": target,
+                          "args": encoder.encode(list(step.args)),
+                          "kwargs": encoder.encode(dict(step.kwargs)), "fetch": step.fetch,
+                          "unchanged": list(step.unchanged)})
+        outcomes = self._request({"op": "steps", "steps": items}, encoder.buffers)
+        if len(outcomes) != len(steps.items):
+            error = SandboxError("protocol", "wrong number of step outcomes")
+            self.sandbox.kill(error)
+            raise error
+        return Done(steps, outcomes)
 
     def collect_flags(self) -> list[str]:
         """Move the worker's notes into ``flags`` (also after the sandbox was killed)."""
@@ -318,6 +346,9 @@ class Session:
             self._warnings(body.get("warn"))
             if "err" in body:
                 raise make_exception(body["err"], self.hidden)
+            if "steps" in body:
+                return [_outcome(item, decoder, self.hidden)
+                        for item in _list(body["steps"], "steps")]
             if "ok" not in body:
                 raise wire.ProtocolError("reply without a result")
             return decoder.decode(body["ok"])
@@ -390,6 +421,8 @@ class Session:
     def _other_out(self, value: Any) -> Any:
         if isinstance(value, Remote) and value._nnfs_session is self:
             return {"x": value._nnfs_hid}
+        if type(value) is Ref:
+            return {"r": value.index}
         if callable(value) and not isinstance(value, Remote):
             fid = self._function_ids.get(id(value))
             if fid is None or self._functions.get(fid) is not value:
@@ -469,3 +502,38 @@ class Session:
         if entry is not None and entry[1] == generation:
             del self._handles[hid]
             self._released_handles.add(hid)
+
+
+def _list(value: Any, what: str) -> list:
+    if not isinstance(value, list):
+        raise wire.ProtocolError(f"bad {what}")
+    return value
+
+
+def _outcome(item: Any, decoder: wire.Decoder, hidden: bool) -> Outcome:
+    """One step's outcome from the sandbox, checked field by field (it is untrusted data).
+
+    In a hidden test the student's exception keeps only its builtin type: its own type's
+    name and its message could carry the hidden inputs out into the feedback."""
+    if not isinstance(item, dict) or item.get("status") not in ("ok", "error", "skipped"):
+        raise wire.ProtocolError("bad step outcome")
+    error = item.get("error")
+    if error is not None:
+        if not isinstance(error, dict):
+            raise wire.ProtocolError("bad step error")
+        error = {"type": str(error.get("type", "Exception"))[:100],
+                 "msg": str(error.get("msg", ""))[:4000],
+                 "frames": str(error.get("frames", ""))[-8000:],
+                 "not_done": error.get("not_done") is True,
+                 "bases": [str(b)[:100] for b in _list(error.get("bases", []), "bases")[:12]]}
+        if hidden:
+            error.update(type=_builtin_exception(error["bases"]).__name__, msg="", frames="")
+    mutated = [i for i in _list(item.get("mutated", []), "mutated")[:100] if type(i) is int]
+    earlier = [(p[0], p[1]) for p in _list(item.get("mutated_earlier", []), "mutated")[:100]
+               if isinstance(p, list) and len(p) == 2 and all(type(i) is int for i in p)]
+    warned = [w for w in _list(item.get("warnings", []), "warnings")[:50]
+              if isinstance(w, list) and len(w) == 4]
+    value = decoder.decode(item["value"]) if "value" in item else None
+    return Outcome.from_dict({"status": item["status"], "value": value, "error": error,
+                              "mutated": mutated, "mutated_earlier": earlier,
+                              "warnings": warned})

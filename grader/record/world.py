@@ -7,10 +7,10 @@ view of the machine. Its whole file system is:
 ``/opt``                    an *image* (:mod:`grader.record.image`): the interpreter
                             and its standard library under ``/opt/python``, NumPy,
                             Matplotlib, tqdm, threadpoolctl and what they need under
-                            ``/opt/site`` (:data:`PACKAGES`), the sandbox runtime
-                            (:mod:`grader.runtime`) as ``/opt/nnfs/grader``; nothing
-                            else of the virtual environment (no torch, no
-                            scikit-learn, no part of the project but the runtime)
+                            ``/opt/site`` (:data:`PACKAGES`); nothing else of the
+                            virtual environment (no torch, no scikit-learn)
+``/opt/nnfs/grader``        the sandbox runtime (:mod:`grader.runtime`), the only part
+                            of the project there
 ``/opt/extra/<name>``       a package an exercise allows (``allow_imports``), as
                             installed
 ``/usr/lib/<arch>``, ...    the system's shared libraries, and ``/etc/ld.so.cache``
@@ -148,7 +148,8 @@ def world(allowed: tuple[str, ...] = ()) -> World:
     paths = [p for dist in dists.values() for p in top_level(dist)]
     root = sandbox_image.image(paths, dists)
     libraries, links = _system_libraries()
-    mounts = [*libraries, Mount(str(root), "/opt")]
+    mounts = [*libraries, Mount(str(root), "/opt"),
+              Mount(str(sandbox_image.runtime_layer()), RUNTIME_PARENT)]
     for name in sorted(set(allowed)):
         for path in _extra(name):
             mounts.append(Mount(path, f"{EXTRA}/{os.path.basename(path)}"))

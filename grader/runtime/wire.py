@@ -17,6 +17,7 @@ with one tag key:
     {"a": [dtype, shape, i, aid]} array          {"h": [hid, meta]} handle (sandbox -> grader)
     {"g": [kind, state, aid]} a NumPy Generator or RandomState, by its state
     {"x": hid} a handle sent back (grader -> sandbox)
+    {"r": index} what step ``index`` of the same ``steps`` request made (grader -> sandbox)
     {"f": [fid, name]} a grader function the student may call (grader -> sandbox);
                        {"f": fid} the same function sent back
     {"i": text} an int too large for JSON parsers with digit limits
@@ -309,7 +310,7 @@ class Decoder:
                 raise ProtocolError("bad random generator")
             rng = make_rng(body[0], body[1])
             return self.on_array(body[2], rng) if self.on_array is not None else rng
-        if tag in ("h", "x", "f"):
+        if tag in ("h", "x", "f", "r"):
             if self.on_handle is None:
                 raise ProtocolError("unexpected handle")
             return self.on_handle(tag, body)

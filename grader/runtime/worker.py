@@ -35,6 +35,7 @@ import numpy as np
 
 from . import wire
 from .protocol import BLOCKED_DEFAULT, CAPABILITIES, CHECK_NAMES, FATAL, STARTED
+from .steps import OPERATORS, Ref, execute
 
 _OPS: dict[str, Any] = {
     name: getattr(operator, name)
@@ -429,6 +430,10 @@ class Worker:
         }
 
     def _handle_in(self, tag: str, body: Any) -> Any:
+        if tag == "r":
+            if type(body) is not int or body < 0:
+                raise wire.ProtocolError("bad step reference")
+            return Ref(body)
         if tag == "f" and isinstance(body, list) and len(body) == 2 and type(body[0]) is int:
             function = self.functions.get(body[0])
             if function is None:
@@ -525,6 +530,8 @@ class Worker:
                         value = function(*args, **kwargs)
                     finally:
                         self.warnings = caught[:50]
+            elif op == "steps":
+                return self._steps(payload, decoder)
             elif op == "ping":
                 value = None
             else:
@@ -540,6 +547,39 @@ class Worker:
             encoder = self._encoder()
             encoded = self._handle_out(value)
         return self._reply({"ok": encoded}, encoder)
+
+    def _steps(self, payload: dict, decoder: wire.Decoder) -> tuple[dict, list]:
+        """Run a check's steps (:mod:`.steps`) and send back every outcome in one reply."""
+        items = []
+        for raw in payload.get("steps") or []:
+            if not isinstance(raw, dict) or raw.get("kind") not in ("call", "method", "attr",
+                                                                      "item", "op"):
+                raise wire.ProtocolError("bad step")
+            target = raw.get("target")
+            if raw["kind"] == "op":
+                if target not in OPERATORS:
+                    raise wire.ProtocolError("unknown operator")
+            else:
+                target = decoder.decode(target)
+            args = decoder.decode(raw.get("args", {"l": []}))
+            kwargs = decoder.decode(raw.get("kwargs", {"d": []}))
+            unchanged = raw.get("unchanged") or []
+            if not isinstance(args, list) or not isinstance(kwargs, dict) or \
+                    not all(isinstance(k, str) for k in kwargs) or \
+                    not all(type(i) is int for i in unchanged):
+                raise wire.ProtocolError("bad step arguments")
+            items.append({"kind": raw["kind"], "target": target, "args": args,
+                          "kwargs": kwargs, "fetch": bool(raw.get("fetch", True)),
+                          "unchanged": unchanged})
+        outcomes, _ = execute(items, catch=BaseException)
+        encoder = wire.Encoder(on_other=self._other_out, coerce=_array_like)
+        for outcome in outcomes:
+            if "value" in outcome:
+                try:
+                    outcome["value"] = encoder.encode(outcome["value"])
+                except (ValueError, TypeError, RecursionError):
+                    outcome["value"] = self._handle_out(outcome["value"])
+        return self._reply({"steps": outcomes}, encoder)
 
     def _reply(self, body: dict, encoder: wire.Encoder | None = None) -> tuple[dict, list]:
         encoder = encoder or self._encoder()

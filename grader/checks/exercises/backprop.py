@@ -279,15 +279,21 @@ def _check_cache(case: Case, function: str, before: Any, after: Any) -> None:
 class CachedLayerSpec(LayerSpec):
     """A LayerSpec whose backward must leave its cache (and its dout) exactly as it found them."""
 
-    def call_backward(self, case, name, backward, dout, cache):
+    def drive(self, steps, case, forward, backward):
         __tracebackhide__ = True
-        before = _snapshot(cache)
-        # The cache goes in through a closure so that a change to it is reported by
-        # _check_cache, with the reason, rather than as an ordinary changed argument.
-        target = (lambda d, cache=cache: backward(d, cache)) if callable(backward) else backward
-        returned = call_student(case, name, target, dout.copy(), arg_names=("dout",))
-        _check_cache(case, name, before, cache)
-        return returned
+        plan = super().drive(steps, case, forward, backward)
+        # The cache as backward left it: compared with the cache forward returned.
+        plan["cache_after"] = steps.item(plan["forward"], 1, fetch=True)
+        return plan
+
+    def check_backward(self, case, done, plan):
+        __tracebackhide__ = True
+        backward = done[plan["backward"]]
+        if backward.status != "ok":
+            return  # its own failure is reported by the caller
+        before = _snapshot(done.value(case, plan["forward"])[1])
+        after = done[plan["cache_after"]].value
+        _check_cache(case, plan["names"]["backward"], before, after)
 
 
 def _torch():

@@ -1,0 +1,168 @@
+"""Running a check's steps on the student's code · 在学生代码上执行检查的步骤.
+
+One implementation, used in two places: in the student's kernel (through
+:class:`grader.checks.steps.LocalExecutor`) and in the grading sandbox (through the
+worker's ``steps`` request). Both therefore call, copy, compare and stop in exactly the
+same way; see :mod:`grader.checks.steps` for what a step is.
+
+A step is a dict: ``kind`` (call, method, attr, item, op), ``target`` (an object or a
+:class:`Ref`), ``args``, ``kwargs``, ``fetch`` (return the value), ``unchanged`` (earlier
+steps whose array arguments must still be as given). Its outcome is a dict: ``status``
+(ok, error, skipped), ``value`` (when fetched, as it was when the step ended), ``error``,
+``mutated``, ``mutated_earlier``, ``warnings``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import operator
+import os
+import sys
+import traceback
+import warnings
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Ref", "OPERATORS", "execute", "error_info"]
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Ref:
+    """What step ``index`` produced."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Ref and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash(("Ref", self.index))
+
+    def __repr__(self) -> str:
+        return f"Ref({self.index})"
+
+
+#: Operators a step may apply to the student's objects.
+OPERATORS: dict[str, Any] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+    "pow": operator.pow, "matmul": operator.matmul, "neg": operator.neg, "pos": operator.pos,
+    "abs": operator.abs, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
+    "ge": operator.ge, "eq": operator.eq, "ne": operator.ne, "len": len, "float": float,
+    "int": int, "bool": bool, "list": list, "tuple": tuple,
+    "type_name": lambda value: type(value).__name__,
+}
+
+
+def error_info(exc: BaseException) -> dict:
+    """An exception as plain data, with the student's frames only."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not os.path.abspath(f.filename).startswith(_HERE)]
+    lines = traceback.format_list(frames[-6:])
+    try:
+        lines += traceback.format_exception_only(type(exc), exc)
+        message = str(exc)
+    except BaseException:  # noqa: BLE001 - a student's broken __str__
+        lines.append(type(exc).__name__ + "\n")
+        message = ""
+    bases = [k.__name__ for k in type(exc).__mro__ if isinstance(k.__name__, str)][:12]
+    return {"type": type(exc).__name__[:100], "bases": bases, "msg": message[:4000],
+            "frames": "".join(lines)[-8000:], "not_done": isinstance(exc, NotImplementedError)}
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def snapshot(value: Any, depth: int = 0) -> Any:
+    """A value as it is now: arrays (also inside tuples, lists and dicts) copied."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if depth < 20 and type(value) in (tuple, list):
+        return type(value)(snapshot(v, depth + 1) for v in value)
+    if depth < 20 and type(value) is dict:
+        return {k: snapshot(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
+
+
+def _changed(given: list, originals: list) -> list[int]:
+    return [i for i, (a, o) in enumerate(zip(given, originals))
+            if isinstance(a, np.ndarray) and isinstance(o, np.ndarray) and not _same(a, o)]
+
+
+def _apply(kind: str, target: Any, args: list, kwargs: dict) -> Any:
+    if kind == "call":
+        return target(*args, **kwargs)
+    if kind == "method":
+        return getattr(target, args[0])(*args[1:], **kwargs)
+    if kind == "attr":
+        return getattr(target, args[0])
+    if kind == "item":
+        return target[args[0]]
+    if kind == "op":
+        return OPERATORS[target](*args)
+    raise ValueError(f"unknown step {kind!r}")
+
+
+def _warning(w: warnings.WarningMessage) -> list:
+    category = w.category.__name__ if isinstance(w.category, type) else "UserWarning"
+    return [category[:100], str(w.message)[:1000], str(w.filename)[:200], int(w.lineno or 0)]
+
+
+def execute(items: list[dict], catch: type[BaseException] = Exception
+            ) -> tuple[list[dict], list[Any]]:
+    """Run the steps in order, up to the first that raises; (outcomes, the objects made).
+
+    ``catch`` is what counts as the student's error: in the sandbox everything
+    (``SystemExit`` included); in a kernel, an interrupt still interrupts.
+    """
+    values: list[Any] = []
+    given: list[list] = []
+    originals: list[list] = []
+    outcomes: list[dict] = []
+    failed = False
+    for item in items:
+        outcome: dict[str, Any] = {"status": "skipped"}
+        outcomes.append(outcome)
+        values.append(None)
+        given.append([])
+        originals.append([])
+        if failed:
+            continue
+
+        def given_value(value: Any) -> Any:
+            # What an earlier step made is passed as itself (a cache, a node); what the
+            # check supplied is copied, so that each call gets it as the check wrote it.
+            return values[value.index] if type(value) is Ref else snapshot(value)
+
+        args = [given_value(a) for a in item.get("args", ())]
+        kwargs = {k: given_value(v) for k, v in item.get("kwargs", {}).items()}
+        given[-1], originals[-1] = args, [_copy(a) for a in args]
+        target = item["target"]
+        target = values[target.index] if type(target) is Ref else target
+        with warnings.catch_warnings(record=True) as caught, \
+                contextlib.redirect_stderr(sys.stdout):
+            warnings.simplefilter("always")
+            try:
+                value = _apply(item["kind"], target, args, kwargs)
+            except catch as exc:  # the student's, reported as data
+                outcome.update(status="error", error=error_info(exc))
+                failed = True
+                continue
+        values[-1] = value
+        outcome.update(status="ok", mutated=_changed(args, originals[-1]),
+                       mutated_earlier=[[j, i] for j in item.get("unchanged", ())
+                                        if 0 <= j < len(given)
+                                        for i in _changed(given[j], originals[j])],
+                       warnings=[_warning(w) for w in caught[:50]])
+        if item.get("fetch", True):
+            outcome["value"] = snapshot(value)
+    return outcomes, values
