@@ -21,7 +21,8 @@ from grader.checks.policy import strict_gradients
 from grader.course.samples import samples_for
 from grader.paths import SOLUTIONS
 from grader.record.batch import grade
-from grader.record.grade import Options, redact
+from grader.record.evaluate import redact
+from grader.record.notebook import Options
 from grader.record.sandbox import Limits, Sandbox, SandboxError, bwrap_available
 from grader.record.session import Remote, Session
 from grader.record.testcells import NotDeclarative, parse_test_cell, visible_source

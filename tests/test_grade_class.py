@@ -22,8 +22,9 @@ import pytest
 from grader import notebooks
 from grader.course.samples import samples_for
 from grader.record.batch import grade, parse_shard, shard_of
-from grader.record.grade import Options, load_assignment
+from grader.record.notebook import Options
 from grader.record.seeds import SecretError, StudentSeeds, course_secret
+from grader.record.source import load_assignment
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -408,7 +409,7 @@ def test_limits_come_from_the_config_per_assignment(tmp_path):
 
 def test_student_chosen_text_cannot_become_a_spreadsheet_formula(tmp_path):
     from grader.record.batch import write_csv
-    from grader.record.grade import NotebookResult, SubmissionResult
+    from grader.record.results import NotebookResult, SubmissionResult
 
     result = SubmissionResult("-2+3", PERCEPTRON, [NotebookResult(
         "-2+3", PERCEPTRON, "x.ipynb", status="unreadable", message="=HYPERLINK(\"x\")",
@@ -483,9 +484,9 @@ def test_the_reference_passes_every_hidden_call_whatever_the_students_seeds():
     from grader.checks.compare import ARRAY_POLICY
     from grader.checks.policy import strict_gradients
     from grader.paths import assignments
-    from grader.record.grade import _check_functions
+    from grader.record.evaluate import check_functions
 
-    checks, seeds, failures, tried = _check_functions(), StudentSeeds(b"q" * 32), [], 0
+    checks, seeds, failures, tried = check_functions(), StudentSeeds(b"q" * 32), [], 0
     for assignment in assignments():
         names = solution(assignment)
         for book in load_assignment(assignment).notebooks:
@@ -548,7 +549,7 @@ def test_the_progress_bar_on_a_terminal_never_hangs(columns):
 
     main_fd, child_fd = pty.openpty()
     fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    code = ("from grader.record.batch import Progress\nfrom grader.record.grade import SubmissionResult\n"
+    code = ("from grader.record.batch import Progress\nfrom grader.record.results import SubmissionResult\n"
             "p = Progress(3, False)\nprint('bar' if p.bar else 'no bar', flush=True)\n"
             "[p.finished(SubmissionResult(f's{i}', 'a')) for i in range(3)]\np.close()\n")
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
@@ -723,7 +724,7 @@ def test_printable_shows_what_moves_the_cursor_and_cuts_long_text():
 
 def test_the_progress_line_and_the_summary_escape_student_text():
     from grader.record.batch import _line
-    from grader.record.grade import NotebookResult, SubmissionResult
+    from grader.record.results import NotebookResult, SubmissionResult
     from grader.record.summary import render
 
     book = NotebookResult("s\x1b[2J", "a\u202e", "x.ipynb", status="o\rk",
@@ -735,7 +736,8 @@ def test_the_progress_line_and_the_summary_escape_student_text():
 
 def test_feedback_pages_escape_student_text():
     from grader.record.feedback import render
-    from grader.record.grade import AssignmentSource, NotebookResult, SubmissionResult
+    from grader.record.results import NotebookResult, SubmissionResult
+    from grader.record.source import AssignmentSource
 
     hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
     book = NotebookResult(hostile, PERCEPTRON, hostile, status="unreadable", message=hostile)
@@ -749,7 +751,8 @@ def test_a_lone_surrogate_in_student_text_never_stops_the_outputs(tmp_path):
     written escaped: the CSV, the JSON and the feedback page are still written, and valid."""
     from grader.record.batch import write_csv, write_report
     from grader.record.feedback import write_feedback
-    from grader.record.grade import AssignmentSource, NotebookResult, SubmissionResult
+    from grader.record.results import NotebookResult, SubmissionResult
+    from grader.record.source import AssignmentSource
 
     odd = "bad \udcff byte"
     result = SubmissionResult("s", PERCEPTRON, [NotebookResult(

@@ -27,7 +27,7 @@ import pytest
 from grader import notebooks
 from grader.course.samples import samples_for
 from grader.record.batch import grade
-from grader.record.grade import Options
+from grader.record.notebook import Options
 from grader.record.sandbox import Limits, bwrap_available
 from tests import hostile_corpus
 

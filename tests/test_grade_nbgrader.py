@@ -53,10 +53,10 @@ def test_every_sample_scores_the_same_cell_by_cell(both):
 def test_honest_samples_raise_no_flag_for_the_instructor(both):
     """Flags ask an instructor to look (a process started, a protected file opened, ...):
     the bundled samples are honest work, so only informational flags may appear."""
-    from grader.record.grade import _INFO_FLAGS
+    from grader.record.notebook import INFO_FLAGS
 
     _, _, _, flags = both
     assert flags
-    raised = {key: [f for f in found if not f.startswith(_INFO_FLAGS)]
+    raised = {key: [f for f in found if not f.startswith(INFO_FLAGS)]
               for key, found in flags.items()}
     assert not {key: found for key, found in raised.items() if found}

@@ -21,7 +21,8 @@ from pgserver import postgres, postgres_url  # noqa: F401  (fixtures)
 from grader import notebooks
 from grader.course.samples import samples_for
 from grader.paths import REPO
-from grader.record.grade import CellResult, NotebookResult, SubmissionResult, load_assignment
+from grader.record.results import CellResult, NotebookResult, SubmissionResult
+from grader.record.source import load_assignment
 
 pytestmark = pytest.mark.slow
 

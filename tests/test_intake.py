@@ -103,8 +103,9 @@ def test_the_limits_are_far_above_the_course_and_below_the_wire():
     """Every instructor notebook is far under the limits, and a notebook at the limits
     (every character an emoji, escaped as 12 bytes) still fits one frame to the sandbox."""
     from grader.paths import SOLUTIONS
-    from grader.record.grade import build_program, load_assignment
     from grader.record.intake import _all_cells, _code_chars
+    from grader.record.program import build_program
+    from grader.record.source import load_assignment
     from grader.runtime.wire import MAX_JSON
 
     for path in SOLUTIONS.glob("*/*.ipynb"):

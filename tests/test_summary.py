@@ -2,7 +2,7 @@
 
 import statistics
 
-from grader.record.grade import CellResult, NotebookResult, SubmissionResult
+from grader.record.results import CellResult, NotebookResult, SubmissionResult
 from grader.record.summary import exercise_table, render
 
 

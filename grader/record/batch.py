@@ -36,21 +36,18 @@ from pathlib import Path
 from grader.checks import messages as M
 from grader.paths import SOLUTIONS
 from grader.record.collect import Collection, Empty, collect, safe_student_id
-from grader.record.grade import (
-    _INFO_FLAGS,
-    AssignmentSource,
-    CellResult,
-    NotebookResult,
+from grader.record.intake import MAX_NOTEBOOK_MB
+from grader.record.notebook import (
+    INFO_FLAGS,
     Options,
     SubmissionFolder,
-    SubmissionResult,
-    _warm,
-    _warn_unsandboxed,
     grade_submission,
-    load_assignment,
+    warm_up,
+    warn_unsandboxed,
 )
-from grader.record.intake import MAX_NOTEBOOK_MB
+from grader.record.results import CellResult, NotebookResult, SubmissionResult
 from grader.record.sandbox import sandbox_mode
+from grader.record.source import AssignmentSource, load_assignment
 from grader.record.store import ResultStore, digest_files, grader_digest
 from grader.record.terminal import printable
 
@@ -132,6 +129,19 @@ M.register(
             "✗ The grader's worker process for this submission stopped ({error}); grade it "
             "again.",
             "✗ 评阅这份提交的进程停止了（{error}）；请重新评分。",
+        ),
+        "grade_sandboxed": (
+            "Sandbox: bubblewrap (read-only system, private /tmp, no network, no view of "
+            "solutions, gradebook or other submissions).",
+            "沙箱：bubblewrap（只读系统、私有 /tmp、无网络、看不到答案、成绩册和其他学生的提交）。",
+        ),
+        "grade_flagged": (
+            "{count} submissions did something a grader should look at (see report.json):",
+            "{count} 份提交有需要评分者查看的行为（详见 report.json）：",
+        ),
+        "grade_summary": (
+            "Graded {count} notebooks of {students} students in {seconds} s; results in {out}",
+            "已在 {seconds} 秒内为 {students} 名学生评阅 {count} 个 notebook；结果在 {out}",
         ),
     }
 )
@@ -438,14 +448,14 @@ class ClassRun:
 
     def prepare(self, jobs: list[Job]) -> None:
         options = self.options
-        _warm()
+        warm_up()
         self.sources = {a: load_assignment(a, options.solutions)
                         for a in sorted({j.assignment for j in jobs if j.assignment})}
         self.mode = sandbox_mode(options.sandbox)
         if self.mode == "bwrap":
             self.say(M.bilingual("grade_sandboxed"))
         else:  # loudly, even with --quiet
-            _warn_unsandboxed(options)
+            warn_unsandboxed(options)
         self.settings = _settings_digest(options, self.db_url)
 
     def split(self, jobs: list[Job], force: bool
@@ -568,14 +578,14 @@ class ClassRun:
         (out / self.named("summary.txt")).write_text(text, encoding="utf-8",
                                                      errors="backslashreplace")
         self.say(text)
-        flagged = [r for r in results if any(not f.startswith(_INFO_FLAGS) for f in r.flags)]
+        flagged = [r for r in results if any(not f.startswith(INFO_FLAGS) for f in r.flags)]
         if flagged:
             self.say(M.bilingual("grade_flagged", count=len(flagged)))
             for r in flagged:
                 self.say(f"  {printable(r.student, 64):<16} {printable(r.assignment, 64):<16} "
                          f"{printable(', '.join(r.flags), 500)}")
         if self.mode != "bwrap":
-            _warn_unsandboxed(self.options)  # again, under the table, where it will be read
+            warn_unsandboxed(self.options)  # again, under the table, where it will be read
         students = len({r.student for r in graded})
         self.say(M.bilingual("grade_summary", count=len(graded), students=students,
                              seconds=f"{time.monotonic() - self.started:.1f}", out=out))

@@ -261,7 +261,7 @@ def notebook_index(solutions: Path = SOLUTIONS) -> dict[str, str]:
 @functools.lru_cache(maxsize=8)
 def cell_index(solutions: Path = SOLUTIONS) -> dict[str, frozenset[str]]:
     """notebook file name -> the grade ids of its nbgrader cells (to recognise a notebook by
-    its content: a renamed copy here, another assignment's notebook in grader.record.grade)."""
+    its content: a renamed copy here, another assignment's notebook in grader.record.notebook)."""
     found = {}
     for path in sorted(solutions.glob("*/*.ipynb")):
         try:

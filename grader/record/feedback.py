@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from grader.checks import messages as M
 
 if TYPE_CHECKING:  # pragma: no cover
-    from grader.record.grade import AssignmentSource, SubmissionResult
+    from grader.record.results import SubmissionResult
+    from grader.record.source import AssignmentSource
 
 __all__ = ["write_feedback", "render"]
 

@@ -30,7 +30,8 @@ from grader import notebooks
 from grader.record import intake
 
 if TYPE_CHECKING:  # pragma: no cover
-    from grader.record.grade import AssignmentSource, SubmissionResult
+    from grader.record.results import SubmissionResult
+    from grader.record.source import AssignmentSource
 
 __all__ = ["Writer", "write_autograded"]
 

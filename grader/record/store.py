@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.record.grade import CellResult, NotebookResult, SubmissionResult
+from grader.record.results import CellResult, NotebookResult, SubmissionResult
 
 __all__ = ["ResultStore", "digest_files", "grader_digest"]
 

@@ -1,0 +1,77 @@
+"""What grading a submission found · 评分结果.
+
+A :class:`SubmissionResult` (one student, one assignment) holds a
+:class:`NotebookResult` per notebook, which holds a :class:`CellResult` per test cell.
+Every output (grades.csv, feedback, gradebook, report.json, stored results) is written
+from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["CellResult", "NotebookResult", "SubmissionResult"]
+
+@dataclass
+class CellResult:
+    grade_id: str
+    points: float
+    score: float = 0.0
+    status: str = "failed"  # passed | failed
+    feedback: str = ""  # safe to show the student: no hidden source or inputs
+    detail: str = ""  # for the instructor: may name hidden seeds
+    output: str = ""  # what the visible checks printed (pass lines)
+    seconds: float = 0.0
+    kind: str = ""  # CheckFailure.kind of a failure (not_done, wrong, numerical, ...)
+
+
+@dataclass
+class NotebookResult:
+    student: str
+    assignment: str
+    notebook: str
+    cells: list[CellResult] = field(default_factory=list)
+    status: str = "ok"  # ok | blank | timeout | crashed | memory | processes | protocol
+    #                     | unreadable | too_large | wrong_assignment | missing | empty | error
+    flags: list[str] = field(default_factory=list)
+    load_errors: dict[str, str] = field(default_factory=dict)
+    sandbox: str = ""
+    seconds: float = 0.0
+    message: str = ""
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.cells)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.cells)
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    notebooks: list[NotebookResult] = field(default_factory=list)
+    timestamp: str | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(n.score for n in self.notebooks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(n.max_score for n in self.notebooks)
+
+    @property
+    def status(self) -> str:
+        worst = [n.status for n in self.notebooks if n.status != "ok"]
+        return worst[0] if worst else "ok"
+
+    @property
+    def flags(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for nb in self.notebooks:
+            for flag in nb.flags:
+                seen.setdefault(flag, None)
+        return list(seen)
