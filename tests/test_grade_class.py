@@ -21,8 +21,9 @@ import pytest
 
 from grader import notebooks
 from grader.course.samples import samples_for
-from grader.record.batch import grade, parse_shard, shard_of
+from grader.record.batch import grade
 from grader.record.notebook import Options
+from grader.record.plan import parse_shard, shard_of
 from grader.record.seeds import SecretError, StudentSeeds, course_secret
 from grader.record.source import load_assignment
 
@@ -408,7 +409,7 @@ def test_limits_come_from_the_config_per_assignment(tmp_path):
 
 
 def test_student_chosen_text_cannot_become_a_spreadsheet_formula(tmp_path):
-    from grader.record.batch import write_csv
+    from grader.record.outputs import write_csv
     from grader.record.results import NotebookResult, SubmissionResult
 
     result = SubmissionResult("-2+3", PERCEPTRON, [NotebookResult(
@@ -461,11 +462,11 @@ def test_a_row_the_gradebook_refused_is_graded_again_next_time(tmp_path, monkeyp
 
 
 def test_a_second_run_on_the_same_output_folder_is_refused_while_the_first_runs(tmp_path):
-    from grader.record.batch import _exclusive
+    from grader.record.batch import lock_output
 
     _small_class(tmp_path / "in", 1)
     (tmp_path / "out").mkdir()
-    with _exclusive(tmp_path / "out" / ".collected.lock", tmp_path / "out"):
+    with lock_output(tmp_path / "out" / ".collected.lock", tmp_path / "out"):
         with pytest.raises(RuntimeError, match="Another grading run"):
             grade(tmp_path / "in", tmp_path / "out", quiet=True)
     assert len(grade(tmp_path / "in", tmp_path / "out", quiet=True, jobs=1)) == 1
@@ -549,7 +550,8 @@ def test_the_progress_bar_on_a_terminal_never_hangs(columns):
 
     main_fd, child_fd = pty.openpty()
     fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    code = ("from grader.record.batch import Progress\nfrom grader.record.results import SubmissionResult\n"
+    code = ("from grader.record.progress import Progress\n"
+            "from grader.record.results import SubmissionResult\n"
             "p = Progress(3, False)\nprint('bar' if p.bar else 'no bar', flush=True)\n"
             "[p.finished(SubmissionResult(f's{i}', 'a')) for i in range(3)]\np.close()\n")
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
@@ -645,13 +647,14 @@ def hostile_class(tmp_path_factory):
     import contextlib
     import io
 
-    from grader.record.batch import main
+    from grader.cli import main
 
     root = tmp_path_factory.mktemp("hostile")
     src = _hostile_class(root)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(src), "--out", str(root / "out"), "--jobs", "2", "--fixed-seeds"])
+        status = main(["grade", str(src), "--out", str(root / "out"), "--jobs", "2",
+                       "--fixed-seeds"])
     return root / "out", status, out.getvalue() + err.getvalue()
 
 
@@ -723,13 +726,13 @@ def test_printable_shows_what_moves_the_cursor_and_cuts_long_text():
 
 
 def test_the_progress_line_and_the_summary_escape_student_text():
-    from grader.record.batch import _line
+    from grader.record.progress import progress_line
     from grader.record.results import NotebookResult, SubmissionResult
     from grader.record.summary import render
 
     book = NotebookResult("s\x1b[2J", "a\u202e", "x.ipynb", status="o\rk",
                           flags=["renamed:\x1b]0;t\x07.ipynb"])
-    text = _line(SubmissionResult("s\x1b[2J", "a\u202e", [book]), 1, 1) + render(
+    text = progress_line(SubmissionResult("s\x1b[2J", "a\u202e", [book]), 1, 1) + render(
         [SubmissionResult("s\x1b[2J", "a\u202e", [book])])
     assert not [c for c in ESCAPES if c in text] and "\\x1b" in text
 
@@ -749,8 +752,8 @@ def test_feedback_pages_escape_student_text():
 def test_a_lone_surrogate_in_student_text_never_stops_the_outputs(tmp_path):
     """An undecodable byte that slipped into a message or a flag (as a lone surrogate) is
     written escaped: the CSV, the JSON and the feedback page are still written, and valid."""
-    from grader.record.batch import write_csv, write_report
     from grader.record.feedback import write_feedback
+    from grader.record.outputs import write_csv, write_report
     from grader.record.results import NotebookResult, SubmissionResult
     from grader.record.source import AssignmentSource
 

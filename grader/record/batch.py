@@ -22,7 +22,6 @@ the shards' ``results/`` (a shared ``--out``) grades nothing and writes the clas
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import os
@@ -30,28 +29,28 @@ import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 from grader.checks import messages as M
-from grader.paths import SOLUTIONS
-from grader.record.collect import Collection, Empty, collect, safe_student_id
-from grader.record.intake import MAX_NOTEBOOK_MB
+from grader.record.collect import Collection, collect, safe_student_id
 from grader.record.notebook import (
     INFO_FLAGS,
     Options,
-    SubmissionFolder,
     grade_submission,
     warm_up,
     warn_unsandboxed,
 )
+from grader.record.outputs import write_collect_report, write_csv, write_report
+from grader.record.plan import Job, parse_shard, plan, shard_of
+from grader.record.progress import Progress
 from grader.record.results import CellResult, NotebookResult, SubmissionResult
 from grader.record.sandbox import sandbox_mode
 from grader.record.source import AssignmentSource, load_assignment
 from grader.record.store import ResultStore, digest_files, grader_digest
 from grader.record.terminal import printable
 
-__all__ = ["grade", "main", "parser", "Job", "shard_of", "parse_shard", "write_csv"]
+__all__ = ["grade", "run_command", "ClassRun"]
 
 STAGING = "collected"
 MARKER = ".nnfs-collected"  # only a folder holding this is ever emptied by the grader
@@ -81,21 +80,9 @@ M.register(
             "way round.",
             "输出目录 {out} 不能位于提交目录 {source} 之内，反之亦然。",
         ),
-        "batch_bad_shard": (
-            "--shard must be K/N with 1 ≤ K ≤ N, for example 2/4 (got {value}).",
-            "--shard 的格式必须是 K/N，且 1 ≤ K ≤ N，例如 2/4（收到的是 {value}）。",
-        ),
         "batch_no_source": (
             "Not a folder or a zip file: {source}",
             "不是文件夹，也不是 zip 文件：{source}",
-        ),
-        "batch_unknown_assignment": (
-            "the assignment could not be told from an empty folder",
-            "无法从空文件夹判断是哪份作业",
-        ),
-        "batch_files": (
-            " (it holds only: {files})",
-            "（其中只有：{files}）",
         ),
         "batch_not_ours": (
             "{path} exists and was not made by the grader, which empties it on every run: "
@@ -116,10 +103,6 @@ M.register(
             "Could not write {student}/{assignment} to the gradebook ({error}); it will be "
             "graded again by the next run.",
             "无法把 {student}/{assignment} 写入成绩册（{error}）；下次运行时会重新评分。",
-        ),
-        "batch_nothing_collected": (
-            "✗ Nothing could be graded: no file of this submission could be read ({reasons}).",
-            "✗ 没有可评分的内容：这份提交中没有任何文件可以读取（{reasons}）。",
         ),
         "batch_collect_notes": (
             "What collecting found (also in collect.json):",
@@ -147,79 +130,9 @@ M.register(
 )
 
 
+
+
 # ---------------------------------------------------------------- planning
-
-
-@dataclass
-class Job:
-    student: str
-    assignment: str
-    folder: Path
-    origins: list[str] = field(default_factory=list)  # where the files came from
-    # what collecting found (renamed:, late, duplicate:, claims_other_student:, …): the one
-    # way collect's findings reach the row's flags
-    flags: list[str] = field(default_factory=list)
-    empty: str = ""  # bilingual reason when nothing gradable was submitted
-    status: str = "empty"  # the row's status when nothing was graded (empty, too_large)
-
-
-def parse_shard(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    try:
-        k, n = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise ValueError(M.bilingual("batch_bad_shard", value=text)) from None
-    if not 1 <= k <= n:
-        raise ValueError(M.bilingual("batch_bad_shard", value=text))
-    return k, n
-
-
-def shard_of(student: str, n: int) -> int:
-    """1-based shard of a student: stable across runs, machines and class lists."""
-    return int(hashlib.sha1(student.encode()).hexdigest(), 16) % n + 1
-
-
-def plan(collection: Collection, staging: Path, assignments: list[str] | None) -> list[Job]:
-    """A job per (student, assignment); an empty folder's assignment is the only one in
-    scope (``assignments``, or the only one submitted), if there is just one."""
-    jobs: dict[tuple[str, str], Job] = {}
-    for item in collection.submissions:
-        job = jobs.setdefault((item.student, item.assignment),
-                              Job(item.student, item.assignment, staging / item.student /
-                                  item.assignment))
-        job.origins.append(item.origin)
-        job.flags += [flag for flag in item.flags if flag not in job.flags]
-    in_scope = sorted(assignments or {a for _, a in jobs})
-    for empty in collection.empty:
-        assignment = empty.assignment or (in_scope[0] if len(in_scope) == 1 else "")
-        if (empty.student, assignment) not in jobs:
-            jobs[(empty.student, assignment)] = Job(
-                empty.student, assignment, staging / empty.student / (assignment or "_"),
-                [empty.origin], list(empty.flags), _empty_reason(empty, assignment),
-                empty.status)
-    return sorted(jobs.values(), key=lambda j: (j.assignment, j.student))
-
-
-def _empty_reason(empty: Empty, assignment: str) -> str:
-    """Why a student with nothing collected got nothing: what was there, and why each file
-    that could have been their work was not read."""
-    if empty.reasons:  # each reason: an English line, then a Chinese line
-        english = " | ".join(r.split("\n")[0] for r in empty.reasons)
-        chinese = " | ".join(r.split("\n")[-1] for r in empty.reasons)
-        reason = "\n".join([M.en("batch_nothing_collected", reasons=english),
-                            M.zh("batch_nothing_collected", reasons=chinese)])
-    else:
-        files = M.bilingual("batch_files", files=", ".join(empty.files[:5])) if empty.files \
-            else ""
-        reason = M.bilingual("intake_empty_submission", files=_one_line(files))
-    if not assignment:
-        reason += "\n" + M.bilingual("batch_unknown_assignment")
-    return reason
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split("\n"))
 
 
 # ---------------------------------------------------------------- the run
@@ -251,15 +164,7 @@ def fingerprint(job: Job, settings: str, solutions: Path) -> str:
 def _grade_job(job: Job, source: AssignmentSource, options: Options) -> SubmissionResult:
     if job.empty:
         return _empty_result(job, source)
-    result = grade_submission(_as_grade_job(job), source, options)
-    for book in result.notebooks:
-        book.flags += [flag for flag in job.flags if flag not in book.flags]
-    return result
-
-
-def _as_grade_job(job: Job) -> SubmissionFolder:
-    """The per-submission grader's view of a job: a folder of one student's notebooks."""
-    return SubmissionFolder(job.student, job.assignment, job.folder)
+    return grade_submission(job, source, options)
 
 
 def _empty_result(job: Job, source: AssignmentSource | None) -> SubmissionResult:
@@ -295,7 +200,7 @@ def _fresh_staging(staging: Path) -> None:
                                   encoding="utf-8")
 
 
-def _exclusive(path: Path, out: Path):
+def lock_output(path: Path, out: Path):
     """One run per output folder (per shard) at a time: a second would empty our staging."""
     import fcntl
 
@@ -315,44 +220,6 @@ def _suffix(name: str, shard: tuple[int, int] | None) -> str:
     return f"{stem}.shard-{shard[0]}-of-{shard[1]}{dot}{ext}"
 
 
-class Progress:
-    """``[done/total] … ETA`` lines as results arrive, and a live bar on a terminal."""
-
-    def __init__(self, total: int, quiet: bool):
-        self.total, self.quiet, self.done, self.started = total, quiet, 0, time.monotonic()
-        self.bar = None
-        # tqdm loops forever trimming a bar for a terminal that reports no width (a bare pty)
-        # and counts wide characters wrongly: a fixed width, ASCII-only format
-        columns = shutil.get_terminal_size(fallback=(0, 0)).columns
-        if not quiet and total and sys.stderr.isatty() and columns >= 40:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, file=sys.stderr, unit="nb", ncols=min(columns, 100),
-                            bar_format="{n}/{total} |{bar}| {elapsed} < {remaining} ETA")
-
-    def eta(self) -> str:
-        if not self.done:
-            return "?"
-        left = (time.monotonic() - self.started) / self.done * (self.total - self.done)
-        minutes, seconds = divmod(round(left), 60)
-        return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
-
-    def finished(self, result: SubmissionResult) -> None:
-        self.done += 1
-        if self.quiet:
-            return
-        line = f"{_line(result, self.done, self.total)}  ETA·剩余 {self.eta()}"
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stdout)
-            self.bar.update(1)
-        else:
-            print(line, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def grade(source: Path, out: Path, *, options: Options | None = None,
           db_url: str | None = None, jobs: int | None = None,
           assignments: list[str] | None = None, quiet: bool = False,
@@ -364,7 +231,7 @@ def grade(source: Path, out: Path, *, options: Options | None = None,
     """
     run = ClassRun(Path(source), Path(out), options or Options(), db_url=db_url, jobs=jobs,
                    quiet=quiet, feedback=feedback, shard=shard)
-    with _exclusive(run.out / f".{run.staging.name}.lock", run.out):  # until this run ends
+    with lock_output(run.out / f".{run.staging.name}.lock", run.out):  # until this run ends
         mine = run.collect(assignments)
         run.prepare(mine)
         wanted = {safe_student_id(s) for s in students or ()}
@@ -425,17 +292,17 @@ class ClassRun:
         _fresh_staging(self.staging)
         self.collection = collect(self.source, self.staging, self.options.solutions,
                                   self.options.max_notebook_mb)
-        _write_collect_report(self.out / self.named("collect.json"), self.collection, self.source)
+        write_collect_report(self.out / self.named("collect.json"), self.collection, self.source)
         unmapped = self.collection.unmapped
         if unmapped:
             self.say(M.bilingual("batch_unmapped", count=len(unmapped)))
-            self.listing([f"{printable(item.origin, 120)}: {printable(_one_line(item.reason))}"
+            self.listing([f"{printable(item.origin, 120)}: {printable(_joined(item.reason))}"
                           for item in unmapped])
         told = {item.reason for item in unmapped}
         notes = [note for note in self.collection.notes if note not in told]
         if notes:
             self.say(M.bilingual("batch_collect_notes"))
-            self.listing([printable(_one_line(note)) for note in notes])
+            self.listing([printable(_joined(note)) for note in notes])
         everyone = plan(self.collection, self.staging, assignments)
         if self.shard is None:
             return everyone
@@ -614,142 +481,14 @@ def _first_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------- outputs
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
-
-
-def _line(result: SubmissionResult, done: int, total: int) -> str:
-    """One progress line; every part a student could have chosen is made printable."""
-    flags = printable(", ".join(result.flags), 500)
-    return (f"[{done}/{total}] {printable(result.student, 64):<16} "
-            f"{printable(result.assignment, 64):<16} "
-            f"{_num(result.score):>5} / {_num(result.max_score):<5} {printable(result.status, 32)}"
-            + (f"  flags: {flags}" if flags else ""))
-
-
-def cell_columns(sources: dict[str, AssignmentSource]) -> list[str]:
-    columns: list[str] = []
-    for source in sources.values():
-        for book in source.notebooks:
-            for test in book.tests:
-                if test.grade_id not in columns:
-                    columns.append(test.grade_id)
-    return columns
-
-
-def _text_cell(value: str) -> str:
-    """Student-chosen text (ids, file names in flags and reasons) never runs as a spreadsheet
-    formula: a leading = + - @ is escaped the way spreadsheets expect (OWASP CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _reason(result: SubmissionResult) -> str:
-    messages = [nb.message for nb in result.notebooks if nb.message]
-    return " | ".join(_one_line(m) for m in messages)[:1000]
-
-
-def write_csv(path: Path, results: list[SubmissionResult],
-              sources: dict[str, AssignmentSource]) -> None:
-    """A row per submission: totals, status, flags, the reason, then one column per exercise."""
-    columns = cell_columns(sources)
-    # backslashreplace: a stray undecodable byte never stops the file (it is shown as \udcff)
-    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "flags",
-                         "percent", "reason", *columns])
-        for result in results:
-            scores = {c.grade_id: c.score for nb in result.notebooks for c in nb.cells}
-            percent = 100 * result.score / result.max_score if result.max_score else 0.0
-            writer.writerow([_text_cell(result.student), result.assignment, _num(result.score),
-                             _num(result.max_score), result.status,
-                             _text_cell(";".join(result.flags)), f"{percent:.1f}",
-                             _text_cell(_reason(result)),
-                             *[_num(scores[c]) if c in scores else "" for c in columns]])
-
-
-def write_report(path: Path, results: list[SubmissionResult], mode: str,
-                 graded: int = 0, reused: int = 0) -> None:
-    """Everything, for the instructor (may name hidden seeds): not for students."""
-    data = {"sandbox": mode, "graded": graded, "reused": reused, "submissions": [
-        {"student": r.student, "assignment": r.assignment, "score": r.score,
-         "max_score": r.max_score, "status": r.status, "flags": r.flags,
-         "notebooks": [asdict(nb) for nb in r.notebooks]} for r in results]}
-    _write_json(path, data)
-
-
-def _write_collect_report(path: Path, collection: Collection, source: Path) -> None:
-    data = {
-        "source": str(source),
-        "collected": [{"student": s.student, "assignment": s.assignment, "notebook": s.notebook,
-                       "origin": s.origin, "renamed_from": s.renamed_from, "flags": s.flags}
-                      for s in collection.submissions],
-        "empty": [asdict(e) for e in collection.empty],
-        "unmapped": [asdict(u) for u in collection.unmapped],
-        "notes": collection.notes,
-    }
-    _write_json(path, data)
-
-
-def _write_json(path: Path, data: object) -> None:
-    """Readable JSON (Chinese as itself); a lone surrogate, which UTF-8 cannot hold, is written
-    as its JSON escape, so the file is always valid JSON and always written."""
-    text = json.dumps(data, indent=1, ensure_ascii=False)
-    path.write_bytes(text.encode("utf-8", errors="backslashreplace"))
-
-
 # ------------------------------------------------------------------------ CLI
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m grader grade",
-        description="Trusted, sandboxed grading of a class · 可信的沙箱评分. SOURCE is nbgrader's "
-                    "submitted/ folder (<student>/<assignment>/*.ipynb), a folder of student "
-                    "folders, or an LMS zip (Canvas, Moodle).",
-    )
-    p.add_argument("source", type=Path, metavar="SOURCE")
-    p.add_argument("--out", type=Path, required=True,
-                   help="output folder: grades.csv, summary.txt, feedback/, gradebook.db, "
-                        "report.json, results/")
-    p.add_argument("--solutions", type=Path, default=SOLUTIONS,
-                   help="the instructor's notebooks (default: solutions/)")
-    p.add_argument("--db-url", help="gradebook database URL (default: sqlite in --out); "
-                                    "postgresql://user:pass@host/db for several machines")
-    p.add_argument("--assignment", action="append", help="grade only this assignment")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default: cores)")
-    p.add_argument("--shard", help="K/N: grade only the K-th of N disjoint parts of the class")
-    p.add_argument("--force", action="store_true",
-                   help="grade again even submissions whose stored result is up to date")
-    p.add_argument("--student", action="append",
-                   help="grade only this student (repeatable); with --force, regrade them")
-    p.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
-                   help="auto: bubblewrap when it works, else resource limits only (reported)")
-    p.add_argument("--config", type=Path, default=None,
-                   help="limits per assignment or notebook (default: grading.toml)")
-    p.add_argument("--secret-file", type=Path, default=None,
-                   help="course secret for per-student hidden inputs (default: "
-                        "$NNFS_COURSE_SECRET, $NNFS_COURSE_SECRET_FILE or "
-                        "~/.config/nnfs-grader/course-secret, created on first use)")
-    p.add_argument("--fixed-seeds", action="store_true",
-                   help="hidden tests use the solutions' seeds for everyone (as nbgrader does)")
-    p.add_argument("--load-timeout", type=float, default=None)
-    p.add_argument("--cell-timeout", type=float, default=None)
-    p.add_argument("--notebook-timeout", type=float, default=None)
-    p.add_argument("--memory-mb", type=int, default=None)
-    p.add_argument("--processes", type=int, default=None)
-    p.add_argument("--max-notebook-mb", type=float, default=MAX_NOTEBOOK_MB)
-    p.add_argument("--quiet", "-q", action="store_true")
-    p.epilog = ("Exit status: 0 when every submission was graded (whatever its score), 1 when "
-                "the grader itself failed on some (status error; see report.json), 2 when "
-                "nothing could start (bad arguments, source or gradebook).")
-    return p
-
-
-def main(argv: list[str]) -> int:
+def run_command(args: argparse.Namespace) -> int:
+    """``python -m grader grade`` with its parsed options (see grader.cli); the exit status."""
     from grader.record.config import ConfigError, load_limits
     from grader.record.seeds import SecretError, StudentSeeds, course_secret
 
-    args = parser().parse_args(argv)
     try:
         shard = parse_shard(args.shard)
         limits, by_notebook = load_limits(args.config, {
@@ -758,8 +497,9 @@ def main(argv: list[str]) -> int:
             "memory_mb": args.memory_mb, "processes": args.processes})
         seeds = None if args.fixed_seeds else StudentSeeds(course_secret(args.secret_file))
         options = Options(solutions=args.solutions, limits=limits, sandbox=args.sandbox,
-                          limits_by_notebook=by_notebook, hidden_seeds=seeds,
-                          max_notebook_mb=args.max_notebook_mb)
+                          limits_by_notebook=by_notebook, hidden_seeds=seeds)
+        if args.max_notebook_mb is not None:
+            options.max_notebook_mb = args.max_notebook_mb
         results = grade(args.source, args.out, options=options, db_url=args.db_url,
                         jobs=args.jobs, assignments=args.assignment, quiet=args.quiet,
                         shard=shard, force=args.force, students=args.student)
@@ -772,3 +512,8 @@ def main(argv: list[str]) -> int:
 
 def _grader_failed(result: SubmissionResult) -> bool:
     return result.status == "error" or "gradebook_failed" in result.flags
+
+
+def _joined(text: str) -> str:
+    """A bilingual message on one line (for a listing)."""
+    return " ".join(text.split("\n"))

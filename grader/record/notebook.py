@@ -24,6 +24,7 @@ from grader.checks import messages as M
 from grader.paths import SOLUTIONS
 from grader.record import intake
 from grader.record.evaluate import Budget, evaluate_cell, sandbox_message
+from grader.record.plan import Job
 from grader.record.program import build_program, compare_tests
 from grader.record.results import CellResult, NotebookResult, SubmissionResult
 from grader.record.sandbox import Limits, Sandbox, SandboxError, bwrap_available, sandbox_mode
@@ -31,7 +32,8 @@ from grader.record.session import Session
 from grader.record.source import AssignmentSource, SourceNotebook
 from grader.record.testcells import TestCell
 
-__all__ = ["Options", "grade_notebook", "grade_submission", "SubmissionFolder"]
+__all__ = ["Options", "grade_notebook", "grade_submission", "INFO_FLAGS", "warm_up",
+           "warn_unsandboxed"]
 
 M.register(
     {
@@ -269,17 +271,8 @@ def _compact(flags: list[str], limit: int = 30) -> list[str]:
 # ---------------------------------------------------------------- a batch
 
 
-@dataclass
-class SubmissionFolder:
-    """One student's notebooks of one assignment (collected by :mod:`grader.record.batch`)."""
-
-    student: str
-    assignment: str
-    folder: Path
-
-
-def grade_submission(job: SubmissionFolder, source: AssignmentSource,
-                     options: Options) -> SubmissionResult:
+def grade_submission(job: Job, source: AssignmentSource, options: Options) -> SubmissionResult:
+    """Every notebook of ``job``'s folder; what collecting found is on each notebook's flags."""
     result = SubmissionResult(job.student, job.assignment)
     stamp = job.folder / "timestamp.txt"
     if stamp.is_file():
@@ -301,8 +294,7 @@ def grade_submission(job: SubmissionFolder, source: AssignmentSource,
                                        message=f"{type(exc).__name__}: {exc}")
             nb_result.cells = [CellResult(t.grade_id, t.points, detail=nb_result.message)
                                for t in book.tests]
-        if path is not None and path.name != book.name:
-            nb_result.flags.append(f"renamed:{path.name}")
+        nb_result.flags += [flag for flag in job.flags if flag not in nb_result.flags]
         result.notebooks.append(nb_result)
     return result
 
