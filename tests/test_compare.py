@@ -46,3 +46,45 @@ def test_the_right_plain_value_passes_and_a_wrong_one_fails():
     compare_value(CASE, "labels", [1, -1], (1, -1))
     with pytest.raises(CheckFailure):
         compare_value(CASE, "labels", np.array([1, -1]), np.array([1, 1]))
+
+
+# ------------------------------------------------------------------ diagnoses
+
+from grader.checks.compare import Tolerance, compare_array  # noqa: E402
+
+
+def _failure(expected, actual, name="dx", **kwargs):
+    with pytest.raises(CheckFailure) as info:
+        compare_array(CASE, name, expected, actual, **kwargs)
+    return info.value.args[0]
+
+
+def test_a_gradient_computed_in_float32_fails_everywhere_with_the_float32_explanation():
+    rng = np.random.default_rng(0)
+    expected = rng.standard_normal((4, 3))
+    message = _failure(expected, expected.astype(np.float32))
+    assert "float32" in message and "float64" in message
+    assert "times the expected value" not in message
+
+
+def test_a_value_off_at_the_last_digits_is_never_called_one_times_the_expected_value():
+    expected = np.array([0.0323604, 1.5, -2.25])
+    message = _failure(expected, expected * (1 + 3e-6), name="out", tol=Tolerance(1e-9, 1e-12))
+    assert "1 times" not in message and "1 倍" not in message
+
+
+def test_an_output_of_the_wrong_shape_gets_no_gradient_hint():
+    message = _failure(np.zeros((3, 4)), np.zeros((3, 5)), name="out")
+    assert "gradient" not in message.split("\n", 2)[-1] and "梯度" not in message
+
+
+def test_a_gradient_with_an_extra_batch_axis_is_told_to_sum_over_the_batch():
+    message = _failure(np.zeros(4), np.ones((5, 4)), name="db")
+    assert "axis=0" in message
+
+
+def test_finite_differences_fail_in_the_students_kernel_too():
+    """The gradient rule is part of every comparison: one verdict, in every grader."""
+    expected = np.linspace(-1, 1, 6)
+    message = _failure(expected, expected + 1e-10)
+    assert "1e-15" in message and "float64" in message

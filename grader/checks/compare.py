@@ -15,7 +15,6 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +35,6 @@ __all__ = [
 
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 
-#: Extra rule for arrays that passed ``compare_array``, called as
-#: ``policy(case, name, expected, actual, tol)``; it may raise CheckFailure. Unset (None)
-#: everywhere except in the trusted grader, which sets ``grader.checks.policy.strict_gradients``.
-ARRAY_POLICY: ContextVar[Callable[..., None] | None] = ContextVar("array_policy", default=None)
 
 
 class CheckFailure(AssertionError):
@@ -321,7 +316,7 @@ def compare_array(
     alternatives = list(alternatives)
 
     if array.shape != expected.shape:
-        hint = _diagnose_shape(expected, array, tol, batch_size)
+        hint = _diagnose_shape(name, expected, array)
         lines = [
             case.header("hdr_wrong_shape", name=name),
             M.bilingual(
@@ -337,6 +332,7 @@ def compare_array(
         lines += case.reproduce_lines()
         raise CheckFailure("\n".join(lines), exercise=case.exercise)
 
+    low_precision = array.dtype.kind == "f" and array.dtype.itemsize < 8
     array = array.astype(np.float64)
     bad_finite = ~np.isfinite(array) & np.isfinite(expected)
     if bad_finite.any():
@@ -352,9 +348,11 @@ def compare_array(
 
     ok = tol.close(array, expected) | (np.isnan(array) & np.isnan(expected))
     if ok.all():
-        policy = ARRAY_POLICY.get()
-        if policy is not None:
-            policy(case, name, expected, array, tol)
+        # One rule everywhere (the student's kernel, Validate, grader check, the grade of
+        # record): a gradient must be as exact as float64 allows (grader.checks.policy).
+        from grader.checks.policy import strict_gradients
+
+        strict_gradients(case, name, expected, array, tol)
         return
 
     error = np.where(ok, 0.0, np.abs(array - expected))
@@ -378,7 +376,7 @@ def compare_array(
             found=_fmt(float(array[worst])),
         ),
     ]
-    hint = _diagnose_values(expected, array, tol, batch_size, alternatives)
+    hint = _diagnose_values(expected, array, tol, batch_size, alternatives, low_precision)
     if hint:
         lines.append(hint)
     lines += case.reproduce_lines()
@@ -447,15 +445,26 @@ def _short(value: Any, limit: int = 160) -> str:
 # ------------------------------------------------------------------------ diagnosing
 
 
-def _diagnose_shape(expected, actual, tol: Tolerance, batch_size) -> str | None:
+def _diagnose_shape(name: str, expected, actual) -> str | None:
     if expected.ndim == 2 and actual.shape == expected.shape[::-1]:
         return M.bilingual("hint_transposed", indent="  ")
+    gradient = name.lstrip("`").startswith("d") or "grad" in name
+    if not gradient:
+        return None  # the gradient hints below are about a variable's shape
     if actual.ndim == expected.ndim + 1 and actual.shape[1:] == expected.shape:
         return M.bilingual("hint_missing_batch_sum", indent="  ")
-    return M.bilingual("hint_shape_broadcast", indent="  ")
+    if actual.size > expected.size:
+        return M.bilingual("hint_shape_broadcast", indent="  ")
+    return None
 
 
-def _diagnose_values(expected, actual, tol, batch_size, alternatives) -> str | None:
+def _diagnose_values(expected, actual, tol, batch_size, alternatives,
+                     low_precision: bool = False) -> str | None:
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    if low_precision or (scale and float(np.max(np.abs(actual - expected))) <= 1e-6 * scale
+                         and np.allclose(actual, expected.astype(np.float32), rtol=1e-6,
+                                         atol=1e-6 * scale)):
+        return M.bilingual("hint_float32", indent="  ")  # before any mutant: it explains all
     loose = Tolerance(tol.rtol * 10, tol.atol * 10)
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
         alternatives = [("hint_transposed", expected.T), *alternatives]
@@ -479,8 +488,10 @@ def _diagnose_values(expected, actual, tol, batch_size, alternatives) -> str | N
                     "hint_batch_scale", indent="  ", n=batch_size, factor=_fmt(factor)
                 )
     # Any wrong single number is "some multiple" of the right one: name a factor only
-    # when it is one a student plausibly dropped or added (2, 1/2).
+    # when it is one a student plausibly dropped or added (2, 1/2), and never "1 times".
     if actual.size == 1 and not any(abs(factor - f) < 1e-6 for f in (2.0, 0.5, -2.0, -0.5)):
+        return None
+    if abs(factor - 1.0) < 1e-4 or _fmt(factor) == "1":
         return None
     return M.bilingual("hint_constant_factor", indent="  ", factor=_fmt(factor))
 

@@ -193,6 +193,14 @@ register(
             "gradient always has the shape of its variable; reduce broadcast axes with a sum.",
             "可能的错误：形状与对应变量不一致。梯度的形状总是与变量相同；被广播的维度要用求和约简回去。",
         ),
+        "hint_float32": (
+            "Likely mistake: computed in float32 (or float16): the values are right to about 7 "
+            "digits and wrong after that. Keep float64 throughout (no dtype=np.float32, no "
+            "astype): an analytic answer in float64 agrees with autograd to about 1e-15.",
+            "可能的错误：用 float32（或 float16）计算了：数值只在前 7 位左右正确。"
+            "请全程保持 float64（不要 dtype=np.float32，也不要 astype）："
+            "用 float64 计算的解析结果与自动微分一致到约 1e-15。",
+        ),
         "hint_float_type": (
             "Convert with `np.asarray(...)` and keep float64; integer or object arrays "
             "lose the fractional part.",

@@ -1,25 +1,25 @@
-"""The tolerance policy of the grade of record · 评分记录的容差策略.
+"""One rule for gradients, everywhere · 梯度的统一规则.
 
 The checks compare in float64 with ``rtol=1e-6, atol=1e-8`` (``grader.checks.compare.Tolerance``).
-Measured on this course's layers (``bench``-style script in the report of issue #8),
-that accepts a backward computed by central finite differences of the forward: the
-error of a finite difference with step 1e-5 is about 1e-12 to 1e-10 of the
-gradient's scale, far inside 1e-6.
+That tolerance alone accepts a backward computed by central finite differences of the
+forward (the error of a finite difference with step 1e-5 is about 1e-12 to 1e-10 of the
+gradient's scale) and an analytic answer computed in float32 (about 1e-7).
 
 An analytic gradient in float64 — in any operation order, vectorised or with loops,
 through any valid formula (sigmoid as ``1/(1+e^-x)`` or via ``tanh``, softmax through
 its Jacobian or the short form) — agrees with autograd to about 1e-16 to 1e-15 of the
-gradient's scale on the test shapes. So the grade of record adds one rule for
-*gradients* (outputs named ``d…`` or containing ``grad``) compared at the default
-tolerance (an exercise with its own tolerance, or ``strict_gradients = False`` on its
-spec, is left alone): the largest error must stay below ``SCALE_RTOL`` (1e-12) times the
-largest magnitude of the expected gradient, plus ``FLOOR`` (1e-14). That leaves a
-margin of 100 to 1000 over analytic answers and rejects finite differences with the
-usual steps (1e-4 to 1e-7) on every layer of the course; an analytic answer computed in
-float32 is rejected too (the checks hand out float64 and ask for float64).
+gradient's scale on the test shapes. So *gradients* (outputs named ``d…`` or containing
+``grad``) compared at the default tolerance must also pass this rule: the largest error
+stays below ``SCALE_RTOL`` (1e-12) times the largest magnitude of the expected gradient,
+plus ``FLOOR`` (1e-14). That leaves a margin of 100 to 1000 over analytic answers and
+rejects finite differences with the usual steps and float32 arithmetic. An exercise with
+its own tolerance, or ``strict_gradients = False`` on its spec (one whose answer *is* a
+finite difference), is left alone.
 
-The rule is applied only by the trusted grader (``python -m grader grade``), through
-``grader.checks.compare.ARRAY_POLICY``; in the student's kernel the checks are unchanged.
+The rule is part of :func:`grader.checks.compare.compare_array`, so it is the same in the
+student's kernel (the visible checks, Validate), in ``python -m grader check`` and in the
+grade of record: a student never sees full marks before submission and loses them after
+for the same code. Every notebook says so in its "how to check your work" section.
 """
 
 from __future__ import annotations

@@ -143,7 +143,6 @@ def _settings_digest(options: Options, db_url: str) -> str:
     described = {
         "limits": asdict(options.limits),
         "by_notebook": {k: asdict(v) for k, v in sorted(options.limits_by_notebook.items())},
-        "strict": options.strict_gradients,
         "sandbox": sandbox_mode(options.sandbox),
         "seeds": seeds() if seeds else repr(options.hidden_seeds),
         "db": db_url,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.checks import messages as M
-from grader.checks.compare import ARRAY_POLICY, CheckFailure
+from grader.checks.compare import CheckFailure
 from grader.checks.steps import EXECUTOR
 from grader.record.results import CellResult
 from grader.record.sandbox import Limits, SandboxError
@@ -162,8 +162,8 @@ def check_functions() -> dict[str, Any]:
 
 
 def evaluate_cell(test: TestCell, session: Session, limits: Limits,
-                  load_errors: dict[str, str], strict: bool = True,
-                  hidden_seeds: Any = None, budget: Budget | None = None) -> CellResult:
+                  load_errors: dict[str, str], hidden_seeds: Any = None,
+                  budget: Budget | None = None) -> CellResult:
     """Run the instructor's calls of one test cell against the student's proxies.
 
     ``hidden_seeds(seeds) -> seeds``, if given, replaces the seeds of hidden calls (per
@@ -182,9 +182,6 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
     printed = io.StringIO()
     failure: BaseException | None = None
     failed_call = None
-    from grader.checks.policy import strict_gradients
-
-    policy = ARRAY_POLICY.set(strict_gradients if strict else None)
     executor = EXECUTOR.set(RemoteExecutor(session))  # the checks' steps run in the sandbox
     for call in test.calls:
         session.hidden = call.hidden
@@ -209,7 +206,6 @@ def evaluate_cell(test: TestCell, session: Session, limits: Limits,
             failure, failed_call = exc, call
             break
     session.hidden = False
-    ARRAY_POLICY.reset(policy)
     EXECUTOR.reset(executor)
     result.seconds = round(time.monotonic() - started, 3)
     result.output = printed.getvalue()[-4000:]

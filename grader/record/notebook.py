@@ -75,7 +75,6 @@ class Options:
     solutions: Path = SOLUTIONS
     limits: Limits = field(default_factory=Limits)
     sandbox: str = "auto"  # auto | bwrap | none
-    strict_gradients: bool = True  # grader.checks.policy: reject finite-difference gradients
     # (student, grade id, seeds) -> seeds for hidden calls: per-student hidden inputs.
     # Must be a module-level function (it is sent to the worker processes).
     hidden_seeds: Any = None
@@ -202,7 +201,7 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
             if options.hidden_seeds is not None:
                 seeds = functools.partial(options.hidden_seeds, student, test.grade_id)
             cell = evaluate_cell(test, session, options.limits, result.load_errors,
-                                 options.strict_gradients, seeds, budget)
+                                 seeds, budget)
             session.collect_flags()
             dead = session.sandbox.dead
             if dead is not None:
