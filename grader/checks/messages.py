@@ -68,6 +68,10 @@ register(
             "✓ {exercise}: all {count} checks passed.",
             "✓ {exercise}：全部 {count} 项检查通过。",
         ),
+        "passed_one": (
+            "✓ {exercise}: the check passed.",
+            "✓ {exercise}：检查通过。",
+        ),
         # --- headers: the first line of a failure, after the exercise title ----
         "hdr_modified": ("an input was modified", "输入被修改了"),
         "hdr_wrong_type": ("`{name}` has the wrong type", "`{name}` 的类型不对"),

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from grader.checks import messages as M
-from grader.checks import torchref
+from grader.checks import recorded, torchref
 from grader.checks.compare import (
     Case,
     CheckFailure,
@@ -97,20 +97,31 @@ def _unpack(case: Case, function: str, result: Any, names: Sequence[str]) -> tup
 class Exercise:
     """What every exercise has: an id, a bilingual title, an assignment, and the case loop.
 
-    ``run(*student, **literal)`` is the one loop every exercise shares: make the cases
-    (:meth:`cases`: seeds x shapes, or the exercise's own), write down the calls each
-    needs on the student's code (:meth:`drive`), run them all at once (one crossing in
-    the grade of record), judge each case in order (:meth:`judge`, which raises the
-    first CheckFailure), and print one pass line. An exercise keeps only what is its own:
-    its inputs, its reference, its comparison and its messages. Exercises whose calls
-    depend on what the student returned override :meth:`run` and still use
-    :class:`~grader.checks.steps.Steps`.
+    ``run(*student, **literal)`` is the one loop every exercise shares:
+
+    1. :meth:`make_cases` turns the literal data of the check call (seeds, shapes, ...)
+       into cases with their inputs;
+    2. :meth:`prepare` adds what the reference says (expected values, the values known
+       mistakes give) to each case's ``data``; for an exercise whose reference is a
+       solution (``needs_solution``), the student release reads this data from what was
+       recorded when the course was released (:mod:`grader.checks.recorded`);
+    3. :meth:`drive` writes down the calls each case makes on the student's code; they
+       all run at once (one crossing in the grade of record);
+    4. :meth:`judge` compares each case in order and raises the first CheckFailure;
+    5. one pass line is printed.
+
+    An exercise keeps only what is its own: its inputs, its reference, its comparison
+    and its messages. Exercises whose calls depend on what the student returned
+    override :meth:`run` and still use :class:`~grader.checks.steps.Steps`.
     """
 
     id: str
     title_en: str
     title_zh: str
     assignment: str = ""
+    #: True when :meth:`prepare` runs one of grader.checks.references (an answer): judging
+    #: then never calls a reference, so the release can do without them.
+    needs_solution: ClassVar[bool] = False
 
     @property
     def title(self) -> M.Text:
@@ -121,7 +132,7 @@ class Exercise:
 
     def run(self, *student: Any, **literal: Any) -> None:
         __tracebackhide__ = True
-        cases = list(self.cases(*student, **literal))
+        cases = self.cases(**literal)
         steps = Steps()
         plans = [self.drive(steps, case, *student) for case in cases]
         done = steps.run()
@@ -129,8 +140,26 @@ class Exercise:
             self.judge(case, done, plan)
         report_pass(self.title, len(cases))
 
-    def cases(self, *student: Any, **literal: Any) -> list[Case]:  # pragma: no cover
+    def cases(self, **literal: Any) -> list[Case]:
+        """The cases of one check call, inputs and reference data included."""
+        __tracebackhide__ = True
+        found = self.make_cases(**literal)
+        from_record = self.needs_solution and not recorded.references_available()
+        for index, case in enumerate(found):
+            if from_record:
+                try:
+                    case.data.update(recorded.lookup(self.id, literal, index))
+                except recorded.NotRecorded as missing:
+                    raise CheckFailure(str(missing), kind="type", exercise=self.id) from None
+            else:
+                self.prepare(case)
+        return found
+
+    def make_cases(self, **literal: Any) -> list[Case]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def prepare(self, case: Case) -> None:
+        """Reference data for ``case`` (into ``case.data``); plain data only."""
 
     def drive(self, steps: Steps, case: Case, *student: Any) -> Any:  # pragma: no cover
         """Add the calls this case makes; return what :meth:`judge` needs to find them."""
@@ -148,8 +177,8 @@ class SeededSpec(Exercise):
     make_inputs: Callable[[np.random.Generator, tuple], Inputs] = None  # type: ignore[assignment]
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    def cases(self, *student: Any, seeds: Sequence[int], shapes: Sequence[tuple],
-              **params: Any) -> list[Case]:
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
+                   **params: Any) -> list[Case]:
         params = {**self.params, **params}
         found = []
         for seed in seeds:
@@ -157,12 +186,12 @@ class SeededSpec(Exercise):
                 rng = np.random.default_rng(seed)
                 inputs = self.make_inputs(rng, tuple(shape))
                 case = self.case(seed=seed, inputs=inputs, data={"params": params})
-                self.prepare(case, rng)
+                self.draw(case, rng)
                 found.append(case)
         return found
 
-    def prepare(self, case: Case, rng: np.random.Generator) -> None:
-        """Anything else a case needs from its generator (after the inputs), and references."""
+    def draw(self, case: Case, rng: np.random.Generator) -> None:
+        """More random data a case needs from its generator, after the inputs."""
 
 
 @dataclass
@@ -179,13 +208,14 @@ class LayerSpec(SeededSpec):
     mutants: Mutants | None = None
     reference_text: str = ""
 
-    def prepare(self, case: Case, rng: np.random.Generator) -> None:
-        params = case.data["params"]
-        out_shape = torchref.forward_only(self.reference, case.inputs, params).shape
-        dout = rng.standard_normal(out_shape)
-        out_ref, grads_ref = torchref.evaluate(self.reference, case.inputs, self.grads, dout,
-                                               params)
-        case.data.update(dout=dout, out=out_ref, grads=grads_ref)
+    def draw(self, case: Case, rng: np.random.Generator) -> None:
+        out_shape = torchref.forward_only(self.reference, case.inputs, case.data["params"]).shape
+        case.data["dout"] = rng.standard_normal(out_shape)
+
+    def prepare(self, case: Case) -> None:
+        out_ref, grads_ref = torchref.evaluate(self.reference, case.inputs, self.grads,
+                                               case.data["dout"], case.data["params"])
+        case.data.update(out=out_ref, grads=grads_ref)
 
     def drive(self, steps: Steps, case: Case, forward: Any, backward: Any) -> dict:
         __tracebackhide__ = True
@@ -244,7 +274,7 @@ class LossSpec(SeededSpec):
     tol: Tolerance = field(default_factory=Tolerance)
     mutants: Mutants | None = None
 
-    def prepare(self, case: Case, rng: np.random.Generator) -> None:
+    def prepare(self, case: Case) -> None:
         loss_ref, grads_ref = torchref.evaluate(self.reference, case.inputs, self.grads)
         case.data.update(loss=loss_ref, grads=grads_ref)
 
@@ -282,13 +312,19 @@ class FunctionSpec(SeededSpec):
     output_name: str = "out"
     mutants: Callable[[Inputs, Mapping[str, Any]], list[tuple[str, np.ndarray]]] | None = None
 
+    def __post_init__(self) -> None:
+        # a NumPy reference of the exercise itself is an answer (see grader.checks.references)
+        self.needs_solution = self.numpy_reference
+
     def expected(self, inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
         if self.numpy_reference:
             return np.asarray(self.reference(**{k: v.copy() for k, v in inputs.items()}, **params))
         return torchref.forward_only(self.reference, inputs, params)
 
-    def prepare(self, case: Case, rng: np.random.Generator) -> None:
-        case.data["expected"] = self.expected(case.inputs, case.data["params"])
+    def prepare(self, case: Case) -> None:
+        inputs, params = case.inputs, case.data["params"]
+        case.data["expected"] = self.expected(inputs, params)
+        case.data["alternatives"] = list(self.mutants(inputs, params)) if self.mutants else []
 
     def drive(self, steps: Steps, case: Case, fn: Any) -> tuple[str, Ref]:
         __tracebackhide__ = True
@@ -305,7 +341,6 @@ class FunctionSpec(SeededSpec):
         if self.exact:
             compare_value(case, self.output_name, expected, actual)
             return
-        alternatives = self.mutants(case.inputs, case.data["params"]) if self.mutants else []
         batch = expected.shape[0] if expected.ndim else None
         compare_array(case, self.output_name, expected, actual, tol=self.tol,
-                      batch_size=batch, alternatives=alternatives)
+                      batch_size=batch, alternatives=case.data["alternatives"])

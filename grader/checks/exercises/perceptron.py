@@ -1,28 +1,25 @@
 """Assignment 01 · 感知机与感知机学习算法.
 
-The perceptron is not differentiable, so the references here are trusted NumPy
-implementations, written once in this module and compared exactly (labels,
-mistake counts) or to float64 precision (weights, margins).
+The perceptron is not differentiable, so the expected values come from NumPy
+implementations of the exercises themselves (:mod:`grader.checks.references.perceptron`),
+used only in each exercise's ``prepare`` step; labels and mistake counts are compared
+exactly, weights and margins to float64 precision. The student release carries the
+values of its visible cases instead (:mod:`grader.checks.recorded`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
 from grader.checks import messages as M
-from grader.checks.compare import (
-    CheckFailure,
-    Tolerance,
-    call_student,
-    compare_array,
-    compare_value,
-    report_pass,
-)
+from grader.checks.compare import Case, CheckFailure, Tolerance, compare_array, compare_value
 from grader.checks.exercises import register
 from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
+from grader.checks.steps import Done, Steps
 
 ASSIGNMENT = "01_perceptron"
 
@@ -88,47 +85,11 @@ M.register(
 )
 
 
-# ------------------------------------------------------------------ trusted references
+def _ref():
+    """The references (answers): imported only while preparing a case."""
+    from grader.checks.references import perceptron
 
-
-def ref_add_bias(X: np.ndarray) -> np.ndarray:
-    return np.hstack([np.ones((X.shape[0], 1)), X])
-
-
-def ref_predict(X: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    return np.where(X @ theta >= 0, 1, -1)
-
-
-def ref_pla(X: np.ndarray, y: np.ndarray, epochs: int, *, strict: bool = False,
-            always: bool = False, sign: int = 1) -> tuple[np.ndarray, int]:
-    """The perceptron learning algorithm in the course's convention (and its classic bugs)."""
-    theta = np.zeros(X.shape[1])
-    mistakes = 0
-    for _ in range(epochs):
-        errors_this_epoch = 0
-        for x_i, y_i in zip(X, y, strict=True):
-            score = y_i * (x_i @ theta)
-            wrong = score < 0 if strict else score <= 0
-            if wrong or always:
-                theta = theta + sign * y_i * x_i
-            if wrong:
-                mistakes += 1
-                errors_this_epoch += 1
-        if errors_this_epoch == 0:
-            break
-    return theta, mistakes
-
-
-def ref_margin(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
-    return float(np.min(y * (X @ theta)) / np.linalg.norm(theta))
-
-
-def ref_radius(X: np.ndarray) -> float:
-    return float(np.max(np.linalg.norm(X, axis=1)))
-
-
-def ref_bound(X: np.ndarray, y: np.ndarray, theta_star: np.ndarray) -> float:
-    return (ref_radius(X) / ref_margin(X, y, theta_star)) ** 2
+    return perceptron
 
 
 # ----------------------------------------------------------------------------- data
@@ -161,6 +122,8 @@ def _points_with_ties(rng: np.random.Generator, shape: tuple) -> dict[str, np.nd
 
 # ---------------------------------------------------------------------------- specs
 
+EXACT = Tolerance(0, 0)
+
 register(
     FunctionSpec(
         id="add_bias",
@@ -168,7 +131,7 @@ register(
         title_zh="练习 1.1 · 把偏置并入权重",
         assignment=ASSIGNMENT,
         make_inputs=lambda rng, shape: {"X": rng.standard_normal(shape)},
-        reference=ref_add_bias,
+        reference=lambda X: _ref().add_bias(X),
         numpy_reference=True,
         output_name="X_with_bias",
         mutants=lambda inputs, params: [
@@ -177,42 +140,21 @@ register(
     )
 )
 
-
-@dataclass
-class PredictSpec(FunctionSpec):
-    """Labels are compared exactly, with hints for the two classic convention mistakes."""
-
-    def run(self, fn, *, seeds: Sequence[int], shapes: Sequence[tuple], **params) -> None:
-        __tracebackhide__ = True
-        name = function_name(fn, self.id)
-        count = 0
-        for seed in seeds:
-            for shape in shapes:
-                inputs = _points_with_ties(np.random.default_rng(seed), tuple(shape))
-                case = self.case(seed=seed, inputs=inputs)
-                expected = ref_predict(**inputs)
-                actual = call_student(case, name, fn, *(v.copy() for v in inputs.values()))
-                compare_array(
-                    case,
-                    "y_hat",
-                    expected,
-                    actual,
-                    tol=Tolerance(0, 0),
-                    alternatives=[
-                        ("perceptron_sign_zero", np.sign(inputs["X"] @ inputs["theta"])),
-                        ("perceptron_labels_01", (expected + 1) // 2),
-                    ],
-                )
-                count += 1
-        report_pass(self.title, count)
-
-
 register(
-    PredictSpec(
+    FunctionSpec(
         id="perceptron_predict",
         title_en="Exercise 1.2 · perceptron prediction",
         title_zh="练习 1.2 · 感知机预测",
         assignment=ASSIGNMENT,
+        make_inputs=lambda rng, shape: _points_with_ties(rng, shape),
+        reference=lambda X, theta: _ref().predict(X, theta),
+        numpy_reference=True,
+        tol=EXACT,
+        output_name="y_hat",
+        mutants=lambda inputs, params: [
+            ("perceptron_sign_zero", np.sign(inputs["X"] @ inputs["theta"])),
+            ("perceptron_labels_01", (_ref().predict(**inputs) + 1) // 2),
+        ],
     )
 )
 
@@ -222,34 +164,47 @@ class PlaSpec(Exercise):
     """``pla_train(X, y, epochs) -> (theta, mistakes)`` on seeded data sets, exactly as the
     algorithm in the notebook (examples in order, start from zero, stop after a clean epoch)."""
 
-    def run(self, pla_train, *, seeds: Sequence[int], shapes: Sequence[tuple],
-            epochs: int = 100, separable: bool = True) -> None:
-        __tracebackhide__ = True
-        name = function_name(pla_train, "pla_train")
-        count = 0
+    needs_solution: ClassVar[bool] = True
+
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple], epochs: int = 100,
+                   separable: bool = True) -> list[Case]:
+        found = []
         for seed in seeds:
             for n, d in shapes:
                 rng = np.random.default_rng(seed)
                 if separable:
                     X, y, _ = separable_data(rng, n, d)
                 else:  # labels at random: PLA cannot finish, the epoch limit matters
-                    X = ref_add_bias(rng.standard_normal((n, d)))
+                    X = np.hstack([np.ones((n, 1)), rng.standard_normal((n, d))])
                     y = rng.choice([-1, 1], size=n)
-                case = self.case(seed=seed, inputs={"X": X, "y": y},
-                                 description=f"seed={seed}, X.shape={X.shape}, epochs={epochs}, "
-                                             f"separable={separable}")
-                theta_ref, mistakes_ref = ref_pla(X, y, epochs)
-                result = call_student(case, name, pla_train, X.copy(), y.copy(), epochs)
-                theta, mistakes = _unpack(case, name, result, ("theta", "mistakes"))
-                mutants = [
-                    ("perceptron_strict_mistake", ref_pla(X, y, epochs, strict=True)[0]),
-                    ("perceptron_update_always", ref_pla(X, y, epochs, always=True)[0]),
-                    ("perceptron_update_sign", ref_pla(X, y, epochs, sign=-1)[0]),
-                ]
-                compare_array(case, "theta", theta_ref, theta, alternatives=mutants)
-                compare_value(case, "mistakes", mistakes_ref, _as_int(mistakes))
-                count += 1
-        report_pass(self.title, count)
+                found.append(self.case(
+                    seed=seed, inputs={"X": X, "y": y}, data={"epochs": epochs},
+                    description=f"seed={seed}, X.shape={X.shape}, epochs={epochs}, "
+                                f"separable={separable}"))
+        return found
+
+    def prepare(self, case: Case) -> None:
+        X, y, epochs = case.inputs["X"], case.inputs["y"], case.data["epochs"]
+        case.data["expected"] = _ref().pla(X, y, epochs)
+        case.data["alternatives"] = [
+            ("perceptron_strict_mistake", _ref().pla(X, y, epochs, strict=True)[0]),
+            ("perceptron_update_always", _ref().pla(X, y, epochs, always=True)[0]),
+            ("perceptron_update_sign", _ref().pla(X, y, epochs, sign=-1)[0]),
+        ]
+
+    def drive(self, steps: Steps, case: Case, pla_train: Any) -> tuple[str, Any]:
+        name = function_name(pla_train, "pla_train")
+        return name, steps.call(pla_train, case.inputs["X"], case.inputs["y"],
+                                case.data["epochs"], name=name,
+                                arg_names=("X", "y", "epochs"))
+
+    def judge(self, case: Case, done: Done, plan: tuple[str, Any]) -> None:
+        __tracebackhide__ = True
+        name, call = plan
+        theta, mistakes = _unpack(case, name, done.value(case, call), ("theta", "mistakes"))
+        theta_ref, mistakes_ref = case.data["expected"]
+        compare_array(case, "theta", theta_ref, theta, alternatives=case.data["alternatives"])
+        compare_value(case, "mistakes", mistakes_ref, _as_int(mistakes))
 
 
 def _as_int(value):
@@ -287,7 +242,7 @@ register(
         title_zh="练习 1.4 · 间隔 gamma",
         assignment=ASSIGNMENT,
         make_inputs=_margin_inputs,
-        reference=ref_margin,
+        reference=lambda X, y, theta: _ref().margin(X, y, theta),
         numpy_reference=True,
         output_name="gamma",
         mutants=_margin_mutants,
@@ -300,8 +255,9 @@ register(
         title_en="Exercise 1.5 · radius R",
         title_zh="练习 1.5 · 半径 R",
         assignment=ASSIGNMENT,
-        make_inputs=lambda rng, shape: {"X": ref_add_bias(rng.standard_normal(shape))},
-        reference=ref_radius,
+        make_inputs=lambda rng, shape: {
+            "X": np.hstack([np.ones((shape[0], 1)), rng.standard_normal(shape)])},
+        reference=lambda X: _ref().radius(X),
         numpy_reference=True,
         output_name="R",
         mutants=lambda inputs, params: [
@@ -316,38 +272,46 @@ class MistakeBoundSpec(Exercise):
     """The convergence theorem, checked empirically: on separable data the number of
     PLA mistakes never exceeds (R/gamma)^2, computed with the student's own functions."""
 
-    def run(self, pla_train, perceptron_bound, *, seeds: Sequence[int],
-            shapes: Sequence[tuple]) -> None:
-        __tracebackhide__ = True
-        count = 0
+    needs_solution: ClassVar[bool] = True
+
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
+        found = []
         for seed in seeds:
             for n, d in shapes:
                 rng = np.random.default_rng(seed)
                 X, y, theta_star = separable_data(rng, n, d, min_margin=0.1)
                 theta_star = theta_star * rng.uniform(0.2, 5.0)  # the bound must not depend on scale
-                case = self.case(seed=seed, inputs={"X": X, "y": y},
-                                 description=f"seed={seed}, X.shape={X.shape}")
-                bound = call_student(case, function_name(perceptron_bound, "perceptron_bound"),
-                                     perceptron_bound, X.copy(), y.copy(), theta_star.copy())
-                compare_array(case, "bound", ref_bound(X, y, theta_star), bound,
-                              tol=Tolerance(1e-6, 1e-9))
-                result = call_student(case, function_name(pla_train, "pla_train"), pla_train,
-                                      X.copy(), y.copy(), 10_000)
-                _, mistakes = _unpack(case, "pla_train", result, ("theta", "mistakes"))
-                if not (float(mistakes) <= float(bound)):
-                    raise CheckFailure(
-                        "\n".join(
-                            [
-                                case.header("hdr_bound"),
-                                M.bilingual("perceptron_bound_exceeded", indent="  ",
-                                            mistakes=mistakes, bound=f"{float(bound):.4g}"),
-                                *case.reproduce_lines(),
-                            ]
-                        ),
-                        exercise=self.id,
-                    )
-                count += 1
-        report_pass(self.title, count)
+                found.append(self.case(seed=seed, inputs={"X": X, "y": y, "theta_star": theta_star},
+                                       description=f"seed={seed}, X.shape={X.shape}"))
+        return found
+
+    def prepare(self, case: Case) -> None:
+        case.data["bound"] = _ref().bound(**case.inputs)
+
+    def drive(self, steps: Steps, case: Case, pla_train: Any, perceptron_bound: Any) -> dict:
+        names = {"bound": function_name(perceptron_bound, "perceptron_bound"),
+                 "pla": function_name(pla_train, "pla_train")}
+        X, y = case.inputs["X"], case.inputs["y"]
+        return {"names": names,
+                "bound": steps.call(perceptron_bound, X, y, case.inputs["theta_star"],
+                                    name=names["bound"], arg_names=("X", "y", "theta_star")),
+                "pla": steps.call(pla_train, X, y, 10_000, name=names["pla"],
+                                  arg_names=("X", "y", "epochs"))}
+
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        bound = done.value(case, plan["bound"])
+        compare_array(case, "bound", case.data["bound"], bound, tol=Tolerance(1e-6, 1e-9))
+        _, mistakes = _unpack(case, plan["names"]["pla"], done.value(case, plan["pla"]),
+                              ("theta", "mistakes"))
+        if not (float(mistakes) <= float(bound)):
+            raise CheckFailure(
+                "\n".join([case.header("hdr_bound"),
+                           M.bilingual("perceptron_bound_exceeded", indent="  ",
+                                       mistakes=mistakes, bound=f"{float(bound):.4g}"),
+                           *case.reproduce_lines()]),
+                exercise=self.id,
+            )
 
 
 register(
@@ -363,7 +327,6 @@ TRUTH_TABLES = {
     "AND": lambda a, b: a and b,
     "OR": lambda a, b: a or b,
     "NAND": lambda a, b: not (a and b),
-    "XOR": lambda a, b: a != b,
 }
 
 
@@ -373,10 +336,16 @@ class GateSpec(Exercise):
     theta = [b, w1, w2], checked by truth table with the course's prediction rule
     (+1 when theta·[1, x1, x2] >= 0)."""
 
-    def run(self, gate_weights, *, gates: Sequence[str] = ("AND", "OR", "NAND")) -> None:
+    def make_cases(self, *, gates: Sequence[str] = ("AND", "OR", "NAND")) -> list[Case]:
+        return [self.case(description="gate_weights()", data={"gates": list(gates)})]
+
+    def drive(self, steps: Steps, case: Case, gate_weights: Any) -> tuple[str, Any]:
+        name = function_name(gate_weights, "gate_weights")
+        return name, steps.call(gate_weights, name=name)
+
+    def judge(self, case: Case, done: Done, plan: tuple[str, Any]) -> None:
         __tracebackhide__ = True
-        case = self.case(description="gate_weights()")
-        weights = call_student(case, function_name(gate_weights, "gate_weights"), gate_weights)
+        weights = done.value(case, plan[1])
         if not isinstance(weights, dict):
             raise CheckFailure(
                 "\n".join([case.header("hdr_wrong_type", name="gate_weights()"),
@@ -385,9 +354,8 @@ class GateSpec(Exercise):
                                        found=type(weights).__name__)]),
                 kind="type", exercise=self.id,
             )
-        for gate in gates:
+        for gate in case.data["gates"]:
             self._check_gate(case, gate, weights.get(gate))
-        report_pass(self.title, 4 * len(gates))
 
     def _check_gate(self, case, gate: str, theta) -> None:
         __tracebackhide__ = True
@@ -431,20 +399,28 @@ register(
 class XorSpec(Exercise):
     """``xor_predict(X01) -> labels``: all four rows, then seeded batches of 0/1 rows."""
 
-    def run(self, xor_predict, *, seeds: Sequence[int], sizes: Sequence[int]) -> None:
-        __tracebackhide__ = True
-        name = function_name(xor_predict, "xor_predict")
+    needs_solution: ClassVar[bool] = True
+
+    def make_cases(self, *, seeds: Sequence[int], sizes: Sequence[int]) -> list[Case]:
         batches = [np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)]
         for seed in seeds:
             rng = np.random.default_rng(seed)
             batches += [rng.integers(0, 2, size=(size, 2)).astype(float) for size in sizes]
-        for X in batches:
-            case = self.case(inputs={"X": X}, description=f"X={X.astype(int).tolist()}")
-            expected = np.where(X[:, 0] != X[:, 1], 1, -1)
-            actual = call_student(case, name, xor_predict, X.copy())
-            compare_array(case, "y_hat", expected, actual, tol=Tolerance(0, 0),
-                          alternatives=[("perceptron_labels_01", (expected + 1) // 2)])
-        report_pass(self.title, len(batches))
+        return [self.case(inputs={"X": X}, description=f"X={X.astype(int).tolist()}")
+                for X in batches]
+
+    def prepare(self, case: Case) -> None:
+        case.data["expected"] = _ref().xor(case.inputs["X"])
+
+    def drive(self, steps: Steps, case: Case, xor_predict: Any) -> Any:
+        name = function_name(xor_predict, "xor_predict")
+        return steps.call(xor_predict, case.inputs["X"], name=name, arg_names=("X01",))
+
+    def judge(self, case: Case, done: Done, plan: Any) -> None:
+        __tracebackhide__ = True
+        expected = case.data["expected"]
+        compare_array(case, "y_hat", expected, done.value(case, plan), tol=EXACT,
+                      alternatives=[("perceptron_labels_01", (expected + 1) // 2)])
 
 
 register(
