@@ -95,7 +95,7 @@ def build(ids: list[str] | None = None, solutions: Path = SOLUTIONS,
                     continue
                 rel = f"{ident}/{relative.as_posix()}"
                 if path.suffix == ".ipynb":
-                    nb = notebooks.read(path)
+                    nb = question_stubs(notebooks.read(path))
                     source = f"solutions/{rel}"
                     nb.metadata["nnfs"] = {"generated": GENERATED_NOTE.format(source=source)}
                     files[rel] = notebooks.dumps_clean(nb).encode("utf-8")
@@ -104,6 +104,21 @@ def build(ids: list[str] | None = None, solutions: Path = SOLUTIONS,
     # Every assignment is generated before anything is written: a failure changes nothing.
     generated.replace(course, files, ids, BUILD_COMMAND, backup=backup)
     return [course / rel for rel in sorted(files) if rel.endswith(".ipynb")]
+
+
+QUESTION_STUB = "{name} = None  # YOUR ANSWER HERE · 在这里写你的答案"
+
+
+def question_stubs(nb):
+    """An answer cell of a question (grade id ``answer_<question>``) is released as
+    ``answer_<question> = None`` rather than nbgrader's ``raise NotImplementedError()``: the
+    cell runs, and the check says "not answered yet" (grader.checks.questions)."""
+    for cell in nb.cells:
+        ident = notebooks.grade_id(cell) or ""
+        if cell.cell_type == "code" and ident.startswith("answer_") and \
+                notebooks.is_solution_cell(cell):
+            cell.source = QUESTION_STUB.format(name=ident)
+    return nb
 
 
 def release_files(course: Path = COURSE, solutions: Path = SOLUTIONS,

@@ -35,13 +35,12 @@ from pathlib import Path
 from grader.checks import messages as M
 from grader.record.collect import Collection, collect, safe_student_id
 from grader.record.notebook import (
-    INFO_FLAGS,
     Options,
     grade_submission,
     warm_up,
     warn_unsandboxed,
 )
-from grader.record.outputs import write_collect_report, write_csv, write_report
+from grader.record.outputs import write_collect_report
 from grader.record.plan import Job, parse_shard, plan, shard_of
 from grader.record.progress import Progress
 from grader.record.results import CellResult, NotebookResult, SubmissionResult
@@ -434,27 +433,34 @@ class ClassRun:
     # 4. report ------------------------------------------------------------------
 
     def report(self, results: list[SubmissionResult], graded: list[SubmissionResult]) -> None:
-        from grader.record.summary import render
+        """The outputs (grader.record.outputs, summary, report_page), and the summary that fits
+        a screen; a run that graded nothing new says so in two lines."""
+        from grader.record import outputs
+        from grader.record.report_page import write_report_page
+        from grader.record.summary import render, screen
 
         out = self.out
-        write_csv(out / self.named("grades.csv"), results, self.sources)
-        write_report(out / self.named("report.json"), results, self.mode, graded=len(graded),
-                     reused=len(results) - len(graded))
-        text = render(results)
-        (out / self.named("summary.txt")).write_text(text, encoding="utf-8",
-                                                     errors="backslashreplace")
-        self.say(text)
-        flagged = [r for r in results if any(not f.startswith(INFO_FLAGS) for f in r.flags)]
-        if flagged:
-            self.say(M.bilingual("grade_flagged", count=len(flagged)))
-            for r in flagged:
-                self.say(f"  {printable(r.student, 64):<16} {printable(r.assignment, 64):<16} "
-                         f"{printable(', '.join(r.flags), 500)}")
+        names = outputs.exercise_names(self.sources)
+        outputs.write_csv(out / self.named("grades.csv"), results, self.sources)
+        outputs.write_exercises(out / self.named("exercises.csv"), results, names)
+        outputs.write_totals(out / self.named("totals.csv"), results)
+        outputs.write_report(out / self.named("report.json"), results, self.mode,
+                             graded=len(graded), reused=len(results) - len(graded), names=names,
+                             collection=self.collection)
+        summary, page = out / self.named("summary.txt"), out / self.named("report.html")
+        summary.write_text(render(results, names), encoding="utf-8", errors="backslashreplace")
+        write_report_page(page, results, names)
+        if graded or not results:
+            self.say(screen(results, names, summary=str(summary), report=str(page)))
+        else:
+            self.say(M.bilingual("summary_nothing_new", count=len(results), summary=summary,
+                                 report=page))
         if self.mode != "bwrap":
             warn_unsandboxed(self.options)  # again, under the table, where it will be read
-        students = len({r.student for r in graded})
-        self.say(M.bilingual("grade_summary", count=len(graded), students=students,
-                             seconds=f"{time.monotonic() - self.started:.1f}", out=out))
+        if graded:
+            students = len({r.student for r in graded})
+            self.say(M.bilingual("grade_summary", count=len(graded), students=students,
+                                 seconds=f"{time.monotonic() - self.started:.1f}", out=out))
 
 
 def _worker_died(job: Job, exc: BaseException) -> SubmissionResult:
