@@ -53,7 +53,8 @@ from pathlib import Path, PurePosixPath
 from grader.checks import messages as M
 from grader.paths import SOLUTIONS
 
-__all__ = ["Collected", "Collection", "Empty", "Unmapped", "collect", "notebook_index",
+__all__ = ["Collected", "Collection", "Empty", "Identity", "Unmapped", "collect", "notebook_index",
+           "lms_upload_prefix",
            "cell_index", "best_match", "safe_student_id"]
 
 M.register(
@@ -240,11 +241,22 @@ class Unmapped:
 
 
 @dataclass
+class Identity:
+    """Who a student id is in the LMS: what grade exports (grader.record.lms) need."""
+
+    student: str
+    lms: str = ""  # canvas | moodle | "" (a plain folder)
+    lms_id: str = ""  # Canvas's user id, Moodle's participant id (its export's folder names)
+    name: str = ""  # the name the source gives: a folder, a Canvas login, a Moodle full name
+
+
+@dataclass
 class Collection:
     submissions: list[Collected] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     empty: list[Empty] = field(default_factory=list)
+    students: dict[str, Identity] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------ the solutions' index
@@ -809,6 +821,27 @@ class _Place:
     container: tuple[str, ...] = ()  # for a zip member, the zip's path below the owner
 
 
+def _lms_of(owner: _Owner) -> str:
+    """Which LMS's export named this owner ("" for a plain folder)."""
+    if not owner.lms_id:
+        return ""
+    return "moodle" if _MOODLE_FILE.match(owner.top) or _MOODLE_DIR.match(owner.top) else "canvas"
+
+
+def lms_upload_prefix(origin: str) -> str:
+    """The LMS's name of a submission, without the student's file name: what a feedback file
+    needs to be matched to it when uploaded back (``lina_1001_5001_``,
+    ``Ann Lee_42_assignsubmission_file_``); "" when the origin is no LMS name."""
+    top = origin.split("/", 1)[0].split("!", 1)[0]
+    moodle = _MOODLE_FILE.match(top) or _MOODLE_DIR.match(top)
+    if moodle:
+        return f"{moodle['name']}_{moodle['id']}_assignsubmission_file_"
+    canvas = _CANVAS.match(top)
+    if canvas:
+        return top[: len(top) - len(canvas["name"])]
+    return ""
+
+
 def _place(entry: _Entry) -> _Place | None:
     """The owner of an entry: the top-level folder, or the LMS's name for a file at the root.
     Nothing below the top level can change whose a file is."""
@@ -1035,6 +1068,12 @@ class _Collecting:
         owners = {place.owner for _, place in self.entries if place is not None}
         reserved = self.assignments | {Path(book).stem for book in self.index}
         self.roster = _Roster(owners, result.notes, reserved)
+        for owner in sorted(owners, key=lambda o: (o.lms_id == "", o.top)):  # LMS names first
+            student = self.roster.ids[owner]
+            if student not in result.students:
+                lms = _lms_of(owner)
+                result.students[student] = Identity(student, lms, owner.lms_id if lms else "",
+                                                    _display(owner.name)[0])
         candidates = []
         stamps: dict[tuple[str, str], Path] = {}
         for entry, place in self.entries:

@@ -1,7 +1,20 @@
 """What a class run writes for the instructor · 评分输出文件.
 
-``grades.csv`` (a row per submission), ``report.json`` (everything, for the instructor
-only: it may name hidden seeds) and ``collect.json`` (where every input file went).
+One layout, whichever command wrote it (``grade``, ``demo``; a shard writes the same
+files with ``.shard-K-of-N`` in their names):
+
+* ``grades.csv``: one row per student × assignment (a submission): ``student, assignment,
+  score, max_score, percent, status, flags, reason``. The same columns whatever was graded,
+  so files of several runs or shards can be stacked.
+* ``exercises.csv``: one row per student × exercise (long format, for a pivot table):
+  ``student, assignment, notebook, exercise, title, title_zh, test_cell, score, points,
+  result``; ``exercise`` is the notebook's number (``1.3``), ``title`` its name.
+* ``totals.csv``: one row per student, a column per assignment (its score) and ``total``; a
+  cell is **empty** when the student handed nothing in for that assignment, or when the
+  grader failed on it (status ``error``), never 0.
+* ``report.json`` (everything, for the instructor only: it may name hidden seeds) and
+  ``collect.json`` (where every input file went, and who each student is in the LMS).
+
 Student-chosen text is escaped for spreadsheets and JSON alike.
 """
 
@@ -16,18 +29,23 @@ from grader.record.collect import Collection
 from grader.record.progress import number
 from grader.record.results import SubmissionResult
 from grader.record.source import AssignmentSource
+from grader.record.vocabulary import ExerciseName, names_of
 
-__all__ = ["write_csv", "write_report", "write_collect_report", "write_json", "cell_columns"]
+__all__ = ["write_csv", "write_exercises", "write_totals", "write_report", "write_collect_report",
+           "write_json", "GRADES_COLUMNS", "EXERCISE_COLUMNS", "totals", "exercise_names",
+           "NO_SCORE"]
+
+GRADES_COLUMNS = ["student", "assignment", "score", "max_score", "percent", "status", "flags",
+                  "reason"]
+EXERCISE_COLUMNS = ["student", "assignment", "notebook", "exercise", "title", "title_zh",
+                    "test_cell", "score", "points", "result"]
+#: statuses whose score is not a grade: the grader failed, not the student
+NO_SCORE = ("error",)
 
 
-def cell_columns(sources: dict[str, AssignmentSource]) -> list[str]:
-    columns: list[str] = []
-    for source in sources.values():
-        for book in source.notebooks:
-            for test in book.tests:
-                if test.grade_id not in columns:
-                    columns.append(test.grade_id)
-    return columns
+def exercise_names(sources: dict[str, AssignmentSource]) -> dict[str, dict[str, ExerciseName]]:
+    """{assignment: {test cell: its exercise's name}}."""
+    return {assignment: names_of(source) for assignment, source in sources.items()}
 
 
 def _text_cell(value: str) -> str:
@@ -41,32 +59,92 @@ def _reason(result: SubmissionResult) -> str:
     return " | ".join(" ".join(m.split("\n")) for m in messages)[:1000]
 
 
-def write_csv(path: Path, results: list[SubmissionResult],
-              sources: dict[str, AssignmentSource]) -> None:
-    """A row per submission: totals, status, flags, the reason, then one column per exercise."""
-    columns = cell_columns(sources)
+def _open(path: Path):
     # backslashreplace: a stray undecodable byte never stops the file (it is shown as \udcff)
-    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
+    return open(path, "w", newline="", encoding="utf-8", errors="backslashreplace")
+
+
+def write_csv(path: Path, results: list[SubmissionResult],
+              sources: dict[str, AssignmentSource] | None = None) -> None:
+    """``grades.csv``: a row per submission (see the module docstring)."""
+    with _open(path) as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "flags",
-                         "percent", "reason", *columns])
+        writer.writerow(GRADES_COLUMNS)
         for result in results:
-            scores = {c.grade_id: c.score for nb in result.notebooks for c in nb.cells}
             percent = 100 * result.score / result.max_score if result.max_score else 0.0
             writer.writerow([_text_cell(result.student), result.assignment, number(result.score),
-                             number(result.max_score), result.status,
-                             _text_cell(";".join(result.flags)), f"{percent:.1f}",
-                             _text_cell(_reason(result)),
-                             *[number(scores[c]) if c in scores else "" for c in columns]])
+                             number(result.max_score), f"{percent:.1f}", result.status,
+                             _text_cell(";".join(result.flags)), _text_cell(_reason(result))])
+
+
+def write_exercises(path: Path, results: list[SubmissionResult],
+                    names: dict[str, dict[str, ExerciseName]]) -> None:
+    """``exercises.csv``: a row per student and exercise, in the notebook's order."""
+    with _open(path) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(EXERCISE_COLUMNS)
+        for result in results:
+            known = names.get(result.assignment, {})
+            for book in result.notebooks:
+                for cell in book.cells:
+                    name = known.get(cell.grade_id)
+                    graded = result.status not in NO_SCORE
+                    writer.writerow([
+                        _text_cell(result.student), result.assignment, _text_cell(book.notebook),
+                        name.number if name else "",
+                        name.title.en if name else cell.grade_id,
+                        name.title.zh if name else cell.grade_id, cell.grade_id,
+                        number(cell.score) if graded else "", number(cell.points),
+                        cell.status if graded else "not graded"])
+
+
+def totals(results: list[SubmissionResult], students: list[str] | None = None,
+           missing_as_zero: bool = False) -> tuple[list[str], dict[str, dict[str, float | None]]]:
+    """(assignments, {student: {assignment: score or None}}): None where nothing was handed
+    in, or the grader failed (0 with ``missing_as_zero``). ``students`` adds students of the
+    class with no row at all."""
+    assignments = sorted({r.assignment for r in results if r.assignment})
+    table: dict[str, dict[str, float | None]] = {}
+    for student in sorted({r.student for r in results} | set(students or [])):
+        table[student] = dict.fromkeys(assignments, 0.0 if missing_as_zero else None)
+    for result in results:
+        if result.assignment and result.status not in NO_SCORE:
+            table[result.student][result.assignment] = result.score
+    return assignments, table
+
+
+def write_totals(path: Path, results: list[SubmissionResult],
+                 students: list[str] | None = None) -> None:
+    """``totals.csv``: a row per student, a column per assignment, then ``total``."""
+    assignments, table = totals(results, students)
+    with _open(path) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *assignments, "total"])
+        for student, scores in table.items():
+            got = [s for s in scores.values() if s is not None]
+            writer.writerow([_text_cell(student),
+                             *["" if scores[a] is None else number(scores[a]) for a in assignments],
+                             number(sum(got)) if got else ""])
 
 
 def write_report(path: Path, results: list[SubmissionResult], mode: str,
-                 graded: int = 0, reused: int = 0) -> None:
+                 graded: int = 0, reused: int = 0,
+                 names: dict[str, dict[str, ExerciseName]] | None = None,
+                 collection: Collection | None = None) -> None:
     """Everything, for the instructor (may name hidden seeds): not for students."""
-    data = {"sandbox": mode, "graded": graded, "reused": reused, "submissions": [
-        {"student": r.student, "assignment": r.assignment, "score": r.score,
-         "max_score": r.max_score, "status": r.status, "flags": r.flags,
-         "notebooks": [asdict(nb) for nb in r.notebooks]} for r in results]}
+    data = {"sandbox": mode, "graded": graded, "reused": reused,
+            "exercises": {assignment: {ident: {"exercise": name.number, "title": name.title.en,
+                                               "title_zh": name.title.zh,
+                                               "exercises": list(name.exercises),
+                                               "points": name.points}
+                                       for ident, name in found.items()}
+                          for assignment, found in (names or {}).items()},
+            "students": {s: asdict(i) for s, i in (collection.students if collection else {}).items()},
+            "submissions": [
+                {"student": r.student, "assignment": r.assignment, "score": r.score,
+                 "max_score": r.max_score, "status": r.status, "flags": r.flags,
+                 "timestamp": r.timestamp, "notebooks": [asdict(nb) for nb in r.notebooks]}
+                for r in results]}
     write_json(path, data)
 
 
@@ -78,6 +156,7 @@ def write_collect_report(path: Path, collection: Collection, source: Path) -> No
                       for s in collection.submissions],
         "empty": [asdict(e) for e in collection.empty],
         "unmapped": [asdict(u) for u in collection.unmapped],
+        "students": {s: asdict(i) for s, i in collection.students.items()},
         "notes": collection.notes,
     }
     write_json(path, data)

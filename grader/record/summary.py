@@ -1,20 +1,32 @@
-"""The class at a glance, in the terminal · 全班成绩概览.
+"""The class at a glance · 全班成绩概览.
 
-Per assignment: how many submissions, mean, median, lowest and highest total, a
-histogram of totals in tenths of the maximum, and per exercise (test cell) the share
-of full, partial and zero scores; then the exercises most students failed, which is
-where the next lecture should start.
+Two forms of one summary:
+
+* :func:`screen`, printed after a run, fits a terminal: a line per assignment (n, mean,
+  median, how many got full, partial and zero marks), the exercises that most need
+  re-teaching (with their counts, ties included, never silently cut), and the rows whose
+  flags need the instructor's eyes;
+* :func:`render`, written to ``summary.txt``: per assignment the totals (every score when
+  there are few, a histogram in tenths of the maximum when there are many), every
+  exercise's full / partial / zero counts, the whole re-teach list, and every flagged row
+  with what its flags mean.
+
+Exercises are named as the notebooks name them (``1.3 the perceptron learning algorithm``,
+:mod:`grader.record.vocabulary`). The re-teach list counts graded submissions only (status
+``ok``): a blank notebook misses every exercise and says nothing about which is hard.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from dataclasses import dataclass
 
 from grader.checks import messages as M
+from grader.record.flags import describe_flag, flag_name, needs_attention
 from grader.record.terminal import printable
 
-__all__ = ["render", "exercise_table"]
+__all__ = ["render", "screen", "exercise_table", "reteach", "flagged_rows", "assignment_lines"]
 
 M.register(
     {
@@ -25,22 +37,63 @@ M.register(
             "{assignment}：{count} 份提交，平均 {mean} / {max}，中位数 {median}，"
             "最低 {low}，最高 {high}",
         ),
+        "summary_scores": ("scores: {scores}", "各份得分：{scores}"),
         "summary_exercise_header": (
-            "exercise (points): full / partial / zero, mean",
-            "练习（分值）：满分 / 部分得分 / 零分，平均",
+            "exercise (points): full / partial / zero marks, mean",
+            "练习（分值）：满分 / 部分得分 / 零分的人数，平均分",
         ),
-        "summary_most_failed": (
-            "Exercises most students did not get right:",
-            "最多学生没有做对的练习：",
+        "summary_reteach": (
+            "Exercises to re-teach first (most missed among graded, non-blank submissions; "
+            "ties included):",
+            "最需要再讲的练习（在已评分且非空白的提交中没做对的人数最多者；并列的全部列出）：",
         ),
+        "summary_reteach_more": (
+            "… and {count} more missed by as many: see {where}",
+            "……另有 {count} 个练习同样多的人没做对：见 {where}",
+        ),
+        "summary_missed": ("{missed} of {count} missed", "{count} 人中 {missed} 人没做对"),
         "summary_not_graded": (
             "Rows whose status is not ok: {statuses}",
             "状态不是 ok 的行：{statuses}",
+        ),
+        "summary_header": (
+            "{count} submissions of {students} students",
+            "{students} 名学生的 {count} 份提交",
+        ),
+        "summary_columns": (
+            "assignment                n    mean  median   max   full / partial / zero",
+            "（各列：作业、提交份数、平均分、中位数、满分值、满分 / 部分得分 / 零分的份数）",
+        ),
+        "summary_eyes": (
+            "Needs your eyes: {count} submissions with flags to look at",
+            "需要你查看：{count} 份提交带有需要查看的标记",
+        ),
+        "summary_eyes_more": (
+            "… and {count} more: see {where}",
+            "……另有 {count} 份：见 {where}",
+        ),
+        "summary_flag_meanings": (
+            "What these flags mean:",
+            "这些标记的含义：",
+        ),
+        "summary_unknown_flag": (
+            "(not a flag of the grader's: a student may have written it; look at report.json)",
+            "（不是评分程序的标记：可能是学生写入的；请查看 report.json）",
+        ),
+        "summary_files": (
+            "The long form: {summary}   The class report: {report}",
+            "完整概览：{summary}   全班报告：{report}",
+        ),
+        "summary_nothing_new": (
+            "Nothing new to grade ({count} submissions as before). Summary: {summary}  "
+            "Report: {report}",
+            "没有需要重新评分的内容（{count} 份提交与上次相同）。概览：{summary}  报告：{report}",
         ),
     }
 )
 
 BAR = 30
+HISTOGRAM_FROM = 10  # fewer submissions than this: every score is listed instead
 
 
 def _num(x: float) -> str:
@@ -48,7 +101,7 @@ def _num(x: float) -> str:
 
 
 def exercise_table(results) -> dict[str, dict[str, dict]]:
-    """{assignment: {grade id: {points, full, partial, zero, mean}}} over the results."""
+    """{assignment: {grade id: {points, full, partial, zero, mean, count}}} over the results."""
     table: dict[str, dict[str, dict]] = defaultdict(dict)
     for result in results:
         for book in result.notebooks:
@@ -65,6 +118,107 @@ def exercise_table(results) -> dict[str, dict[str, dict]]:
             row["mean"] = statistics.fmean(scores) if scores else 0.0
             row["count"] = len(scores)
     return table
+
+
+def _name(names, assignment: str, ident: str, width: int = 80) -> str:
+    found = (names or {}).get(assignment, {}).get(ident)
+    return printable(found.short if found else ident, width)
+
+
+@dataclass
+class Missed:
+    assignment: str
+    grade_id: str
+    missed: int
+    count: int
+
+    @property
+    def share(self) -> float:
+        return self.missed / self.count if self.count else 0.0
+
+
+def reteach(results, top: int = 5) -> tuple[list[Missed], int]:
+    """The most missed exercises among graded submissions, the ``top`` first and every
+    exercise missed by exactly as many as the last of them; and how many exercises were
+    missed by anyone at all."""
+    graded = [r for r in results if r.status == "ok"]
+    table = exercise_table(graded)
+    missed = [Missed(a, ident, row["count"] - row["full"], row["count"])
+              for a, rows in table.items() for ident, row in rows.items()
+              if row["count"] - row["full"] > 0]
+    order = {}
+    for result in graded:  # ties: in the notebook's order
+        for book in result.notebooks:
+            for index, cell in enumerate(book.cells):
+                order.setdefault((result.assignment, cell.grade_id), index)
+    missed.sort(key=lambda m: (-m.share, -m.missed, m.assignment,
+                               order.get((m.assignment, m.grade_id), 0), m.grade_id))
+    if len(missed) <= top:
+        return missed, len(missed)
+    cut = missed[top - 1]
+    chosen = [m for m in missed if (m.share, m.missed) >= (cut.share, cut.missed)]
+    return chosen, len(missed)
+
+
+def flagged_rows(results) -> list:
+    """Rows with a flag that needs the instructor's eyes (grader.record.flags)."""
+    return [r for r in results if any(needs_attention(f) for f in r.flags)]
+
+
+def _flags_line(result, limit: int = 300) -> str:
+    return printable(", ".join(f for f in result.flags if needs_attention(f)), limit)
+
+
+def assignment_lines(results) -> list[tuple[str, int, float, float, float, int, int, int]]:
+    """(assignment, n, mean, median, max, full, partial, zero) per assignment."""
+    by = defaultdict(list)
+    for result in results:
+        by[result.assignment].append(result)
+    lines = []
+    for assignment in sorted(by):
+        rows = by[assignment]
+        totals = [r.score for r in rows]
+        maximum = max((r.max_score for r in rows), default=0.0)
+        full = sum(1 for r in rows if maximum and r.score >= r.max_score > 0)
+        zero = sum(1 for r in rows if r.score <= 0)
+        lines.append((assignment, len(rows), statistics.fmean(totals),
+                      statistics.median(totals), maximum, full, len(rows) - full - zero, zero))
+    return lines
+
+
+def screen(results, names=None, *, summary: str = "summary.txt",
+           report: str = "report.html", reteach_lines: int = 8, eyes_lines: int = 8) -> str:
+    """The summary that fits a screen (see the module docstring)."""
+    students = len({r.student for r in results})
+    lines = ["", f"{M.en('summary_title')} · {M.zh('summary_title')}: "
+                 f"{M.en('summary_header', count=len(results), students=students)} · "
+                 f"{M.zh('summary_header', count=len(results), students=students)}",
+             "  " + M.en("summary_columns"), "  " + M.zh("summary_columns")]
+    for assignment, n, mean, median, maximum, full, partial, zero in assignment_lines(results):
+        lines.append(f"  {printable(assignment or '?', 22):<22} {n:>3} {mean:>7.1f} "
+                     f"{_num(median):>7} {_num(maximum):>5}   {full:>4} / {partial:>4} / {zero:>4}")
+    chosen, _ = reteach(results)
+    if chosen:
+        lines += ["", *M.bilingual("summary_reteach").split("\n")]
+        for item in chosen[:reteach_lines]:
+            lines.append(f"  {_name(names, item.assignment, item.grade_id, 39):<40} "
+                         f"{printable(item.assignment, 24):<16} "
+                         f"{M.en('summary_missed', missed=item.missed, count=item.count)} · "
+                         f"{M.zh('summary_missed', missed=item.missed, count=item.count)}")
+        if len(chosen) > reteach_lines:
+            lines += M.bilingual("summary_reteach_more", indent="  ",
+                                 count=len(chosen) - reteach_lines, where=summary).split("\n")
+    eyes = flagged_rows(results)
+    if eyes:
+        lines += ["", *M.bilingual("summary_eyes", count=len(eyes)).split("\n")]
+        for result in eyes[:eyes_lines]:
+            lines.append(f"  {printable(result.student, 64):<16} {printable(result.assignment, 64):<16} "
+                         f"{_flags_line(result, 140)}")
+        if len(eyes) > eyes_lines:
+            lines += M.bilingual("summary_eyes_more", indent="  ", count=len(eyes) - eyes_lines,
+                                 where=summary).split("\n")
+    lines += ["", *M.bilingual("summary_files", summary=summary, report=report).split("\n")]
+    return "\n".join(lines) + "\n"
 
 
 def _histogram(totals: list[float], maximum: float) -> list[str]:
@@ -85,14 +239,13 @@ def _indented(text: str, prefix: str = "    ") -> list[str]:
     return [prefix + line for line in text.splitlines()]
 
 
-def render(results, top: int = 5) -> str:
-    """The summary as printable text (bilingual headings)."""
+def render(results, names=None, top: int = 5) -> str:
+    """The long summary (``summary.txt``), bilingual headings."""
     lines = ["", M.bilingual("summary_title"), "=" * 40]
     by_assignment = defaultdict(list)
     for result in results:
         by_assignment[result.assignment].append(result)
     table = exercise_table(results)
-    failing = []
     for assignment in sorted(by_assignment):
         rows = by_assignment[assignment]
         totals = [r.score for r in rows]
@@ -102,11 +255,14 @@ def render(results, top: int = 5) -> str:
             mean=_num(round(statistics.fmean(totals), 1)), max=_num(maximum),
             median=_num(statistics.median(totals)), low=_num(min(totals)),
             high=_num(max(totals)))]
-        if maximum:
+        if maximum and len(totals) >= HISTOGRAM_FROM:
             lines += _histogram(totals, maximum)
+        elif totals:
+            lines += _indented(M.bilingual("summary_scores", scores=", ".join(
+                _num(t) for t in sorted(totals))))
         odd = defaultdict(int)
         for r in rows:
-            if r.status not in ("ok",):
+            if r.status != "ok":
                 odd[r.status] += 1
         if odd:
             lines += _indented(M.bilingual("summary_not_graded", statuses=", ".join(
@@ -115,15 +271,35 @@ def render(results, top: int = 5) -> str:
         if exercises:
             lines += _indented(M.bilingual("summary_exercise_header"))
             for ident, row in exercises.items():
-                lines.append(f"      {printable(ident, 64):<32} ({_num(row['points'])}): {row['full']:>4} /"
-                             f" {row['partial']:>4} / {row['zero']:>4}, {row['mean']:.2f}")
-                missed = row["count"] - row["full"]
-                failing.append((missed / row["count"] if row["count"] else 0.0, assignment,
-                                ident, missed, row["count"]))
-    failing = [f for f in sorted(failing, key=lambda f: (-f[0], f[1], f[2])) if f[3] > 0][:top]
-    if failing:
-        lines += ["", M.bilingual("summary_most_failed")]
-        for share, assignment, ident, missed, count in failing:
-            lines.append(f"  {share:>5.0%}  {printable(assignment, 64)} / {printable(ident, 64)}  "
-                         f"({missed} / {count})")
+                lines.append(f"      {_name(names, assignment, ident):<44} ({_num(row['points'])}):"
+                             f" {row['full']:>4} / {row['partial']:>4} / {row['zero']:>4},"
+                             f" {row['mean']:.2f}")
+    chosen, _ = reteach(results, top)
+    if chosen:
+        lines += ["", M.bilingual("summary_reteach")]
+        for item in chosen:
+            name = _name(names, item.assignment, item.grade_id)
+            ident = f" ({item.grade_id})" if name != item.grade_id else ""
+            lines.append(f"  {item.share:>5.0%}  {printable(item.assignment, 64)} / "
+                         f"{name}{ident}  "
+                         f"{M.en('summary_missed', missed=item.missed, count=item.count)} · "
+                         f"{M.zh('summary_missed', missed=item.missed, count=item.count)}")
+    eyes = flagged_rows(results)
+    if eyes:
+        lines += ["", M.bilingual("summary_eyes", count=len(eyes))]
+        seen: dict[str, None] = {}
+        for result in eyes:
+            lines.append(f"  {printable(result.student, 64):<16} {printable(result.assignment, 64):<16} "
+                         f"{_flags_line(result, 1000)}")
+            for flag in result.flags:
+                if needs_attention(flag):
+                    seen.setdefault(flag_name(flag), None)
+        lines += ["", M.bilingual("summary_flag_meanings")]
+        for name in seen:
+            meaning = describe_flag(name)
+            if meaning is None:
+                lines.append(f"  {printable(name, 64)}: " + " ".join(
+                    M.bilingual("summary_unknown_flag").split("\n")))
+            else:
+                lines += [f"  {name}: {meaning.en}", f"  {' ' * len(name)}  {meaning.zh}"]
     return "\n".join(lines) + "\n"
