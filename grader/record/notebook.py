@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,10 @@ def _start(items: list[dict], source: AssignmentSource, options: Options,
 
 
 def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
-                   book: SourceNotebook, options: Options) -> NotebookResult:
+                   book: SourceNotebook, options: Options,
+                   on_cell: Callable[[CellResult], None] | None = None) -> NotebookResult:
+    """``on_cell``, if given, is called with each test cell's result as soon as it is graded
+    (``python -m grader check`` prints a progress line with it)."""
     options = options.for_notebook(source.name, book.name)
     mode = sandbox_mode(options.sandbox)
     result = NotebookResult(student, source.name, book.name, sandbox=mode)
@@ -211,6 +215,8 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
             elif cell.status == "failed" and _visible_only(test, cell):
                 result.flags.append(f"visible_only:{test.grade_id}")
             result.cells.append(cell)
+            if on_cell is not None:
+                on_cell(cell)
             result.flags += [f for f in session.flags if f not in result.flags]
             session.flags.clear()
     finally:
