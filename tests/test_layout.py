@@ -92,5 +92,6 @@ def test_no_module_is_over_600_lines(path):
     rel = path.relative_to(PACKAGE).as_posix()
     lines = len(path.read_text(encoding="utf-8").splitlines())
     if rel in TOO_LONG_FOR_NOW:
+        assert lines > 600, f"{rel} is {lines} lines now: take it off TOO_LONG_FOR_NOW"
         pytest.xfail(f"{rel}: {lines} lines, being split")
     assert lines <= 600, f"{rel} has {lines} lines"
