@@ -127,7 +127,13 @@ def parser() -> argparse.ArgumentParser:
                                     "postgresql://user:pass@host/db for several machines")
     g.add_argument("--assignment", action="append", help="grade only this assignment")
     g.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default: cores)")
-    g.add_argument("--shard", help="K/N: grade only the K-th of N disjoint parts of the class")
+    g.add_argument("--shard", help="K/N: grade only the K-th of N disjoint parts of the class; "
+                                   "auto: K and N from a Slurm, Kubernetes or AWS Batch array · "
+                                   "只评全班 N 个互不相交部分中的第 K 个；auto：取自批处理数组的任务编号")
+    g.add_argument("--lease", type=float, default=None, metavar="SECONDS",
+                   help="PostgreSQL --db-url: a claimed submission whose worker stops renewing it "
+                        "returns to the pool after this long (default 60) · 认领的提交若在这段时间内"
+                        "未被续租，就回到待评分队列（默认 60 秒）")
     g.add_argument("--force", action="store_true",
                    help="grade again even submissions whose stored result is up to date")
     g.add_argument("--student", action="append",

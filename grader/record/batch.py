@@ -14,9 +14,13 @@ folder, a plain folder of student folders, or the zip an LMS exports:
    ``report.json`` (for the instructor only), ``summary.txt`` and the same summary in
    the terminal.
 
-Several machines grade one class by running the same command with ``--shard 1/N`` …
-``--shard N/N`` and one ``--db-url postgresql://…``; a final run without ``--shard`` over
-the shards' ``results/`` (a shared ``--out``) grades nothing and writes the class's files.
+Several machines grade one class with one ``--db-url postgresql://…``: each runs the same
+command, and instead of step 3's fixed share it claims submissions one at a time from the
+gradebook until none is left (:mod:`grader.record.claiming`, :mod:`grader.record.queue`);
+a Slurm array, a Kubernetes Indexed Job or an AWS Batch array names each worker
+(:func:`grader.record.plan.engine_task`) and its first task writes the class's files.
+``--shard K/N`` (or ``auto``: the engine's index) still limits a worker to the students
+whose hash falls in shard K.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from grader.record.notebook import (
     warn_unsandboxed,
 )
 from grader.record.outputs import write_collect_report
-from grader.record.plan import Job, parse_shard, plan, shard_of
+from grader.record.plan import Job, Task, engine_task, parse_shard, plan, shard_of
 from grader.record.progress import Progress
 from grader.record.results import CellResult, NotebookResult, SubmissionResult
 from grader.record.sandbox import sandbox_mode
@@ -93,6 +97,17 @@ M.register(
             "Another grading run is using {out} right now; wait for it to finish (or give "
             "this one another --out).",
             "另一个评分进程正在使用 {out}；请等待它结束（或为本次运行指定另一个 --out）。",
+        ),
+        "batch_bad_lease": (
+            "--lease is in seconds and at least 1 (got {value}).",
+            "--lease 以秒为单位，至少为 1（收到的是 {value}）。",
+        ),
+        "batch_array_needs_postgres": (
+            "This is task {index} of {count} of a {engine} array: the tasks of an array share "
+            "one PostgreSQL gradebook (--db-url postgresql://…), or each grades its own part "
+            "(--shard auto).",
+            "这是 {engine} 数组中 {count} 个任务里的第 {index} 个：同一数组的任务要共用一个 "
+            "PostgreSQL 成绩册（--db-url postgresql://…），或者各自评分自己的那一部分（--shard auto）。",
         ),
         "batch_gradebook": (
             "Cannot open the gradebook {url}: {error}",
@@ -182,9 +197,8 @@ def _run_one(args: tuple[Job, AssignmentSource | None, Options]) -> SubmissionRe
     return _grade_job(job, source, options)
 
 
-def _staging(out: Path, shard: tuple[int, int] | None) -> Path:
-    name = STAGING if shard is None else f"{STAGING}.shard-{shard[0]}-of-{shard[1]}"
-    return out / name
+def _staging(out: Path, tag: str) -> Path:
+    return out / (f"{STAGING}.{tag}" if tag else STAGING)
 
 
 def _fresh_staging(staging: Path) -> None:
@@ -211,24 +225,27 @@ def lock_output(path: Path, out: Path):
     return handle
 
 
-def _suffix(name: str, shard: tuple[int, int] | None) -> str:
-    if shard is None:
+def _suffix(name: str, tag: str) -> str:
+    if not tag:
         return name
     stem, dot, ext = name.rpartition(".")
-    return f"{stem}.shard-{shard[0]}-of-{shard[1]}{dot}{ext}"
+    return f"{stem}.{tag}{dot}{ext}"
 
 
 def grade(source: Path, out: Path, *, options: Options | None = None,
           db_url: str | None = None, jobs: int | None = None,
           assignments: list[str] | None = None, quiet: bool = False,
           feedback: bool = True, shard: tuple[int, int] | None = None,
-          force: bool = False, students: list[str] | None = None) -> list[SubmissionResult]:
+          force: bool = False, students: list[str] | None = None,
+          task: Task | None = None, lease: float | None = None) -> list[SubmissionResult]:
     """Grade a class (see the module docstring); returns its rows, sorted.
 
-    ``students`` limits the run to these ids (e.g. to regrade one with ``force``).
+    ``students`` limits the run to these ids (e.g. to regrade one with ``force``). ``task``
+    is this worker's place in a batch engine's array (:func:`engine_task`); ``lease`` the
+    seconds a claim lasts unrenewed (PostgreSQL only; :mod:`grader.record.queue`).
     """
     run = ClassRun(Path(source), Path(out), options or Options(), db_url=db_url, jobs=jobs,
-                   quiet=quiet, feedback=feedback, shard=shard)
+                   quiet=quiet, feedback=feedback, shard=shard, task=task, lease=lease)
     with lock_output(run.out / f".{run.staging.name}.lock", run.out):  # until this run ends
         mine = run.collect(assignments)
         run.prepare(mine)
@@ -236,10 +253,18 @@ def grade(source: Path, out: Path, *, options: Options | None = None,
         chosen = [job for job in mine if (not assignments or job.assignment in assignments
                                           or (job.empty and not job.assignment))
                   and (not wanted or job.student in wanted)]
+        keys = {(job.student, job.assignment) for job in chosen}
+        rest = [job for job in mine if (job.student, job.assignment) not in keys]
+        if run.queue is not None:  # PostgreSQL: claimed from the pool, next to other workers
+            from grader.record.claiming import claim_class, note_in_report
+
+            results, graded = claim_class(run, chosen, rest, force)
+            run.report(results, graded)
+            note_in_report(run)
+            return results
         reused, todo = run.split(chosen, force)
         # the rest of the class keeps its current rows in the outputs, without grading
-        keys = {(job.student, job.assignment) for job in chosen}
-        reused += run.stored([job for job in mine if (job.student, job.assignment) not in keys])
+        reused += run.stored(rest)
         graded = run.grade_all(todo)
         results = sorted(reused + graded, key=lambda r: (r.assignment, r.student))
         run.report(results, graded)
@@ -250,7 +275,10 @@ class ClassRun:
     """The steps of one ``grade`` call, in the order the module docstring gives."""
 
     def __init__(self, source: Path, out: Path, options: Options, *, db_url: str | None,
-                 jobs: int | None, quiet: bool, feedback: bool, shard: tuple[int, int] | None):
+                 jobs: int | None, quiet: bool, feedback: bool, shard: tuple[int, int] | None,
+                 task: Task | None = None, lease: float | None = None):
+        from grader.record.queue import LEASE_SECONDS, is_postgres
+
         self.source, self.out = source.resolve(), out.resolve()
         if not self.source.exists():
             raise RuntimeError(M.bilingual("batch_no_source", source=self.source))
@@ -261,8 +289,25 @@ class ClassRun:
         self.out.mkdir(parents=True, exist_ok=True)
         self.options, self.shard, self.quiet, self.feedback = options, shard, quiet, feedback
         self.jobs = jobs or max(1, os.cpu_count() or 1)
+        # several workers: PostgreSQL, where they claim (grader.record.claiming)
+        if lease is not None and not lease >= 1:
+            raise ValueError(M.bilingual("batch_bad_lease", value=lease))
+        self.task, self.lease = task, lease or LEASE_SECONDS
+        postgres = bool(db_url) and is_postgres(db_url)
+        if task is not None and task.count > 1 and shard is None and not postgres:
+            raise RuntimeError(M.bilingual("batch_array_needs_postgres", index=task.index,
+                                           count=task.count, engine=task.engine))
+        # who writes the class's files: one worker alone, a shard, or an array's first task
+        self.reports = shard is not None or task is None or task.first
+        self.tag = (f"shard-{shard[0]}-of-{shard[1]}" if shard is not None
+                    else "" if self.reports else task.name)
+        self.run_id = (task.run if task else "") or os.environ.get("NNFS_RUN_ID", "")
+        self.queue = None  # grader.record.queue.Claims, opened by prepare()
+        self.worker = ""
+        self.taken_over = self.lost = 0
         self.db_url = db_url or f"sqlite:///{self.out / self.named('gradebook.db')}"
-        self.staging = _staging(self.out, shard)
+        self.postgres = postgres
+        self.staging = _staging(self.out, self.tag)
         self.store = ResultStore(self.out / "results")
         self.sources: dict[str, AssignmentSource] = {}
         self.collection = Collection()
@@ -281,8 +326,9 @@ class ClassRun:
             self.say(f"  … +{len(lines) - shown}")
 
     def named(self, name: str) -> str:
-        """An output file's name; shards get their own (``grades.shard-1-of-4.csv``)."""
-        return _suffix(name, self.shard)
+        """An output file's name; shards get their own (``grades.shard-1-of-4.csv``), and so
+        does a task of an array that does not write the class's (``grades.task-2-of-4.csv``)."""
+        return _suffix(name, self.tag)
 
     # 1. collect ---------------------------------------------------------------
 
@@ -321,7 +367,27 @@ class ClassRun:
             self.say(M.bilingual("grade_sandboxed"))
         else:  # loudly, even with --quiet
             warn_unsandboxed(options)
-        self.settings = _settings_digest(options, self.db_url)
+        identity = self.db_url
+        if self.postgres:  # the database itself, not the URL (it differs between machines)
+            identity = f"postgresql:{self.open_queue()}"
+        self.settings = _settings_digest(options, identity)
+        if self.queue is not None and self.run_id:
+            self.queue.join_run(self.run_id, self.settings)
+
+    def open_queue(self) -> str:
+        """Connect to the pool of claims (grader.record.queue); the gradebook's id."""
+        from grader.record import claiming
+        from grader.record.queue import Claims
+
+        self.worker = claiming.worker_name(self.task)
+        try:
+            self.queue = Claims(self.db_url, self.worker, self.lease)
+            identity = self.queue.gradebook_id()
+        except Exception as exc:  # unreachable server, wrong password, not a database
+            raise RuntimeError(M.bilingual("batch_gradebook", url=_hide_password(self.db_url),
+                                           error=_first_line(exc))) from None
+        claiming.introduce(self)
+        return identity
 
     def split(self, jobs: list[Job], force: bool
               ) -> tuple[list[SubmissionResult], list[tuple[Job, str]]]:
@@ -356,7 +422,9 @@ class ClassRun:
         from grader.record import gradebook
 
         try:
-            writer = gradebook.Writer(self.db_url)
+            # claiming: a stopped worker's open transaction ends with its lease
+            writer = gradebook.Writer(self.db_url, session_timeout=self.lease
+                                      if self.queue is not None else None)
             for source in self.sources.values():
                 writer.add_assignment(source)
         except Exception as exc:  # unreachable server, wrong password, not a database
@@ -491,11 +559,13 @@ def _first_line(exc: BaseException) -> str:
 
 def run_command(args: argparse.Namespace) -> int:
     """``python -m grader grade`` with its parsed options (see grader.cli); the exit status."""
+    from grader.record.claiming import Stopped
     from grader.record.config import ConfigError, load_limits
     from grader.record.seeds import SecretError, StudentSeeds, course_secret
 
     try:
-        shard = parse_shard(args.shard)
+        task = engine_task()
+        shard = parse_shard(args.shard, task)
         limits, by_notebook = load_limits(args.config, {
             "load_seconds": args.load_timeout, "cell_seconds": args.cell_timeout,
             "notebook_seconds": args.notebook_timeout,
@@ -507,10 +577,14 @@ def run_command(args: argparse.Namespace) -> int:
             options.max_notebook_mb = args.max_notebook_mb
         results = grade(args.source, args.out, options=options, db_url=args.db_url,
                         jobs=args.jobs, assignments=args.assignment, quiet=args.quiet,
-                        shard=shard, force=args.force, students=args.student)
+                        shard=shard, force=args.force, students=args.student, task=task,
+                        lease=getattr(args, "lease", None))
     except (ValueError, RuntimeError, ConfigError, SecretError) as exc:
         print(printable(str(exc), 1000, lines=True), file=sys.stderr)
         return 2
+    except Stopped as stopped:  # SIGTERM / Ctrl-C while claiming: the claims went back
+        print(stopped.message(), file=sys.stderr, flush=True)
+        return stopped.status
     # 1 tells a scheduler that some rows are the grader's failure, not the student's
     return 1 if any(_grader_failed(r) for r in results) else 0
 

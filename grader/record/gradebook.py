@@ -51,7 +51,10 @@ class Writer:
     under an advisory lock, and ``record`` retries after a rollback.
     """
 
-    def __init__(self, db_url: str):
+    def __init__(self, db_url: str, session_timeout: float | None = None):
+        """``session_timeout`` (seconds, PostgreSQL): the server ends a connection of ours
+        that sits inside a transaction for longer, so a worker stopped mid-write (SIGSTOP, a
+        frozen node) cannot hold gradebook rows for ever (grader.record.claiming)."""
         from nbgrader.api import Gradebook
         from sqlalchemy import create_engine
         from sqlalchemy.engine import make_url
@@ -73,6 +76,19 @@ class Writer:
                                               isolation_level="AUTOCOMMIT")
         with self._serialised():
             self.gradebook = Gradebook(db_url)
+        if self._lock_engine is not None and session_timeout:
+            from sqlalchemy import event
+
+            milliseconds = max(1000, int(session_timeout * 1000))
+
+            def _limit(connection, _record) -> None:
+                with contextlib.closing(connection.cursor()) as cursor:
+                    cursor.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
+                connection.commit()
+
+            event.listen(self.gradebook.engine, "connect", _limit)
+            self.gradebook.db.close()
+            self.gradebook.engine.dispose()  # the connections opened so far had no limit
 
     def close(self) -> None:
         self.gradebook.close()

@@ -4,24 +4,50 @@
 collecting (renamed, late, duplicate, claims another student, ...) reaches the row
 through :attr:`Job.flags`, and only there. ``--shard K/N`` keeps the students whose hash
 falls in shard K (:func:`shard_of`).
+
+:func:`engine_task` reads which worker of an array this process is from the batch engine
+that started it (a Slurm job array, a Kubernetes Indexed Job, an AWS Batch array job):
+its index, the count, the id of the whole array, and the variables they came from.
+Claiming workers (:mod:`grader.record.queue`) use it to name themselves and their files,
+to choose who writes the class's outputs (the first task), and to check that every task
+of one array grades with the same settings; ``--shard auto`` makes it the shard.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.checks import messages as M
 from grader.record.collect import Collection, Empty
 
-__all__ = ["Job", "plan", "parse_shard", "shard_of"]
+__all__ = ["Job", "Task", "engine_task", "plan", "parse_shard", "shard_of"]
 
 M.register(
     {
         "batch_bad_shard": (
-            "--shard must be K/N with 1 ≤ K ≤ N, for example 2/4 (got {value}).",
-            "--shard 的格式必须是 K/N，且 1 ≤ K ≤ N，例如 2/4（收到的是 {value}）。",
+            "--shard must be K/N with 1 ≤ K ≤ N, for example 2/4, or auto (got {value}).",
+            "--shard 的格式必须是 K/N，且 1 ≤ K ≤ N，例如 2/4，或者 auto（收到的是 {value}）。",
+        ),
+        "batch_shard_no_engine": (
+            "--shard auto needs a batch engine that numbers its tasks (a Slurm job array, a "
+            "Kubernetes Indexed Job with NNFS_TASK_COUNT, an AWS Batch array job); none was "
+            "found in the environment.",
+            "--shard auto 需要一个为任务编号的批处理系统（Slurm 作业数组、设置了 NNFS_TASK_COUNT 的 "
+            "Kubernetes Indexed Job、AWS Batch 数组作业）；环境中没有找到。",
+        ),
+        "batch_kubernetes_count": (
+            "A Kubernetes Indexed Job does not tell a pod how many indexes there are: set "
+            "NNFS_TASK_COUNT to the Job's completions in the manifest ({told}).",
+            "Kubernetes Indexed Job 不会告诉 pod 一共有多少个下标：请在清单中把 NNFS_TASK_COUNT "
+            "设为该 Job 的 completions（{told}）。",
+        ),
+        "batch_bad_engine": (
+            "The batch engine's variables do not give a task index and count: {told}.",
+            "批处理系统的环境变量没有给出有效的任务编号和任务总数：{told}。",
         ),
         "batch_nothing_collected": (
             "✗ Nothing could be graded: no file of this submission could be read ({reasons}).",
@@ -52,9 +78,89 @@ class Job:
     status: str = "empty"  # the row's status when nothing was graded (empty, too_large)
 
 
-def parse_shard(text: str | None) -> tuple[int, int] | None:
+@dataclass(frozen=True)
+class Task:
+    """This process's place in an array of workers, as the batch engine told it."""
+
+    index: int  # 1 … count, whatever the engine counts from
+    count: int
+    engine: str  # slurm | kubernetes | aws-batch
+    run: str  # the engine's id of the whole array: the same in every task, "" if unknown
+    told: str  # the variables it came from, as they were: "SLURM_ARRAY_TASK_ID=3, …"
+
+    @property
+    def name(self) -> str:
+        return f"task-{self.index}-of-{self.count}"
+
+    @property
+    def first(self) -> bool:
+        return self.index == 1
+
+
+def engine_task(environ: Mapping[str, str] | None = None) -> Task | None:
+    """The task this process is in a Slurm job array, a Kubernetes Indexed Job or an AWS
+    Batch array job, or None (not started by one of them).
+
+    * Slurm: ``SLURM_ARRAY_TASK_ID`` among ``SLURM_ARRAY_TASK_MIN`` … with
+      ``SLURM_ARRAY_TASK_STEP`` and ``SLURM_ARRAY_TASK_COUNT``; the array is
+      ``SLURM_ARRAY_JOB_ID``. ``--array=0-3`` and ``--array=1-4`` both give tasks 1 … 4.
+    * Kubernetes: ``JOB_COMPLETION_INDEX`` (from 0); the count is not given to a pod, so the
+      manifest sets ``NNFS_TASK_COUNT`` to its ``completions``; the array is
+      ``NNFS_RUN_ID`` (the manifest passes the Job's uid label).
+    * AWS Batch: ``AWS_BATCH_JOB_ARRAY_INDEX`` (from 0) and ``AWS_BATCH_JOB_ARRAY_SIZE``;
+      the array is the parent of ``AWS_BATCH_JOB_ID`` (``parent:index``).
+
+    ``NNFS_RUN_ID``, when set, names the array under any engine.
+    """
+    env = os.environ if environ is None else environ
+
+    def told(*names: str) -> str:
+        return ", ".join(f"{n}={env[n]}" for n in names if n in env)
+
+    def number(name: str) -> int:
+        try:
+            return int(env[name])
+        except (KeyError, ValueError):
+            raise ValueError(M.bilingual("batch_bad_engine", told=told(*names) or name)) from None
+
+    run = env.get("NNFS_RUN_ID", "")
+    if "SLURM_ARRAY_TASK_ID" in env:
+        names = ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
+                 "SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_JOB_ID")
+        task, count = number("SLURM_ARRAY_TASK_ID"), number("SLURM_ARRAY_TASK_COUNT")
+        low = number("SLURM_ARRAY_TASK_MIN") if "SLURM_ARRAY_TASK_MIN" in env else task
+        step = number("SLURM_ARRAY_TASK_STEP") if "SLURM_ARRAY_TASK_STEP" in env else 1
+        index = (task - low) // max(step, 1) + 1
+        engine, run = "slurm", run or (f"slurm:{env['SLURM_ARRAY_JOB_ID']}"
+                                       if env.get("SLURM_ARRAY_JOB_ID") else "")
+    elif "JOB_COMPLETION_INDEX" in env:
+        names = ("JOB_COMPLETION_INDEX", "NNFS_TASK_COUNT", "NNFS_RUN_ID")
+        index = number("JOB_COMPLETION_INDEX") + 1
+        if "NNFS_TASK_COUNT" not in env:
+            raise ValueError(M.bilingual("batch_kubernetes_count", told=told(*names)))
+        count = number("NNFS_TASK_COUNT")
+        engine, run = "kubernetes", f"kubernetes:{run}" if run else ""
+    elif "AWS_BATCH_JOB_ARRAY_INDEX" in env:
+        names = ("AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE", "AWS_BATCH_JOB_ID")
+        index = number("AWS_BATCH_JOB_ARRAY_INDEX") + 1
+        count = number("AWS_BATCH_JOB_ARRAY_SIZE")
+        parent = env.get("AWS_BATCH_JOB_ID", "").split(":")[0]
+        engine, run = "aws-batch", run or (f"aws-batch:{parent}" if parent else "")
+    else:
+        return None
+    if not 1 <= index <= count:  # e.g. a Slurm array given as a list (--array=1,5,7)
+        raise ValueError(M.bilingual("batch_bad_engine", told=told(*names)))
+    return Task(index, count, engine, run, told(*names))
+
+
+def parse_shard(text: str | None, task: Task | None = None) -> tuple[int, int] | None:
+    """``K/N``, or ``auto``: the batch engine's task index and count (:func:`engine_task`)."""
     if not text:
         return None
+    if text.strip().lower() == "auto":
+        if task is None:
+            raise ValueError(M.bilingual("batch_shard_no_engine"))
+        return task.index, task.count
     try:
         k, n = (int(part) for part in text.split("/"))
     except ValueError:
