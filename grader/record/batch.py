@@ -98,17 +98,6 @@ M.register(
             "this one another --out).",
             "另一个评分进程正在使用 {out}；请等待它结束（或为本次运行指定另一个 --out）。",
         ),
-        "batch_bad_lease": (
-            "--lease is in seconds and at least 1 (got {value}).",
-            "--lease 以秒为单位，至少为 1（收到的是 {value}）。",
-        ),
-        "batch_array_needs_postgres": (
-            "This is task {index} of {count} of a {engine} array: the tasks of an array share "
-            "one PostgreSQL gradebook (--db-url postgresql://…), or each grades its own part "
-            "(--shard auto).",
-            "这是 {engine} 数组中 {count} 个任务里的第 {index} 个：同一数组的任务要共用一个 "
-            "PostgreSQL 成绩册（--db-url postgresql://…），或者各自评分自己的那一部分（--shard auto）。",
-        ),
         "batch_gradebook": (
             "Cannot open the gradebook {url}: {error}",
             "无法打开成绩册 {url}：{error}",
@@ -277,7 +266,7 @@ class ClassRun:
     def __init__(self, source: Path, out: Path, options: Options, *, db_url: str | None,
                  jobs: int | None, quiet: bool, feedback: bool, shard: tuple[int, int] | None,
                  task: Task | None = None, lease: float | None = None):
-        from grader.record.queue import LEASE_SECONDS, is_postgres
+        from grader.record import claiming
 
         self.source, self.out = source.resolve(), out.resolve()
         if not self.source.exists():
@@ -289,24 +278,9 @@ class ClassRun:
         self.out.mkdir(parents=True, exist_ok=True)
         self.options, self.shard, self.quiet, self.feedback = options, shard, quiet, feedback
         self.jobs = jobs or max(1, os.cpu_count() or 1)
-        # several workers: PostgreSQL, where they claim (grader.record.claiming)
-        if lease is not None and not lease >= 1:
-            raise ValueError(M.bilingual("batch_bad_lease", value=lease))
-        self.task, self.lease = task, lease or LEASE_SECONDS
-        postgres = bool(db_url) and is_postgres(db_url)
-        if task is not None and task.count > 1 and shard is None and not postgres:
-            raise RuntimeError(M.bilingual("batch_array_needs_postgres", index=task.index,
-                                           count=task.count, engine=task.engine))
-        # who writes the class's files: one worker alone, a shard, or an array's first task
-        self.reports = shard is not None or task is None or task.first
-        self.tag = (f"shard-{shard[0]}-of-{shard[1]}" if shard is not None
-                    else "" if self.reports else task.name)
-        self.run_id = (task.run if task else "") or os.environ.get("NNFS_RUN_ID", "")
-        self.queue = None  # grader.record.queue.Claims, opened by prepare()
-        self.worker = ""
-        self.taken_over = self.lost = 0
+        # who this worker is among several (PostgreSQL: they claim), and what it writes
+        claiming.place(self, db_url, shard, task, lease)
         self.db_url = db_url or f"sqlite:///{self.out / self.named('gradebook.db')}"
-        self.postgres = postgres
         self.staging = _staging(self.out, self.tag)
         self.store = ResultStore(self.out / "results")
         self.sources: dict[str, AssignmentSource] = {}
@@ -369,25 +343,12 @@ class ClassRun:
             warn_unsandboxed(options)
         identity = self.db_url
         if self.postgres:  # the database itself, not the URL (it differs between machines)
-            identity = f"postgresql:{self.open_queue()}"
+            from grader.record import claiming
+
+            identity = f"postgresql:{claiming.open_queue(self)}"
         self.settings = _settings_digest(options, identity)
         if self.queue is not None and self.run_id:
             self.queue.join_run(self.run_id, self.settings)
-
-    def open_queue(self) -> str:
-        """Connect to the pool of claims (grader.record.queue); the gradebook's id."""
-        from grader.record import claiming
-        from grader.record.queue import Claims
-
-        self.worker = claiming.worker_name(self.task)
-        try:
-            self.queue = Claims(self.db_url, self.worker, self.lease)
-            identity = self.queue.gradebook_id()
-        except Exception as exc:  # unreachable server, wrong password, not a database
-            raise RuntimeError(M.bilingual("batch_gradebook", url=_hide_password(self.db_url),
-                                           error=_first_line(exc))) from None
-        claiming.introduce(self)
-        return identity
 
     def split(self, jobs: list[Job], force: bool
               ) -> tuple[list[SubmissionResult], list[tuple[Job, str]]]:

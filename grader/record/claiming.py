@@ -44,10 +44,21 @@ from grader.record.terminal import printable
 if TYPE_CHECKING:  # pragma: no cover
     from grader.record.batch import ClassRun
 
-__all__ = ["Stopped", "claim_class", "note_in_report", "worker_name"]
+__all__ = ["Stopped", "claim_class", "note_in_report", "open_queue", "place", "worker_name"]
 
 M.register(
     {
+        "claim_bad_lease": (
+            "--lease is in seconds and at least 1 (got {value}).",
+            "--lease 以秒为单位，至少为 1（收到的是 {value}）。",
+        ),
+        "claim_array_needs_postgres": (
+            "This is task {index} of {count} of a {engine} array: the tasks of an array share "
+            "one PostgreSQL gradebook (--db-url postgresql://…), or each grades its own part "
+            "(--shard auto).",
+            "这是 {engine} 数组中 {count} 个任务里的第 {index} 个：同一数组的任务要共用一个 "
+            "PostgreSQL 成绩册（--db-url postgresql://…），或者各自评分自己的那一部分（--shard auto）。",
+        ),
         "claim_worker": (
             "Worker {worker}: task {index} of {count} of a {engine} array ({told}).",
             "评分进程 {worker}：{engine} 数组中 {count} 个任务里的第 {index} 个（{told}）。",
@@ -145,6 +156,45 @@ def worker_name(task: Task | None) -> str:
     """``task-2-of-4@node07:41327``: the task (if any), the machine and the process."""
     host = socket.gethostname().split(".")[0] or "localhost"
     return f"{task.name if task else 'worker'}@{host}:{os.getpid()}"
+
+
+def place(run: ClassRun, db_url: str | None, shard: tuple[int, int] | None,
+          task: Task | None, lease: float | None) -> None:
+    """Who this worker is among several, set on ``run``: its task, whether it writes the
+    class's files (alone, a shard, or an array's first task), the tag its own files carry
+    (``shard-1-of-4``, ``task-2-of-4``), the array's id, and the lease."""
+    from grader.record.queue import LEASE_SECONDS, is_postgres
+
+    if lease is not None and not lease >= 1:
+        raise ValueError(M.bilingual("claim_bad_lease", value=lease))
+    run.postgres = bool(db_url) and is_postgres(db_url)
+    if task is not None and task.count > 1 and shard is None and not run.postgres:
+        raise RuntimeError(M.bilingual("claim_array_needs_postgres", index=task.index,
+                                       count=task.count, engine=task.engine))
+    run.task, run.lease = task, lease or LEASE_SECONDS
+    run.reports = shard is not None or task is None or task.first
+    run.tag = (f"shard-{shard[0]}-of-{shard[1]}" if shard is not None
+               else "" if run.reports else task.name)
+    run.run_id = (task.run if task else "") or os.environ.get("NNFS_RUN_ID", "")
+    run.queue = None  # grader.record.queue.Claims, opened by open_queue()
+    run.worker = ""
+    run.taken_over = run.lost = 0
+
+
+def open_queue(run: ClassRun) -> str:
+    """Connect ``run`` to the pool of claims (grader.record.queue); the gradebook's id."""
+    from grader.record.batch import _first_line, _hide_password
+    from grader.record.queue import Claims
+
+    run.worker = worker_name(run.task)
+    try:
+        run.queue = Claims(run.db_url, run.worker, run.lease)
+        identity = run.queue.gradebook_id()
+    except Exception as exc:  # unreachable server, wrong password, not a database
+        raise RuntimeError(M.bilingual("batch_gradebook", url=_hide_password(run.db_url),
+                                       error=_first_line(exc))) from None
+    introduce(run)
+    return identity
 
 
 def introduce(run: ClassRun) -> None:
