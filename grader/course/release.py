@@ -31,9 +31,8 @@ import zipfile
 from pathlib import Path
 
 from grader import notebooks
-from grader.checks import exercises
+from grader.checks import exercises, recorded
 from grader.checks import messages as M
-from grader.checks import recorded
 from grader.checks.specs import Exercise
 from grader.paths import COURSE, REPO, assignments
 
