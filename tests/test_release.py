@@ -144,3 +144,41 @@ def test_installed_outside_the_repository_the_visible_checks_pass_and_fail_as_th
                     assert failure_kind in ("not_done", "exception"), (ident, message[:300])
                     assert "✗" in message and any("\u4e00" <= ch <= "\u9fff" for ch in message)
     assert not (tmp_path / "solutions").exists()
+
+
+@pytest.mark.slow
+def test_nbgrader_exchange_round_trip_on_one_machine(released, tmp_path):
+    """release_assignment -> fetch_assignment -> submit -> collect, then the grade of record."""
+    from grader.course.samples import samples_for
+    from grader.record.batch import grade
+
+    course, student, exchange = tmp_path / "course", tmp_path / "student", tmp_path / "exchange"
+    (course / "release").mkdir(parents=True)
+    student.mkdir()
+    exchange.mkdir()
+    exchange.chmod(0o777)  # nbgrader's exchange is a folder every user can write to
+    ident = "01_perceptron"
+    import shutil
+
+    shutil.copytree(released / ident, course / "release" / ident)
+    settings = (f'c.CourseDirectory.course_id = "nnfs"\nc.Exchange.root = "{exchange}"\n'
+                "c.Exchange.path_includes_course = True\n")
+    (course / "nbgrader_config.py").write_text(f"c = get_config()\n{settings}"
+                                               f'c.CourseDirectory.root = "{course}"\n')
+    (student / "nbgrader_config.py").write_text(f"c = get_config()\n{settings}")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+
+    def run(args, cwd):
+        done = subprocess.run(nbgrader + args, cwd=cwd, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    run(["release_assignment", ident, "--force"], course)
+    run(["fetch_assignment", ident], student)
+    fetched = next((student / "nnfs" / ident).glob("*.ipynb"))
+    perfect = next(s for s in samples_for(ident) if s.student == "perfect")
+    notebooks.write_clean(perfect.notebook, fetched)  # the student answers
+    run(["submit", ident], student)
+    run(["collect", ident], course)
+    results = grade(course / "submitted", tmp_path / "graded", quiet=True, jobs=1)
+    assert len(results) == 1 and results[0].score == results[0].max_score > 0
