@@ -1,8 +1,8 @@
 """Reading the instructor's declarative test cells · 解析教师的声明式测试单元格.
 
 A test cell holds only calls to the check functions of :mod:`grader.checks.api`,
-whose arguments are the student's names and literal data (see DESIGN.md, "Test
-cells are declarative"). This module turns such a cell into a list of
+whose arguments are the student's names and literal data (see CONTRIBUTING.md, "Writing the
+notebook as text"). This module turns such a cell into a list of
 :class:`TestCall` without running anything, and refuses any other statement, so
 that the trusted grader can evaluate the instructor's cells itself. The source
 always comes from ``solutions/``, never from a submission.

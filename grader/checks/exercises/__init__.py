@@ -39,7 +39,7 @@ def _load_all() -> None:
     for info in pkgutil.iter_modules(__path__):
         try:
             importlib.import_module(f"{__name__}.{info.name}")
-        except Exception as exc:  # reported by get() and by tests/test_exercises.py
+        except Exception as exc:  # reported by get() and by tests/test_messages.py
             LOAD_ERRORS[info.name] = f"{type(exc).__name__}: {exc}"
     _loaded = True
 
