@@ -403,6 +403,22 @@ def is_plain(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def as_number(case: Case, name: str, value: Any) -> float:
+    """A number the student returned, as a float; a CheckFailure for anything else. Judging
+    code uses this instead of ``float(value)``: an object of the student's own type would
+    answer ``float()`` (and ``<=``, ``==``) however it likes."""
+    __tracebackhide__ = True
+    plain = is_plain(value) and not isinstance(value, (str, bytes, type(None), tuple, list))
+    if plain and np.ndim(value) == 0 and np.asarray(value).dtype.kind in "biuf":
+        return float(value)
+    raise CheckFailure(
+        "\n".join([case.header("hdr_wrong_type", name=name),
+                   M.bilingual("wrong_type", indent="  ", name=name, expected="a number",
+                               found=type(value).__name__),
+                   *case.reproduce_lines()]),
+        kind="type", exercise=case.exercise)
+
+
 def compare_value(case: Case, name: str, expected: Any, actual: Any) -> None:
     """Exact comparison for non-float results (labels, counts, booleans)."""
     __tracebackhide__ = True

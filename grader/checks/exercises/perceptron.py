@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from grader.checks import messages as M
-from grader.checks.compare import Case, CheckFailure, Tolerance, compare_array, compare_value
+from grader.checks.compare import (
+    Case,
+    CheckFailure,
+    Tolerance,
+    as_number,
+    compare_array,
+    compare_value,
+)
 from grader.checks.exercises import register
 from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
 from grader.checks.steps import Done, Steps
@@ -304,7 +311,7 @@ class MistakeBoundSpec(Exercise):
         compare_array(case, "bound", case.data["bound"], bound, tol=Tolerance(1e-6, 1e-9))
         _, mistakes = _unpack(case, plan["names"]["pla"], done.value(case, plan["pla"]),
                               ("theta", "mistakes"))
-        if not (float(mistakes) <= float(bound)):
+        if not as_number(case, "mistakes", mistakes) <= as_number(case, "bound", bound):
             raise CheckFailure(
                 "\n".join([case.header("hdr_bound"),
                            M.bilingual("perceptron_bound_exceeded", indent="  ",
