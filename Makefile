@@ -9,11 +9,16 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lab lab-instructor build check lint clean help sandbox
 
 help:
-	@echo "make demo   build the course, autograde the sample submissions, print grades"
-	@echo "make test   run the whole test suite"
-	@echo "make lab    JupyterLab on your own working copy work/ (LANGUAGE=zh|en PORT=8899 DIR=folder TOKEN=...)"
+	@echo "make demo             build the course, grade the sample submissions with the grade of record, print grades"
+	@echo "                      生成课程，用正式评分程序给示例提交评分，打印成绩表"
+	@echo "make test             run the whole test suite · 运行全部测试"
+	@echo "make lab              JupyterLab on your own working copy work/ (LANGUAGE=zh|en PORT=8899 DIR=folder TOKEN=...)"
+	@echo "                      在你自己的工作副本 work/ 上打开 JupyterLab（选项同上）"
 	@echo "make lab-instructor   the instructor's JupyterLab on the repository (Formgrader, Create Assignment)"
-	@echo "make build  regenerate course/ from solutions/"
+	@echo "                      教师版 JupyterLab（Formgrader、Create Assignment）"
+	@echo "make build            regenerate course/ from solutions/ · 由 solutions/ 重新生成 course/"
+	@echo "Then: .venv/bin/python -m grader check work/01_perceptron (your score), ... status (your map), --help (all commands)"
+	@echo "然后：.venv/bin/python -m grader check work/01_perceptron（你的得分）、... status（你的课程地图）、--help（全部命令）"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required · 需要 Python 3.11 或更高版本")'

@@ -1,20 +1,95 @@
 """``python -m grader``: the command line · 命令行.
 
-Thin on purpose: each sub-command parses its arguments and calls one module.
+Thin on purpose: each sub-command parses its arguments and calls one module. Every
+sub-command and option is described (in both languages where a student reads it); a bad
+id or path ends in a one-line bilingual error and exit status 2, never a traceback;
+argparse's own errors are given in both languages too.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
+from grader.checks import messages as M
 from grader.paths import COURSE, SOLUTIONS
+
+M.register(
+    {
+        "cli_error": ("error: {message}", "错误：{message}"),
+        "cli_required": ("the following arguments are required: {names}",
+                         "缺少必需的参数：{names}"),
+        "cli_choice": ("argument {name}: invalid choice: {value} (choose from {choices})",
+                       "参数 {name}：无效的选择 {value}（可选：{choices}）"),
+        "cli_unrecognized": ("unrecognized arguments: {names}", "无法识别的参数：{names}"),
+        "cli_one_value": ("argument {name}: expected one argument", "参数 {name}：需要一个值"),
+        "cli_bad_value": ("argument {name}: invalid {kind} value: {value}",
+                          "参数 {name}：{value} 不是有效的 {kind} 值"),
+        "cli_other": ("{message}", "参数错误（见上一行）：{message}"),
+        "cli_interrupted": ("Interrupted.", "已中断。"),
+        "cli_help_hint": ("Run `python -m grader {command} --help` for its options.",
+                          "运行 `python -m grader {command} --help` 查看它的选项。"),
+    }
+)
+
+#: argparse's messages, and the catalogue entries that say them in both languages
+_ARGPARSE = [
+    (re.compile(r"^the following arguments are required: (?P<names>.+)$"), "cli_required"),
+    (re.compile(r"^argument (?P<name>[^:]+): invalid choice: (?P<value>.+?) "
+                r"\(choose from (?P<choices>.+)\)$"), "cli_choice"),
+    (re.compile(r"^unrecognized arguments: (?P<names>.+)$"), "cli_unrecognized"),
+    (re.compile(r"^argument (?P<name>[^:]+): expected one argument$"), "cli_one_value"),
+    (re.compile(r"^argument (?P<name>[^:]+): invalid (?P<kind>\w+) value: (?P<value>.+)$"),
+     "cli_bad_value"),
+]
+
+
+def bilingual_argparse_error(message: str) -> str:
+    """argparse's English error, with its Chinese twin under it."""
+    for pattern, key in _ARGPARSE:
+        found = pattern.match(message)
+        if found:
+            return M.bilingual(key, **found.groupdict())
+    return M.bilingual("cli_other", message=message)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the descriptions' line breaks; a bilingual "usage" heading."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else "usage · 用法: ")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with bilingual headings and errors (exit status 2, as argparse's own)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments · 参数"
+        self._optionals.title = "options · 选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help="show this help and exit · 显示本帮助并退出")
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        text = bilingual_argparse_error(message)
+        english, _, chinese = text.partition("\n")
+        self.exit(2, f"{self.prog}: {M.en('cli_error', message=english)}\n"
+                     f"{self.prog}：{M.zh('cli_error', message=chinese)}\n")
+
+
+# ------------------------------------------------------------------ the sub-commands
 
 
 def _build(args: argparse.Namespace) -> int:
     from grader.course.build import build
+    from grader.errors import require_assignments
 
+    require_assignments(args.assignments, Path(args.solutions))
     for path in build(args.assignments or None, Path(args.solutions), Path(args.course),
                       backup=args.backup):
         print(f"built · 已生成 {path}")
@@ -30,23 +105,47 @@ def _check(args: argparse.Namespace) -> int:
     return status
 
 
+def _status(args: argparse.Namespace) -> int:
+    from grader.course.status import main as status_main
+
+    return status_main(Path(args.folder) if args.folder else None, Path(args.solutions),
+                       refresh=args.refresh)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from grader.course.demo import demo
 
-    return demo(Path(args.out) if args.out else None)
+    return demo(Path(args.out) if args.out else None, compare=args.compare, jobs=args.jobs)
 
 
 def _grade(args: argparse.Namespace) -> int:
     from grader.record.batch import run_command
 
-    return run_command(args)
+    status = run_command(args)
+    if args.lms and status != 2:
+        from grader.record.lms import export, parse_assignment_ids
+
+        export(args.out, args.lms, missing_as_zero=args.missing_as_zero,
+               assignment_ids=parse_assignment_ids(args.assignment_id))
+    return status
+
+
+def _export(args: argparse.Namespace) -> int:
+    from grader.record.lms import export, parse_assignment_ids
+
+    export(Path(args.out), args.lms, missing_as_zero=args.missing_as_zero,
+           assignment_ids=parse_assignment_ids(args.assignment_id),
+           feedback=not args.no_feedback)
+    return 0
 
 
 def _author(args: argparse.Namespace) -> int:
     from grader import notebooks
     from grader.course.authoring import text_to_notebook
+    from grader.errors import require_path
 
-    nb = text_to_notebook(Path(args.source).read_text(encoding="utf-8"))
+    text = require_path(Path(args.source)).read_text(encoding="utf-8")
+    nb = text_to_notebook(text)
     notebooks.write_clean(nb, args.notebook)
     print(f"wrote · 已写入 {args.notebook}")
     return 0
@@ -55,14 +154,17 @@ def _author(args: argparse.Namespace) -> int:
 def _unpack(args: argparse.Namespace) -> int:
     from grader import notebooks
     from grader.course.authoring import notebook_to_text
+    from grader.errors import require_path
 
-    sys.stdout.write(notebook_to_text(notebooks.read(args.notebook)))
+    sys.stdout.write(notebook_to_text(notebooks.read(require_path(Path(args.notebook)))))
     return 0
 
 
 def _lang(args: argparse.Namespace) -> int:
     from grader.course.lang import write_copies
+    from grader.errors import require_assignments
 
+    require_assignments(args.assignments, Path(args.course))
     for path in write_copies(args.language, Path(args.out) if args.out else None,
                              Path(args.course), args.assignments or None, backup=args.backup):
         print(f"wrote · 已写入 {path}")
@@ -80,35 +182,134 @@ def _lab(args: argparse.Namespace) -> int:
         return 2
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m grader",
-        description="Neural Networks from Scratch · 从零实现神经网络 — build, check and grade.",
-    )
-    sub = p.add_subparsers(dest="command", required=True)
+# ------------------------------------------------------------------------ the parser
 
-    b = sub.add_parser("build", help="regenerate course/ from solutions/ · 由 solutions/ 生成 course/")
-    b.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
-    b.add_argument("--solutions", default=str(SOLUTIONS))
-    b.add_argument("--course", default=str(COURSE))
+TEXT_FORM = (
+    "The text form of a notebook is a plain Python file in which `# %%` lines start the "
+    "cells (the jupytext \"percent\" format) and say what each cell is: `# %% [markdown] en` "
+    "and `# %% [markdown] zh` for the two languages' prose, `# %% setup`, `# %% solution "
+    "id=…`, `# %% tests id=… points=…` (CONTRIBUTING.md lists them). Notebooks are written "
+    "and reviewed in it.\n"
+    "文本形式：一个普通的 Python 文件，以 `# %%` 行开始每个单元格并说明其类型（jupytext 的 "
+    "percent 格式），例如 `# %% [markdown] en`、`# %% [markdown] zh`、`# %% setup`、"
+    "`# %% solution id=…`、`# %% tests id=… points=…`（见 CONTRIBUTING.md）。notebook 以这种形式编写和审阅。"
+)
+
+CHECK_HELP = (
+    "Score your own notebook with the instructor's tests, hidden ones included, with the engine "
+    "of the grade of record: your setup and solution cells run in the sandbox, a line per "
+    "exercise as it is graded, then the score table and every failure message. A renamed "
+    "notebook (`Copy of perceptron.ipynb`) is recognised by its cells. Your files are left "
+    "untouched: nothing is written next to them.\n"
+    "Exit status: 0 full marks in every notebook, 1 not full marks (yet), 2 a notebook could "
+    "not be checked.\n\n"
+    "用教师的测试（包括隐藏测试）给你自己的 notebook 打分，使用与正式评分相同的引擎：你的 setup "
+    "和解答单元格在沙箱中运行，每评完一个练习显示一行，最后是得分表和每条失败信息。改过名的 "
+    "notebook（如 `Copy of perceptron.ipynb`）会根据其单元格识别。你的文件不会被改动，旁边也不会"
+    "写入任何文件。\n退出状态：0 表示所有 notebook 都是满分，1 表示还没有满分，2 表示有 notebook 无法检查。"
+)
+
+STATUS_HELP = (
+    "Your map of the course: for each of the six assignments, which exercises of your "
+    "notebooks in FOLDER pass, and the next one to do. A notebook is graded (as `check` does) "
+    "only when it changed since the last time: results are kept in FOLDER/.nnfs-status/ by "
+    "the notebook's hash and the grader's version.\n\n"
+    "你的课程地图：六份作业中，FOLDER 里你的 notebook 哪些练习已经通过，下一个该做哪个。只有当 "
+    "notebook 自上次以来有改动时才会重新评分（与 `check` 相同）：结果按 notebook 的哈希和评分程序的"
+    "版本保存在 FOLDER/.nnfs-status/ 中。"
+)
+
+
+def _grade_epilog() -> str:
+    from grader.record.flags import help_text
+
+    return (
+        "Outputs in OUT: grades.csv (a row per submission), exercises.csv (a row per student "
+        "and exercise), totals.csv (a row per student, a column per assignment; empty = "
+        "nothing handed in), summary.txt, report.html (the class report), report.json (for "
+        "you only), collect.json (where every file went), feedback/<student>/<assignment>/ "
+        "(a page per notebook, nbgrader's layout), gradebook.db (nbgrader's), collected/ and "
+        "autograded/ (the notebooks as collected and as graded), results/ (one file per "
+        "submission: what makes a re-run grade only what changed), lms/ (with --lms).\n\n"
+        + help_text() +
+        "\n\nExit status: 0 when every submission was graded (whatever its score), 1 when the "
+        "grader itself failed on some (status error; see report.json), 2 when nothing could "
+        "start (bad arguments, source or gradebook)."
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = Parser(
+        prog="python -m grader",
+        description="Neural Networks from Scratch · 从零实现神经网络 — build, check and grade.\n"
+                    "Students: check, status, lab. Instructors: build, grade, export, demo, lang, "
+                    "author, unpack.\n"
+                    "学生：check、status、lab。教师：build、grade、export、demo、lang、author、unpack。",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           title="commands · 命令")
+
+    c = sub.add_parser(
+        "check", help="score your own notebook with the hidden tests · 用隐藏测试给自己的 notebook 打分",
+        description=CHECK_HELP)
+    c.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a notebook, or a folder such as work/01_perceptron · "
+                        "一个 notebook，或一个文件夹，例如 work/01_perceptron")
+    c.add_argument("--solutions", default=str(SOLUTIONS),
+                   help="the instructor's notebooks with the hidden tests (default: solutions/) · "
+                        "含隐藏测试的教师版 notebook（默认 solutions/）")
+    c.set_defaults(run=_check)
+
+    st = sub.add_parser(
+        "status", help="which exercises pass in your notebooks, and the next one · "
+                       "你的 notebook 中哪些练习已通过，下一个做哪个",
+        description=STATUS_HELP)
+    st.add_argument("folder", nargs="?", metavar="FOLDER",
+                    help="your working copy (default: work/) · 你的工作副本（默认 work/）")
+    st.add_argument("--refresh", action="store_true",
+                    help="grade every notebook again, ignoring the kept results · "
+                         "忽略保存的结果，重新给每个 notebook 评分")
+    st.add_argument("--solutions", default=str(SOLUTIONS),
+                    help="the instructor's notebooks (default: solutions/) · "
+                         "教师版 notebook（默认 solutions/）")
+    st.set_defaults(run=_status)
+
+    lb = sub.add_parser(
+        "lab",
+        help="JupyterLab on your own working copy (work/) · 在你自己的工作副本（work/）上打开 JupyterLab",
+        description="The student's JupyterLab on a working copy that no command regenerates "
+                    "(made from course/ the first time), with nbgrader's Validate button.\n"
+                    "学生版 JupyterLab，打开一个任何命令都不会重新生成的工作副本（第一次由 course/ "
+                    "生成），带有 nbgrader 的 Validate 按钮。")
+    lb.add_argument("--dir", help="working folder (default: work/, work-zh/ or work-en/) · "
+                                  "工作文件夹（默认 work/、work-zh/ 或 work-en/）")
+    lb.add_argument("--language", choices=["zh", "en"],
+                    help="a one-language copy of the course · 单语言版本")
+    lb.add_argument("--port", type=int, help="port (default: 8888 or the next free one) · "
+                                             "端口（默认 8888，被占用时用下一个空闲端口）")
+    lb.add_argument("--token", help="the login token (default: a new random one) · "
+                                    "登录令牌（默认每次随机生成）")
+    lb.add_argument("--no-browser", action="store_true",
+                    help="do not open a browser · 不打开浏览器")
+    lb.add_argument("--instructor", action="store_true",
+                    help="the instructor's lab on the repository: Formgrader, Create Assignment · "
+                         "教师版：Formgrader、Create Assignment")
+    lb.set_defaults(run=_lab)
+
+    b = sub.add_parser(
+        "build", help="regenerate course/ from solutions/ · 由 solutions/ 生成 course/",
+        description="Regenerate the student release course/ from solutions/ with nbgrader's "
+                    "generate_assignment (answers and hidden tests removed). A file someone "
+                    "changed in course/ stops the build (see --backup).")
+    b.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help="assignment ids, e.g. 01_perceptron (default: all)")
+    b.add_argument("--solutions", default=str(SOLUTIONS),
+                   help="the instructor's notebooks (default: solutions/)")
+    b.add_argument("--course", default=str(COURSE), help="the release folder (default: course/)")
     b.add_argument("--backup", action="store_true",
                    help="first move files someone changed in course/ to backups/ · "
                         "先把 course/ 中被改动的文件移到 backups/")
     b.set_defaults(run=_build)
-
-    c = sub.add_parser(
-        "check",
-        help="score your own notebook with the hidden tests · 用隐藏测试给自己的 notebook 打分",
-    )
-    c.add_argument("paths", nargs="+", help="a notebook, or a folder such as course/01_perceptron")
-    c.add_argument("--solutions", default=str(SOLUTIONS))
-    c.set_defaults(run=_check)
-
-    d = sub.add_parser(
-        "demo", help="build, autograde the sample submissions, print grades · 演示完整流程"
-    )
-    d.add_argument("--out", help="grading folder (default: grading/demo)")
-    d.set_defaults(run=_demo)
 
     g = sub.add_parser(
         "grade",
@@ -116,11 +317,11 @@ def parser() -> argparse.ArgumentParser:
         description="Trusted, sandboxed grading of a class · 可信的沙箱评分. SOURCE is nbgrader's "
                     "submitted/ folder (<student>/<assignment>/*.ipynb), a folder of student "
                     "folders, or an LMS zip (Canvas, Moodle).",
-    )
-    g.add_argument("source", type=Path, metavar="SOURCE")
-    g.add_argument("--out", type=Path, required=True,
-                   help="output folder: grades.csv, summary.txt, feedback/, gradebook.db, "
-                        "report.json, results/")
+        epilog=_grade_epilog())
+    g.add_argument("source", type=Path, metavar="SOURCE",
+                   help="submitted/ folder, student folders, or the LMS's zip")
+    g.add_argument("--out", type=Path, required=True, metavar="OUT",
+                   help="output folder (see the list of outputs below)")
     g.add_argument("--solutions", type=Path, default=SOLUTIONS,
                    help="the instructor's notebooks (default: solutions/)")
     g.add_argument("--db-url", help="gradebook database URL (default: sqlite in --out); "
@@ -148,66 +349,119 @@ def parser() -> argparse.ArgumentParser:
                         "~/.config/nnfs-grader/course-secret, created on first use)")
     g.add_argument("--fixed-seeds", action="store_true",
                    help="hidden tests use the solutions' seeds for everyone (as nbgrader does)")
-    g.add_argument("--load-timeout", type=float, default=None)
-    g.add_argument("--cell-timeout", type=float, default=None)
-    g.add_argument("--notebook-timeout", type=float, default=None)
-    g.add_argument("--memory-mb", type=int, default=None)
-    g.add_argument("--processes", type=int, default=None)
-    g.add_argument("--max-notebook-mb", type=float, default=None)
-    g.add_argument("--quiet", "-q", action="store_true")
-    g.epilog = ("Exit status: 0 when every submission was graded (whatever its score), 1 when "
-                "the grader itself failed on some (status error; see report.json), 2 when "
-                "nothing could start (bad arguments, source or gradebook).")
+    g.add_argument("--load-timeout", type=float, default=None, metavar="SECONDS",
+                   help="seconds to load a notebook's setup and solution cells "
+                        "(grading.toml: load_seconds)")
+    g.add_argument("--cell-timeout", type=float, default=None, metavar="SECONDS",
+                   help="seconds per test cell (grading.toml: cell_seconds)")
+    g.add_argument("--notebook-timeout", type=float, default=None, metavar="SECONDS",
+                   help="seconds for a whole notebook, loading and every test cell "
+                        "(grading.toml: notebook_seconds)")
+    g.add_argument("--memory-mb", type=int, default=None, metavar="MB",
+                   help="memory of one sandbox (grading.toml: memory_mb)")
+    g.add_argument("--processes", type=int, default=None, metavar="N",
+                   help="processes one sandbox may run (grading.toml: processes)")
+    g.add_argument("--max-notebook-mb", type=float, default=None, metavar="MB",
+                   help="larger files are refused unread (default 200)")
+    g.add_argument("--lms", choices=("canvas", "moodle"),
+                   help="also write the files this LMS imports, in OUT/lms/ (see `export`)")
+    g.add_argument("--missing-as-zero", action="store_true",
+                   help="with --lms: 0 for no submission (default: empty, the LMS keeps its value)")
+    g.add_argument("--assignment-id", action="append", metavar="ASSIGNMENT=ID",
+                   help="with --lms canvas: the Canvas assignment id a column fills (repeatable)")
+    g.add_argument("--quiet", "-q", action="store_true",
+                   help="print only warnings and errors")
     g.set_defaults(run=_grade)
 
-    a = sub.add_parser("author", help="text form -> notebook · 文本形式转为 notebook")
-    a.add_argument("source")
-    a.add_argument("notebook")
-    a.set_defaults(run=_author)
+    e = sub.add_parser(
+        "export", help="grades and feedback in the files Canvas or Moodle imports · "
+                       "导出 Canvas 或 Moodle 可导入的成绩与反馈",
+        description=_export_description())
+    e.add_argument("out", metavar="OUT", help="the output folder of `grade` (holds report.json)")
+    e.add_argument("--lms", choices=("canvas", "moodle"), required=True, help="which LMS")
+    e.add_argument("--missing-as-zero", action="store_true",
+                   help="0 for no submission (default: empty, the LMS keeps its value)")
+    e.add_argument("--assignment-id", action="append", metavar="ASSIGNMENT=ID",
+                   help="Canvas: the assignment id a column fills, e.g. 01_perceptron=12345 "
+                        "(repeatable; without it Canvas creates the assignment)")
+    e.add_argument("--no-feedback", action="store_true",
+                   help="grades only, no feedback zips")
+    e.set_defaults(run=_export)
 
-    u = sub.add_parser("unpack", help="notebook -> text form · notebook 转为文本形式")
-    u.add_argument("notebook")
-    u.set_defaults(run=_unpack)
+    d = sub.add_parser(
+        "demo", help="the whole loop on the bundled samples · 在示例提交上演示完整流程",
+        description="Build the course, write the bundled sample submissions (perfect, blank, "
+                    "partly wrong) and grade them with the grade of record, as `grade` does: a "
+                    "progress line with an ETA, the summary, then a grade table; grades.csv, "
+                    "feedback/ and report.html in OUT. Exit status 1 when a sample does not get "
+                    "the score it is written to get.")
+    d.add_argument("--out", help="grading folder (default: grading/demo)")
+    d.add_argument("--compare", action="store_true",
+                   help="also run nbgrader's own in-kernel autograde and show its score beside "
+                        "each (a few minutes more)")
+    d.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default: cores)")
+    d.set_defaults(run=_demo)
+
     lg = sub.add_parser(
         "lang",
         help="one-language copies of the course notebooks · 生成单语言版本的课程 notebook",
-    )
-    lg.add_argument("language", choices=["zh", "en"])
-    lg.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+        description="Write course-zh/ (or course-en/): the release with the other language's "
+                    "prose removed; graded cells unchanged, so they grade the same.")
+    lg.add_argument("language", choices=["zh", "en"], help="the language to keep · 保留的语言")
+    lg.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                    help="assignment ids (default: all)")
     lg.add_argument("--out", help="output folder (default: course-zh/ or course-en/)")
-    lg.add_argument("--course", default=str(COURSE))
+    lg.add_argument("--course", default=str(COURSE), help="the release (default: course/)")
     lg.add_argument("--backup", action="store_true",
                     help="first move files someone changed in the output folder to backups/ · "
                          "先把输出文件夹中被改动的文件移到 backups/")
     lg.set_defaults(run=_lang)
 
-    lb = sub.add_parser(
-        "lab",
-        help="JupyterLab on your own working copy (work/) · 在你自己的工作副本（work/）上打开 JupyterLab",
-    )
-    lb.add_argument("--dir", help="working folder (default: work/, work-zh/ or work-en/)")
-    lb.add_argument("--language", choices=["zh", "en"],
-                    help="a one-language copy of the course · 单语言版本")
-    lb.add_argument("--port", type=int, help="port (default: 8888 or the next free one)")
-    lb.add_argument("--token", help="the login token (default: a new random one)")
-    lb.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    lb.add_argument("--instructor", action="store_true",
-                    help="the instructor's lab on the repository: Formgrader, Create Assignment · "
-                         "教师版：Formgrader、Create Assignment")
-    lb.set_defaults(run=_lab)
+    a = sub.add_parser("author", help="text form -> notebook · 文本形式转为 notebook",
+                       description=TEXT_FORM)
+    a.add_argument("source", metavar="TEXT", help="a notebook in text form (.py)")
+    a.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to write (.ipynb)")
+    a.set_defaults(run=_author)
+
+    u = sub.add_parser("unpack", help="notebook -> text form · notebook 转为文本形式",
+                       description=TEXT_FORM)
+    u.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to print in text form")
+    u.set_defaults(run=_unpack)
     return p
 
 
+def _export_description() -> str:
+    return (
+        "Write, in OUT/lms/, the files an LMS imports, from what `grade` wrote in OUT: "
+        "Canvas: canvas-grades.csv (Student, ID, SIS User ID, SIS Login ID, Section, a column "
+        "per assignment; for Grades → Import) and canvas-feedback-<assignment>.zip (for the "
+        "assignment's Upload submissions). Moodle: moodle-<assignment>.csv (the grading "
+        "worksheet: Identifier, Full name, Grade, Maximum Grade, Last modified (grade); for "
+        "Upload grading worksheet), moodle-gradebook.csv (Username and a column per "
+        "assignment; for Grades → Import → CSV) and moodle-feedback-<assignment>.zip (for "
+        "Upload multiple feedback files in a zip). A student with no submission is empty, not "
+        "0 (--missing-as-zero). The README describes each file."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
+    from grader.course.generated import WouldLoseEdits
+    from grader.errors import UsageError
+    from grader.record.lms import ExportError
+
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
-    from grader.course.generated import WouldLoseEdits
-
     try:
         return int(args.run(args) or 0)
     except WouldLoseEdits as stop:  # build, lang, demo: someone's edit would be lost
         print(stop, file=sys.stderr)
         return 3
+    except (UsageError, ExportError) as refused:  # a bad id, path or value: one clear line
+        print(refused.args[0] if refused.args else refused, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(M.bilingual("cli_interrupted"), file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -91,12 +91,13 @@ def test_self_check_reads_what_the_grade_of_record_reads(tmp_path, capsys):
     folder.mkdir()
     text = json.dumps(json.loads(release.read_text(encoding="utf-8")), ensure_ascii=False)
     (folder / release.name).write_bytes(text.encode("gb18030"))
-    assert check_path(folder) == 0
-    assert "01_perceptron/" + release.name in capsys.readouterr().out
+    assert check_path(folder) == 1  # read and graded: the blank release is not full marks
+    out = capsys.readouterr().out
+    assert "01_perceptron/" + release.name in out and "Not full marks yet: 0 / 14" in out
     (folder / release.name).write_text(text[: len(text) // 2], encoding="utf-8")
     assert check_path(folder) == 2
-    out = capsys.readouterr().out
-    assert "cut off or corrupt" in out and "被截断或已损坏" in out
+    err = capsys.readouterr().err
+    assert "cut off or corrupt" in err and "被截断或已损坏" in err
 
 
 def test_make_demo_stops_before_it_would_overwrite_an_answer_in_course(tmp_path):

@@ -1,9 +1,20 @@
 """``python -m grader check``: a self-learner's score, no instructor needed · 自学者自测.
 
-The student's notebook is copied to a scratch folder, its test cells are
-replaced by the instructor's (hidden tests included, from ``solutions/``),
-deleted test cells are put back, and the whole notebook runs in a fresh kernel.
-Nothing of the student's is changed and no gradebook is needed.
+The grade of record's engine, on your own notebook: the notebook is read the way the
+instructor's grader reads a submission (:mod:`grader.record.intake`: GBK, nbformat 3,
+copied cells, damage repaired), recognised by its cells when it was renamed (``Copy of
+perceptron.ipynb``), and graded by :func:`grader.record.notebook.grade_notebook`: your
+setup and solution cells run in the sandbox, the instructor's test cells from
+``solutions/`` (hidden tests included, with the solutions' own seeds) check them, with
+the limits of ``grading.toml``. A line per exercise as it is graded, then the score table
+and every failure message. Nothing of yours is written: not the notebook, not its folder.
+
+Exit status: 0 when every notebook checked has full marks, 1 when one has not (yet), 2
+when a notebook cannot be checked (missing, unreadable, not a course notebook).
+
+:func:`kernel_check` is the older way, kept for the notebook tests: the whole notebook,
+demos and plots included, run top to bottom in a fresh kernel with the instructor's test
+cells put back.
 """
 
 from __future__ import annotations
@@ -12,7 +23,9 @@ import copy
 import os
 import re
 import shutil
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,13 +33,17 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
-from grader.record import intake
 from grader import notebooks
 from grader.checks import messages as M
 from grader.course.build import nbgrader_env
+from grader.errors import UsageError
 from grader.paths import SOLUTIONS
+from grader.record import intake
+from grader.record.terminal import printable
 
-__all__ = ["CellResult", "restore_tests", "run_notebook", "score_cells", "check_path"]
+__all__ = ["CheckedCell", "Checked", "check_notebook", "check_one", "check_path",
+           "format_report", "find_source", "kernel_check", "restore_tests", "run_notebook",
+           "score_cells"]
 
 M.register(
     {
@@ -35,10 +52,9 @@ M.register(
             "在 {path} 没有找到 notebook。",
         ),
         "check_no_source": (
-            "Cannot find the instructor's version of {name} (looked for {source}). "
-            "Is this a course notebook, in a folder named like 01_perceptron?",
-            "找不到 {name} 的教师版本（查找了 {source}）。"
-            "这是课程的 notebook 吗？它应当位于类似 01_perceptron 的文件夹中。",
+            "{name} is not a notebook of this course: its graded cells are none of any "
+            "assignment's in {solutions}.",
+            "{name} 不是本课程的 notebook：它的评分单元格不属于 {solutions} 中的任何作业。",
         ),
         "check_unreadable": (
             "{name} is not a readable notebook: {error}. Your file is unchanged.",
@@ -55,18 +71,226 @@ M.register(
             "notebook 停止运行：{error}",
         ),
         "check_feedback": ("Feedback for {cell}:", "{cell} 的反馈："),
+        "check_start": (
+            "Checking {path} with the instructor's tests (hidden ones included); your files "
+            "are not changed.",
+            "正在用教师的测试（包括隐藏测试）检查 {path}；你的文件不会被改动。",
+        ),
+        "check_recognised": (
+            "{name} is recognised by its cells as {assignment}/{notebook}.",
+            "根据其单元格，{name} 被识别为 {assignment}/{notebook}。",
+        ),
+        "check_unsandboxed": (
+            "(bubblewrap is not installed: your code runs with resource limits only; that is "
+            "fine for your own notebook.)",
+            "（未安装 bubblewrap：你的代码只受资源限制；检查自己的 notebook 时这没有问题。）",
+        ),
+        "check_full": (
+            "Full marks. Nothing of yours was changed.",
+            "满分。你的文件没有任何改动。",
+        ),
+        "check_not_full": (
+            "Not full marks yet: {score} / {max_score}. Nothing of yours was changed (exit "
+            "status 1).",
+            "还没有满分：{score} / {max_score}。你的文件没有任何改动（退出状态 1）。",
+        ),
+        "check_status": (
+            "The notebook was not graded in full ({status}):",
+            "这个 notebook 没有完整评分（{status}）：",
+        ),
     }
 )
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_HIDDEN_NOTE = re.compile(r"\n\[hidden call, line \d+: .*\]$", re.DOTALL)
 
 
 @dataclass
-class CellResult:
+class CheckedCell:
+    """One exercise's result, as ``check`` shows it."""
+
     grade_id: str
     points: float
     score: float
     message: str  # the failure message (bilingual), "" when passed
+    number: str = ""  # the notebook's exercise number, e.g. "1.3"
+    title: M.Text | None = None  # its bilingual title
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title.en}".strip() if self.title else self.grade_id
+
+
+# what kernel_check's cells are called elsewhere
+CellResult = CheckedCell
+
+
+@dataclass
+class Checked:
+    """A checked notebook: where it is, what it was recognised as, and its cells."""
+
+    path: Path
+    assignment: str
+    notebook: str
+    cells: list[CheckedCell]
+    status: str = "ok"
+    message: str = ""
+    flags: tuple[str, ...] = ()
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.cells)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.cells)
+
+    @property
+    def full(self) -> bool:
+        return self.status == "ok" and self.max_score > 0 and self.score >= self.max_score
+
+
+def find_source(path: Path, nb: NotebookNode, solutions: Path = SOLUTIONS) -> tuple[str, str]:
+    """(assignment, notebook name) of the instructor's notebook that ``nb`` is a copy of: the
+    released name, else the notebook whose graded cells it carries most of (what ``grade``
+    does with ``Copy of perceptron.ipynb``)."""
+    from grader.record.collect import best_match, cell_index, notebook_index
+
+    solutions = Path(solutions).resolve()
+    index = notebook_index(solutions)
+    ids = intake.grade_ids(nb)
+    if path.name in index and (not ids or ids & cell_index(solutions).get(path.name, set())):
+        return index[path.name], path.name
+    found = best_match(ids, cell_index(solutions))
+    if found is None:
+        raise UsageError(M.bilingual("check_no_source", name=path.name, solutions=solutions))
+    return index[found], found
+
+
+def check_one(path: Path, solutions: Path = SOLUTIONS,
+              on_cell: Callable[[CheckedCell], None] | None = None,
+              say: Callable[[str], None] | None = None) -> Checked:
+    """Grade one notebook with the grade of record's engine (see the module docstring)."""
+    from grader.record.config import load_limits
+    from grader.record.notebook import Options, grade_notebook
+    from grader.record.source import load_assignment
+    from grader.record.vocabulary import names_of
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(M.bilingual("check_no_notebooks", path=path))
+    try:  # the grade of record's reader: GBK, nbformat 3, copied cells, damage repaired
+        nb, _ = intake.read_submission(path)
+    except intake.Rejected as exc:
+        raise UsageError(exc.message) from None
+    except Exception as exc:
+        raise UsageError(M.bilingual("check_unreadable", name=path.name, error=exc)) from None
+    assignment, notebook = find_source(path, nb, solutions)
+    if say is not None and notebook != path.name:
+        say(M.bilingual("check_recognised", name=printable(path.name, 120),
+                        assignment=assignment, notebook=notebook))
+    source = load_assignment(assignment, Path(solutions))
+    book = next(b for b in source.notebooks if b.name == notebook)
+    names = names_of(source)
+    limits, by_notebook = load_limits()
+    options = Options(solutions=Path(solutions), limits=limits, limits_by_notebook=by_notebook,
+                      sandbox="auto", hidden_seeds=None)
+
+    def checked(cell) -> CheckedCell:
+        name = names.get(cell.grade_id)
+        message = "" if cell.status == "passed" else _HIDDEN_NOTE.sub("", cell.detail or
+                                                                      cell.feedback)
+        return CheckedCell(cell.grade_id, cell.points, cell.score, message,
+                           name.number if name else "", name.title if name else None)
+
+    report = (lambda cell: on_cell(checked(cell))) if on_cell is not None else None
+    result = grade_notebook(path, "self-check", source, book, options, on_cell=report)
+    return Checked(path, assignment, notebook, [checked(c) for c in result.cells],
+                   result.status, result.message, tuple(result.flags))
+
+
+def check_notebook(path: Path, solutions: Path = SOLUTIONS) -> tuple[list[CheckedCell], str | None]:
+    """(cells, what stopped the notebook or None): :func:`check_one` without printing."""
+    done = check_one(path, solutions)
+    return done.cells, (done.message or done.status) if done.status not in ("ok", "blank") \
+        else None
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def _mark(cell: CheckedCell) -> str:
+    return "✓" if cell.points and cell.score >= cell.points else "✗"
+
+
+def progress_line(cell: CheckedCell) -> str:
+    return f"  {_mark(cell)} {cell.label[:60]:<60} {_num(cell.score):>4} / {_num(cell.points)}"
+
+
+def format_report(name: str, results: list[CheckedCell], status: str = "ok",
+                  message: str = "") -> str:
+    """The score table (exercises as the notebook names them), then every failure."""
+    score = sum(r.score for r in results)
+    total = sum(r.points for r in results)
+    lines = [M.bilingual("check_header", name=name, score=_num(score), max_score=_num(total)), ""]
+    if status not in ("ok", "blank") and message:
+        lines += [M.bilingual("check_status", status=status), _indent(message), ""]
+    for r in results:
+        status_text = M.text("check_passed" if r.points and r.score >= r.points else "check_failed")
+        title = f"{r.label[:52]:<52}" if r.title else f"{r.grade_id:<52}"
+        lines.append(f"  {_mark(r)} {title} {_num(r.score):>4} / {_num(r.points):<4} "
+                     f"{status_text.en} · {status_text.zh}")
+    for r in results:
+        if r.message:
+            label = f"{r.label} ({r.grade_id})" if r.title else r.grade_id
+            lines += ["", M.bilingual("check_feedback", cell=label), _indent(r.message)]
+    return "\n".join(lines)
+
+
+def check_path(path: str | Path, solutions: Path = SOLUTIONS, quiet: bool = False) -> int:
+    """Check one notebook or every notebook in a folder; print as it goes. The exit status:
+    0 full marks everywhere, 1 not (yet), 2 something could not be checked."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(M.bilingual("check_no_notebooks", path=path))
+    targets = sorted(p for p in path.glob("*.ipynb") if p.is_file()) if path.is_dir() else [path]
+    if not targets:
+        raise UsageError(M.bilingual("check_no_notebooks", path=path))
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text, flush=True)
+
+    status = 0
+    for target in targets:
+        shown = printable(f"{target.parent.name}/{target.name}", 200)
+        say(M.bilingual("check_start", path=shown))
+        try:
+            done = check_one(target, solutions, on_cell=lambda c: say(progress_line(c)), say=say)
+        except UsageError as exc:
+            print(exc.message, file=sys.stderr, flush=True)
+            status = 2
+            continue
+        if "unsandboxed" in done.flags:
+            say(M.bilingual("check_unsandboxed"))
+        say("")
+        say(format_report(shown, done.cells, done.status, done.message))
+        say("")
+        if done.full:
+            say(M.bilingual("check_full"))
+        else:
+            say(M.bilingual("check_not_full", score=_num(done.score), max_score=_num(done.max_score)))
+            status = max(status, 1)
+        say("")
+    return status
+
+
+# ------------------------------------------------------------ the in-kernel check (tests)
 
 
 def restore_tests(student: NotebookNode, source: NotebookNode) -> NotebookNode:
@@ -183,12 +407,13 @@ def source_for(path: Path, solutions: Path = SOLUTIONS) -> Path:
     return solutions / path.parent.name / path.name
 
 
-def check_notebook(path: Path, solutions: Path = SOLUTIONS) -> tuple[list[CellResult], str | None]:
+def kernel_check(path: Path, solutions: Path = SOLUTIONS) -> tuple[list[CellResult], str | None]:
+    """The whole notebook run in a fresh kernel with the instructor's test cells put back
+    (demos and plots included): the notebook tests' way of running a notebook."""
     source_path = source_for(path, solutions)
     if not source_path.exists():
-        raise FileNotFoundError(
-            M.bilingual("check_no_source", name=path.name, source=source_path)
-        )
+        raise UsageError(M.bilingual("check_no_source", name=path.name,
+                                     solutions=source_path.parent.parent))
     try:  # the grade of record's reader: GBK, nbformat 3, copied cells, damage repaired
         student, _ = intake.read_submission(path)
     except intake.Rejected as exc:
@@ -201,49 +426,3 @@ def check_notebook(path: Path, solutions: Path = SOLUTIONS) -> tuple[list[CellRe
         shutil.copytree(path.parent, workdir, ignore=shutil.ignore_patterns("*.ipynb"))
         fatal = run_notebook(nb, workdir)
     return score_cells(nb, fatal), fatal
-
-
-def format_report(name: str, results: list[CellResult]) -> str:
-    score = sum(r.score for r in results)
-    total = sum(r.points for r in results)
-    width = max([len(r.grade_id) for r in results] + [10])
-    lines = [M.bilingual("check_header", name=name, score=_num(score), max_score=_num(total)), ""]
-    for r in results:
-        status = M.text("check_passed" if r.score == r.points else "check_failed")
-        lines.append(
-            f"  {r.grade_id:<{width}}  {_num(r.score):>5} / {_num(r.points):<5} "
-            f"{status.en} · {status.zh}"
-        )
-    for r in results:
-        if r.message:
-            lines += ["", M.bilingual("check_feedback", cell=r.grade_id), _indent(r.message)]
-    return "\n".join(lines)
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
-
-
-def check_path(path: str | Path, solutions: Path = SOLUTIONS) -> int:
-    """Check one notebook or every notebook in a folder; print the report. Exit status."""
-    path = Path(path)
-    targets = sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
-    targets = [t for t in targets if t.exists()]
-    if not targets:
-        print(M.bilingual("check_no_notebooks", path=path))
-        return 2
-    status = 0
-    for target in targets:
-        try:
-            results, _ = check_notebook(target, solutions)
-        except (FileNotFoundError, ValueError) as exc:
-            print(exc.args[0])
-            status = 2
-            continue
-        print(format_report(f"{target.parent.name}/{target.name}", results))
-        print()
-    return status

@@ -54,7 +54,7 @@ from grader.checks import messages as M
 from grader.paths import SOLUTIONS
 
 __all__ = ["Collected", "Collection", "Empty", "Identity", "Unmapped", "collect", "notebook_index",
-           "lms_upload_prefix",
+           "LmsUpload", "lms_upload",
            "cell_index", "best_match", "safe_student_id"]
 
 M.register(
@@ -828,18 +828,30 @@ def _lms_of(owner: _Owner) -> str:
     return "moodle" if _MOODLE_FILE.match(owner.top) or _MOODLE_DIR.match(owner.top) else "canvas"
 
 
-def lms_upload_prefix(origin: str) -> str:
-    """The LMS's name of a submission, without the student's file name: what a feedback file
-    needs to be matched to it when uploaded back (``lina_1001_5001_``,
-    ``Ann Lee_42_assignsubmission_file_``); "" when the origin is no LMS name."""
+@dataclass(frozen=True)
+class LmsUpload:
+    """What an LMS's name for one uploaded file says (see :func:`lms_upload`)."""
+
+    lms: str  # canvas | moodle
+    lms_id: str  # Canvas's user id; Moodle's participant id (one per assignment)
+    name: str  # Canvas's login, Moodle's full name
+    prefix: str  # the name without the student's file name, e.g. lina_1001_5001_
+
+
+def lms_upload(origin: str) -> LmsUpload | None:
+    """The LMS's name of a collected file (``collect.json``'s ``origin``), when the file came
+    from an LMS export: what a grade or a feedback file needs to be matched to it when it is
+    uploaded back (``lina_1001_5001_…``, ``Ann Lee_42_assignsubmission_file_/…``)."""
     top = origin.split("/", 1)[0].split("!", 1)[0]
     moodle = _MOODLE_FILE.match(top) or _MOODLE_DIR.match(top)
     if moodle:
-        return f"{moodle['name']}_{moodle['id']}_assignsubmission_file_"
+        return LmsUpload("moodle", moodle["id"], moodle["name"],
+                         f"{moodle['name']}_{moodle['id']}_assignsubmission_file_")
     canvas = _CANVAS.match(top)
-    if canvas:
-        return top[: len(top) - len(canvas["name"])]
-    return ""
+    if canvas and "/" not in origin.split("!", 1)[0]:  # Canvas names files at the root only
+        return LmsUpload("canvas", canvas["userid"], canvas["login"],
+                         top[: len(top) - len(canvas["name"])])
+    return None
 
 
 def _place(entry: _Entry) -> _Place | None:

@@ -1,0 +1,265 @@
+"""Grades and feedback in the files an LMS imports · 导出为 LMS 可导入的文件.
+
+``python -m grader export OUT --lms canvas|moodle`` (or ``grade … --lms …``) reads what a
+class run wrote in ``OUT`` (``report.json``, ``collect.json``, ``feedback/``) and writes, in
+``OUT/lms/``:
+
+**Canvas** (Grades → Import, the gradebook CSV layout):
+
+* ``canvas-grades.csv``: ``Student, ID, SIS User ID, SIS Login ID, Section``, then a column
+  per assignment, named ``01_perceptron`` (Canvas creates that assignment) or
+  ``01_perceptron (12345)`` when ``--assignment-id 01_perceptron=12345`` names the Canvas
+  assignment to fill; the second row is ``Points Possible``. ``ID`` is the Canvas user id
+  that Canvas's submission download puts in each file name; for a student who did not come
+  from a Canvas download, ``ID`` is empty and ``SIS Login ID`` holds the student id (their
+  folder's name), which Canvas matches when it is their login.
+* ``canvas-feedback-<assignment>.zip``: each feedback page named like the student's upload
+  (``<login>_<user id>_<submission id>_perceptron-feedback.html``), for the assignment's
+  *Upload submissions* (re-upload) action, which attaches them as comments.
+
+**Moodle** (the assignment's *Upload grading worksheet*, and the gradebook's CSV import):
+
+* ``moodle-<assignment>.csv``: the grading worksheet of one assignment: ``Identifier``
+  (``Participant <id>``, the participant id of Moodle's submission download),
+  ``Full name``, ``Grade``, ``Maximum Grade``, ``Last modified (grade)``; only students
+  whose files came from that download. The column names are those of a Moodle site in
+  English (rename them for a site in another language).
+* ``moodle-gradebook.csv``: ``Username`` and a column per assignment, for Grades → Import →
+  CSV file with "Map from: Username" (when the student ids are Moodle usernames, e.g.
+  JupyterHub home folders).
+* ``moodle-feedback-<assignment>.zip``: feedback pages in folders named like Moodle's
+  download (``<Full Name>_<id>_assignsubmission_file_/perceptron-feedback.html``), for
+  *Upload multiple feedback files in a zip*.
+
+A cell is **empty** when the student handed nothing in for the assignment, or when the
+grader failed on it (status ``error``): the LMS then keeps whatever it had. With
+``--missing-as-zero``, no submission is 0 (a grader failure stays empty).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.checks import messages as M
+from grader.record.collect import lms_upload
+from grader.record.outputs import NO_SCORE
+from grader.record.progress import number
+
+__all__ = ["export", "LMSES", "CANVAS_COLUMNS", "MOODLE_WORKSHEET_COLUMNS", "ExportError"]
+
+LMSES = ("canvas", "moodle")
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+MOODLE_WORKSHEET_COLUMNS = ["Identifier", "Full name", "Grade", "Maximum Grade",
+                            "Last modified (grade)"]
+
+M.register(
+    {
+        "lms_no_report": (
+            "{out} holds no report.json: grade the class there first (python -m grader grade "
+            "SOURCE --out {out}).",
+            "{out} 中没有 report.json：请先在那里为全班评分（python -m grader grade SOURCE --out {out}）。",
+        ),
+        "lms_bad_report": (
+            "{path} cannot be read ({error}); grade the class again.",
+            "无法读取 {path}（{error}）；请重新为全班评分。",
+        ),
+        "lms_bad_id": (
+            "--assignment-id takes ASSIGNMENT=ID, e.g. 01_perceptron=12345 (got {value}).",
+            "--assignment-id 的格式是 作业=ID，例如 01_perceptron=12345（收到的是 {value}）。",
+        ),
+        "lms_wrote": ("wrote {path}", "已写入 {path}"),
+        "lms_not_matched": (
+            "{count} students did not come from a {lms} download, so {lms} cannot match them "
+            "by id: {students}",
+            "{count} 名学生不是来自 {lms} 导出的下载，{lms} 无法按 id 匹配他们：{students}",
+        ),
+    }
+)
+
+
+class ExportError(ValueError):
+    """A bilingual reason the export cannot be made."""
+
+
+@dataclass
+class _Class:
+    """What the export needs from OUT."""
+
+    rows: dict[tuple[str, str], dict] = field(default_factory=dict)  # (student, assignment)
+    maxima: dict[str, float] = field(default_factory=dict)
+    students: dict[str, dict] = field(default_factory=dict)  # identities (collect.json)
+    uploads: dict[tuple[str, str], str] = field(default_factory=dict)  # (student, a) -> origin
+
+    @property
+    def assignments(self) -> list[str]:
+        return sorted({a for _, a in self.rows if a})
+
+    @property
+    def everyone(self) -> list[str]:
+        return sorted({s for s, _ in self.rows} | set(self.students))
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError) as exc:
+        raise ExportError(M.bilingual("lms_bad_report", path=path, error=exc)) from None
+
+
+def _load(out: Path) -> _Class:
+    report = out / "report.json"
+    if not report.is_file():
+        raise ExportError(M.bilingual("lms_no_report", out=out))
+    data, found = _read(report), _Class()
+    for row in data.get("submissions", []):
+        assignment = row.get("assignment") or ""
+        found.rows[(row["student"], assignment)] = row
+        if assignment:
+            found.maxima[assignment] = max(found.maxima.get(assignment, 0.0),
+                                           float(row.get("max_score") or 0))
+    found.students = dict(data.get("students") or {})
+    collected = out / "collect.json"
+    if collected.is_file():
+        for item in _read(collected).get("collected", []):
+            found.uploads.setdefault((item["student"], item["assignment"]), item["origin"])
+        found.students = {**_read(collected).get("students", {}), **found.students}
+    return found
+
+
+def _score(row: dict | None, missing_as_zero: bool) -> str:
+    if row is None:
+        return "0" if missing_as_zero else ""
+    if row.get("status") in NO_SCORE:
+        return ""
+    return number(float(row.get("score") or 0))
+
+
+def parse_assignment_ids(values: list[str] | None) -> dict[str, str]:
+    ids = {}
+    for value in values or []:
+        assignment, equals, ident = value.partition("=")
+        if not equals or not assignment.strip() or not ident.strip():
+            raise ExportError(M.bilingual("lms_bad_id", value=value))
+        ids[assignment.strip()] = ident.strip()
+    return ids
+
+
+def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # utf-8-sig: Excel and both LMSes read the names as UTF-8
+    with open(path, "w", newline="", encoding="utf-8-sig", errors="replace") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _safe(value: str) -> str:
+    """A cell that never runs as a spreadsheet formula (OWASP CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _feedback_pages(out: Path, student: str, assignment: str) -> list[Path]:
+    folder = out / "feedback" / student / assignment
+    return sorted(folder.glob("*.html")) if folder.is_dir() else []
+
+
+def _zip(path: Path, members: list[tuple[str, Path]]) -> Path | None:
+    if not members:
+        return None
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, page in members:
+            archive.write(page, name)
+    return path
+
+
+def _canvas(klass: _Class, out: Path, target: Path, missing_as_zero: bool,
+            assignment_ids: dict[str, str], feedback: bool) -> tuple[list[Path], list[str]]:
+    assignments = klass.assignments
+    columns = [f"{a} ({assignment_ids[a]})" if a in assignment_ids else a for a in assignments]
+    rows = [["Points Possible", "", "", "", "", *[number(klass.maxima.get(a, 0)) for a in
+                                                   assignments]]]
+    unmatched = []
+    for student in klass.everyone:
+        identity = klass.students.get(student, {})
+        canvas = identity.get("lms") == "canvas" and identity.get("lms_id")
+        if not canvas:
+            unmatched.append(student)
+        rows.append([_safe(identity.get("name") or student), identity.get("lms_id", "") if canvas
+                     else "", "", "" if canvas else _safe(student), "",
+                     *[_score(klass.rows.get((student, a)), missing_as_zero)
+                       for a in assignments]])
+    written = [_csv(target / "canvas-grades.csv", [*CANVAS_COLUMNS, *columns], rows)]
+    if feedback:
+        for assignment in assignments:
+            members = []
+            for student in klass.everyone:
+                upload = lms_upload(klass.uploads.get((student, assignment), ""))
+                if upload is None or upload.lms != "canvas":
+                    continue
+                members += [(f"{upload.prefix}{page.stem}-feedback.html", page)
+                            for page in _feedback_pages(out, student, assignment)]
+            made = _zip(target / f"canvas-feedback-{assignment}.zip", members)
+            written += [made] if made else []
+    return written, unmatched
+
+
+def _moodle(klass: _Class, out: Path, target: Path, missing_as_zero: bool,
+            feedback: bool) -> tuple[list[Path], list[str]]:
+    assignments = klass.assignments
+    now = time.strftime("%Y-%m-%d %H:%M:%S")
+    written: list[Path] = []
+    matched: set[str] = set()
+    for assignment in assignments:
+        rows, members = [], []
+        for student in klass.everyone:
+            upload = lms_upload(klass.uploads.get((student, assignment), ""))
+            if upload is None or upload.lms != "moodle":
+                continue
+            matched.add(student)
+            rows.append([f"Participant {upload.lms_id}", _safe(upload.name),
+                         _score(klass.rows.get((student, assignment)), missing_as_zero),
+                         number(klass.maxima.get(assignment, 0)), now])
+            if feedback:
+                members += [(f"{upload.prefix}/{page.stem}-feedback.html", page)
+                            for page in _feedback_pages(out, student, assignment)]
+        if rows:
+            written.append(_csv(target / f"moodle-{assignment}.csv", MOODLE_WORKSHEET_COLUMNS,
+                                rows))
+        made = _zip(target / f"moodle-feedback-{assignment}.zip", members) if feedback else None
+        written += [made] if made else []
+    gradebook = [[_safe(student), *[_score(klass.rows.get((student, a)), missing_as_zero)
+                                    for a in assignments]] for student in klass.everyone]
+    written.append(_csv(target / "moodle-gradebook.csv", ["Username", *assignments], gradebook))
+    return written, [s for s in klass.everyone if s not in matched]
+
+
+def export(out: Path, lms: str, *, missing_as_zero: bool = False,
+           assignment_ids: dict[str, str] | None = None, feedback: bool = True,
+           say=print) -> list[Path]:
+    """Write ``OUT/lms/`` for ``lms`` (canvas or moodle); the files written."""
+    out = Path(out)
+    klass = _load(out)
+    target = out / "lms"
+    if lms == "canvas":
+        written, unmatched = _canvas(klass, out, target, missing_as_zero, assignment_ids or {},
+                                     feedback)
+    elif lms == "moodle":
+        written, unmatched = _moodle(klass, out, target, missing_as_zero, feedback)
+    else:  # argparse's choices keep this from happening on the command line
+        raise ExportError(f"unknown LMS {lms!r} (canvas, moodle)")
+    for path in written:
+        say(M.bilingual("lms_wrote", path=path))
+    if unmatched:
+        from grader.record.terminal import printable
+
+        shown = ", ".join(printable(s, 40) for s in unmatched[:10]) + \
+            (f", … +{len(unmatched) - 10}" if len(unmatched) > 10 else "")
+        say(M.bilingual("lms_not_matched", count=len(unmatched), lms=lms.capitalize(),
+                        students=shown))
+    return written

@@ -1,0 +1,117 @@
+"""`python -m grader check` and `status`: the grade of record's engine on a learner's own
+notebooks (issue #21). Perceptron notebooks only: they grade in about a second."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from grader import notebooks
+from grader.course.demo import expected_score
+from grader.course.samples import samples_for
+from grader.course.selfcheck import check_one, check_path
+from grader.course.status import CACHE, course_map, render
+
+PERCEPTRON = "01_perceptron"
+
+
+def _sample(kind: str):
+    return next(s for s in samples_for(PERCEPTRON) if s.student == kind)
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_renamed_notebook_outside_its_folder_is_recognised_and_graded(tmp_path, capsys):
+    wrong = _sample("partly_wrong")
+    path = tmp_path / "Downloads" / "Copy of perceptron (2).ipynb"
+    notebooks.write_clean(wrong.notebook, path)
+    before = _tree(tmp_path)
+    assert check_path(path) == 1  # not full marks: exit status 1
+    out = capsys.readouterr().out
+    assert "recognised by its cells as 01_perceptron/perceptron.ipynb" in out
+    assert "根据其单元格" in out
+    total = sum(float(notebooks.nbgrader_meta(c)["points"]) for c in wrong.notebook.cells
+                if notebooks.is_test_cell(c))
+    expected = expected_score(wrong)
+    assert f"Not full marks yet: {expected:g} / {total:g}" in out
+    assert _tree(tmp_path) == before  # nothing written next to the learner's files
+
+
+def test_check_prints_a_line_per_exercise_as_it_goes_then_the_table(tmp_path, capsys):
+    perfect = _sample("perfect")
+    notebooks.write_clean(perfect.notebook, tmp_path / PERCEPTRON / perfect.notebook_name)
+    seen = []
+    done = check_one(tmp_path / PERCEPTRON / perfect.notebook_name, on_cell=seen.append)
+    assert done.full and [c.grade_id for c in seen] == [c.grade_id for c in done.cells]
+    assert seen[0].number == "1.1" and seen[0].title.en == "absorb the bias"
+    assert check_path(tmp_path / PERCEPTRON) == 0
+    out = capsys.readouterr().out
+    progress, table = out.split("01_perceptron/perceptron.ipynb: 14 / 14 points")
+    assert "✓ 1.1 absorb the bias" in progress and "✓ 1.8 XOR from perceptrons" in progress
+    assert "passed · 通过" in table and "Full marks" in table and "满分" in table
+    assert "test_add_bias" not in progress  # the notebook's names, not test ids
+
+
+def test_the_failure_message_is_the_checks_own_and_bilingual(tmp_path):
+    wrong = _sample("partly_wrong")
+    path = tmp_path / "perceptron.ipynb"
+    notebooks.write_clean(wrong.notebook, path)
+    done = check_one(path)
+    failed = {c.grade_id: c.message for c in done.cells if c.score < c.points}
+    assert set(failed) == set(wrong.fails)
+    message = failed[wrong.fails[0]]
+    assert "Exercise 1." in message and "练习 1." in message
+    assert "[hidden call" not in message
+
+
+def test_status_maps_the_course_and_grades_a_notebook_only_when_it_changed(tmp_path, monkeypatch):
+    from grader.course import selfcheck
+
+    wrong = _sample("partly_wrong")
+    notebooks.write_clean(wrong.notebook, tmp_path / PERCEPTRON / wrong.notebook_name)
+    blank = next(s for s in samples_for("02_mlp") if s.student == "blank")
+    notebooks.write_clean(blank.notebook, tmp_path / "02_mlp" / blank.notebook_name)
+    calls = []
+    real = selfcheck.check_one
+    monkeypatch.setattr(selfcheck, "check_one", lambda *a, **k: calls.append(a) or real(*a, **k))
+
+    states = {s.assignment: s for s in course_map(tmp_path, say=lambda _: None)}
+    assert len(calls) == 1  # the blank notebook is "not started" without running anything
+    assert states[PERCEPTRON].state == "graded"
+    assert states[PERCEPTRON].score == expected_score(wrong)
+    assert states["02_mlp"].state == "not_started" and states["03_backprop"].state == "missing"
+    text = render(tmp_path, list(states.values()))
+    first_failed = min((c for c in states[PERCEPTRON].exercises if not c.passed),
+                       key=lambda c: states[PERCEPTRON].exercises.index(c))
+    assert f"next: Exercise {first_failed.number}" in text and "下一个：练习" in text
+    assert "not started · 尚未开始" in text and "no notebook · 没有 notebook" in text
+    assert len(text.splitlines()) <= 24
+    assert max(len(line) for line in text.splitlines() if str(tmp_path) not in line) <= 110
+    assert f"python -m grader check {tmp_path / PERCEPTRON}" in text
+
+    course_map(tmp_path, say=lambda _: None)
+    assert len(calls) == 1  # unchanged: read from FOLDER/.nnfs-status, not graded again
+    cached = json.loads((tmp_path / CACHE / f"{PERCEPTRON}.json").read_text(encoding="utf-8"))
+    assert cached["state"] == "graded"
+
+    perfect = _sample("perfect")
+    notebooks.write_clean(perfect.notebook, tmp_path / PERCEPTRON / perfect.notebook_name)
+    states = {s.assignment: s for s in course_map(tmp_path, say=lambda _: None)}
+    assert len(calls) == 2 and states[PERCEPTRON].next is None  # changed: graded again
+
+
+@pytest.mark.parametrize("kind", ["perfect"])
+def test_check_and_status_agree(tmp_path, kind):
+    sample = _sample(kind)
+    path = tmp_path / PERCEPTRON / sample.notebook_name
+    notebooks.write_clean(sample.notebook, path)
+    checked = check_one(path)
+    state = next(s for s in course_map(tmp_path, say=lambda _: None) if s.assignment == PERCEPTRON)
+    assert [(e.grade_id, e.score) for e in state.exercises] == \
+        [(c.grade_id, c.score) for c in checked.cells]
