@@ -1,0 +1,258 @@
+"""What a class run writes (issue #21, #22): one grades.csv layout, exercises.csv, totals.csv
+(empty, not 0, for no submission), the LMS files against each format's documented header,
+the feedback page (exercise titles, the student's own figures, nothing hidden) and the class
+report page. No grading here: the results are made by hand, the LMS identities by collect."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.course.samples import samples_for
+from grader.record.collect import collect
+from grader.record.feedback import render as render_feedback
+from grader.record.feedback import student_figures, write_feedback
+from grader.record.lms import CANVAS_COLUMNS, MOODLE_WORKSHEET_COLUMNS, export
+from grader.record.outputs import (
+    EXERCISE_COLUMNS,
+    GRADES_COLUMNS,
+    exercise_names,
+    write_collect_report,
+    write_csv,
+    write_exercises,
+    write_report,
+    write_totals,
+)
+from grader.record.report_page import render as render_report
+from grader.record.results import CellResult, NotebookResult, SubmissionResult
+from grader.record.source import load_assignment
+
+PERCEPTRON, MLP = "01_perceptron", "02_mlp"
+SOURCES = {a: load_assignment(a) for a in (PERCEPTRON, MLP)}
+NAMES = exercise_names(SOURCES)
+
+
+def _result(student: str, assignment: str, failing: tuple[str, ...] = (), status: str = "ok",
+            flags: tuple[str, ...] = ()) -> SubmissionResult:
+    book = SOURCES[assignment].notebooks[0]
+    cells = [CellResult(t.grade_id, t.points, 0.0 if t.grade_id in failing else t.points,
+                        "failed" if t.grade_id in failing else "passed",
+                        feedback=f"✗ {t.grade_id} failed" if t.grade_id in failing else "")
+             for t in book.tests]
+    return SubmissionResult(student, assignment, [NotebookResult(
+        student, assignment, book.name, cells, status=status, flags=list(flags),
+        message="grader broke" if status == "error" else "")])
+
+
+def _rows(path: Path, encoding: str = "utf-8") -> list[list[str]]:
+    with open(path, newline="", encoding=encoding) as handle:
+        return list(csv.reader(handle))
+
+
+CLASS = [
+    _result("lina", PERCEPTRON),
+    _result("wang", PERCEPTRON, failing=("test_pla_train", "test_margin"), flags=("late",)),
+    _result("omar", PERCEPTRON, status="error"),
+    _result("eve", MLP),  # handed in 02 only
+]
+
+
+def test_grades_csv_is_one_row_per_submission_with_fixed_columns(tmp_path):
+    write_csv(tmp_path / "grades.csv", CLASS, SOURCES)
+    rows = _rows(tmp_path / "grades.csv")
+    assert rows[0] == GRADES_COLUMNS
+    assert len(rows) == 1 + len(CLASS)
+    wang = next(r for r in rows if r[0] == "wang")
+    assert wang[1:6] == [PERCEPTRON, "10", "14", "71.4", "ok"] and wang[6] == "late"
+
+
+def test_exercises_csv_names_each_exercise_as_the_notebook_does(tmp_path):
+    write_exercises(tmp_path / "exercises.csv", CLASS, NAMES)
+    rows = _rows(tmp_path / "exercises.csv")
+    assert rows[0] == EXERCISE_COLUMNS
+    pla = next(r for r in rows if r[0] == "wang" and r[6] == "test_pla_train")
+    assert pla[3:6] == ["1.3", "the perceptron learning algorithm", "感知机学习算法"]
+    assert pla[7:] == ["0", "3", "failed"]
+    omar = [r for r in rows if r[0] == "omar"]
+    assert omar and all(r[7] == "" and r[9] == "not graded" for r in omar)
+
+
+def test_totals_are_a_row_per_student_and_empty_where_nothing_was_handed_in(tmp_path):
+    write_totals(tmp_path / "totals.csv", CLASS)
+    rows = {r[0]: r for r in _rows(tmp_path / "totals.csv")}
+    assert rows["student"] == ["student", PERCEPTRON, MLP, "total"]
+    assert rows["lina"] == ["lina", "14", "", "14"]
+    assert rows["eve"] == ["eve", "", str(int(CLASS[3].max_score)), str(int(CLASS[3].max_score))]
+    assert rows["omar"] == ["omar", "", "", ""]  # the grader failed: no score, not 0
+
+
+# ---------------------------------------------------------------------------- LMS
+
+def _nb(kind: str = "perfect", assignment: str = PERCEPTRON) -> str:
+    import nbformat
+
+    from grader import notebooks
+
+    sample = next(s for s in samples_for(assignment) if s.student == kind)
+    return nbformat.writes(notebooks.clean(nbformat.from_dict(sample.notebook)))
+
+
+def _graded_out(tmp_path: Path, archive: Path, results: list[SubmissionResult]) -> Path:
+    """OUT as `grade` leaves it: report.json, collect.json, feedback pages."""
+    out = tmp_path / "out"
+    out.mkdir()
+    collection = collect(archive, out / "collected")
+    write_collect_report(out / "collect.json", collection, archive)
+    write_report(out / "report.json", results, "bwrap", names=NAMES, collection=collection)
+    for result in results:
+        write_feedback(out, result, SOURCES[result.assignment])
+    return out
+
+
+@pytest.fixture
+def canvas_out(tmp_path):
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("lina_1001_5001_perceptron.ipynb", _nb())
+        z.writestr("wang_LATE_1002_5002_perceptron-1.ipynb", _nb("partly_wrong"))
+    return _graded_out(tmp_path, archive, CLASS[:2] + [CLASS[3]])
+
+
+def test_canvas_gradebook_csv_has_canvas_s_columns_and_ids(canvas_out):
+    export(canvas_out, "canvas", say=lambda _: None)
+    rows = _rows(canvas_out / "lms" / "canvas-grades.csv", "utf-8-sig")
+    assert rows[0] == [*CANVAS_COLUMNS, PERCEPTRON, MLP]
+    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert rows[1][0] == "Points Possible" and rows[1][5] == "14"
+    by = {r[0]: r for r in rows[2:]}
+    assert by["lina"][1] == "1001" and by["lina"][5] == "14"
+    assert by["wang"][1] == "1002" and by["wang"][5] == "10"
+    # eve came from no Canvas download: her id is the login Canvas may know; no 01: empty
+    assert by["eve"][1] == "" and by["eve"][3] == "eve" and by["eve"][5] == ""
+
+
+def test_canvas_columns_take_the_assignment_ids_and_zero_only_when_asked(canvas_out):
+    export(canvas_out, "canvas", missing_as_zero=True,
+           assignment_ids={PERCEPTRON: "777"}, say=lambda _: None)
+    rows = _rows(canvas_out / "lms" / "canvas-grades.csv", "utf-8-sig")
+    assert rows[0][5] == f"{PERCEPTRON} (777)" and rows[0][6] == MLP
+    assert {r[0]: r for r in rows}["eve"][5] == "0"
+
+
+def test_canvas_feedback_zip_is_named_for_the_re_upload(canvas_out):
+    export(canvas_out, "canvas", say=lambda _: None)
+    with zipfile.ZipFile(canvas_out / "lms" / f"canvas-feedback-{PERCEPTRON}.zip") as z:
+        names = sorted(z.namelist())
+        page = z.read(names[0]).decode("utf-8")
+    assert names == ["lina_1001_5001_perceptron-feedback.html",
+                     "wang_LATE_1002_5002_perceptron-feedback.html"]
+    assert "Exercise 1.1" in page
+
+
+@pytest.fixture
+def moodle_out(tmp_path):
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Ann Lee_42_assignsubmission_file_/perceptron.ipynb", _nb())
+        z.writestr("Bo Chen_43_assignsubmission_file_/hw1.ipynb", _nb("partly_wrong"))
+    results = [_result("Ann_Lee", PERCEPTRON),
+               _result("Bo_Chen", PERCEPTRON, failing=("test_margin",)),
+               _result("Cy", PERCEPTRON, status="error")]
+    return _graded_out(tmp_path, archive, results)
+
+
+def test_moodle_grading_worksheet_has_moodle_s_columns(moodle_out):
+    export(moodle_out, "moodle", say=lambda _: None)
+    rows = _rows(moodle_out / "lms" / f"moodle-{PERCEPTRON}.csv", "utf-8-sig")
+    assert rows[0] == MOODLE_WORKSHEET_COLUMNS
+    assert rows[0][0] == "Identifier" and "Grade" in rows[0] and "Last modified (grade)" in rows[0]
+    by = {r[0]: r for r in rows[1:]}
+    assert by["Participant 42"][1:4] == ["Ann Lee", "14", "14"]
+    assert by["Participant 43"][2] == "13"
+    gradebook = _rows(moodle_out / "lms" / "moodle-gradebook.csv", "utf-8-sig")
+    assert gradebook[0] == ["Username", PERCEPTRON]
+    assert {r[0]: r[1] for r in gradebook[1:]}["Cy"] == ""  # a grader failure is no grade
+
+
+def test_moodle_feedback_zip_uses_the_download_s_folders(moodle_out):
+    export(moodle_out, "moodle", say=lambda _: None)
+    with zipfile.ZipFile(moodle_out / "lms" / f"moodle-feedback-{PERCEPTRON}.zip") as z:
+        assert sorted(z.namelist()) == [
+            "Ann Lee_42_assignsubmission_file_/perceptron-feedback.html",
+            "Bo Chen_43_assignsubmission_file_/perceptron-feedback.html"]
+
+
+def test_report_json_names_the_exercises_and_the_students(canvas_out):
+    data = json.loads((canvas_out / "report.json").read_text(encoding="utf-8"))
+    assert data["exercises"][PERCEPTRON]["test_pla_train"]["exercise"] == "1.3"
+    assert data["students"]["lina"]["lms"] == "canvas" and data["students"]["lina"]["lms_id"] == "1001"
+
+
+# ----------------------------------------------------------------------- feedback
+
+def _png() -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [1, 0])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_the_feedback_page_shows_the_students_own_figures_and_only_real_pngs(tmp_path):
+    import nbformat
+
+    nb = nbformat.reads(_nb(), as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("## My <b>decision</b> boundary"))
+    code = nbformat.v4.new_code_cell("plot()")
+    code.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": _png()}),
+        nbformat.v4.new_output("display_data", data={
+            "image/png": base64.b64encode(b"<script>alert(1)</script>").decode()}),
+        nbformat.v4.new_output("display_data", data={"image/png": '"><script>x</script>'}),
+    ]
+    nb.cells.insert(1, code)
+    path = tmp_path / "perceptron.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    figures, more = student_figures(path)
+    assert len(figures) == 1 and more == 0 and figures[0][0] == "My <b>decision</b> boundary"
+    page = render_feedback(CLASS[1], 0, SOURCES[PERCEPTRON], (figures, more))
+    assert page.count("data:image/png;base64,") == 1
+    assert "My &lt;b&gt;decision&lt;/b&gt; boundary" in page and "<script" not in page
+    assert "Your figures" in page and "你的图" in page
+    assert "Exercise 1.3 · the perceptron learning algorithm" in page and "练习 1.3" in page
+
+
+def test_the_feedback_page_shows_no_hidden_test(tmp_path):
+    page = render_feedback(CLASS[1], 0, SOURCES[PERCEPTRON])
+    assert "BEGIN HIDDEN TESTS" not in page
+    hidden = [t for b in SOURCES[PERCEPTRON].notebooks for t in b.tests
+              if any(c.hidden for c in t.calls)]
+    for test in hidden:
+        hidden_lines = [line for line in test.source.splitlines()
+                        if line.strip() and line not in test.visible]
+        assert not any(line in page for line in hidden_lines if "check" in line)
+
+
+# ------------------------------------------------------------------- class report
+
+def test_the_class_report_has_its_figures_and_escapes_student_text(tmp_path):
+    hostile = _result("<img src=x onerror=alert(1)>", PERCEPTRON, failing=("test_radius",),
+                      flags=("claims_other_student:bob",))
+    page = render_report(CLASS + [hostile], NAMES)
+    assert page.count("data:image/png;base64,") == 4  # 2 assignments x (scores, exercises)
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+    assert "Exercise 1.5 · radius R" in page and "claims_other_student" in page
+    assert 'href="feedback/lina/01_perceptron/perceptron.html"' in page
+    assert "Class report" in page and "全班报告" in page
