@@ -1,14 +1,18 @@
-"""Several graders, one PostgreSQL gradebook (issue 9) · 多个评分进程共用一个 PostgreSQL 成绩册.
+"""Several graders, one PostgreSQL gradebook (issues 9, 22) · 多个评分进程共用一个 PostgreSQL 成绩册.
 
 A real server on loopback (tests/pgserver.py). Two ``--shard K/2`` processes grade one
 class at the same time into the same gradebook; every submission must be there exactly
-once, with the score a single grader gives, and a re-run must not add rows.
+once, with the score a single grader gives, and a re-run must not add rows. Two workers
+claiming from the gradebook finish a class while one of them is stalled (SIGSTOP); a
+worker told to stop (SIGTERM) gives its claims back at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import json
 import multiprocessing
 import os
 import subprocess
@@ -146,14 +150,15 @@ def _kind(i: int, j: int) -> str:
     return KINDS[(i + j) % len(KINDS)]
 
 
-def _expected_scores() -> dict[tuple[str, str], tuple[float, float]]:
+def _expected_scores(students: list[str] = STUDENTS, assignments: list[str] = ASSIGNMENTS
+                     ) -> dict[tuple[str, str], tuple[float, float]]:
     """What one grader gives each submission: perfect = max, blank = 0, partly_wrong =
     max minus the points of the cells its sample file says it fails."""
     expected = {}
-    for j, assignment in enumerate(ASSIGNMENTS):
+    for j, assignment in enumerate(assignments):
         points = _points(assignment)
         samples = {s.student: s for s in samples_for(assignment)}
-        for i, student in enumerate(STUDENTS):
+        for i, student in enumerate(students):
             fails = samples[_kind(i, j)].fails
             assert set(fails) <= set(points)
             expected[student, assignment] = (sum(points.values()) - sum(points[f] for f in fails),
@@ -161,10 +166,11 @@ def _expected_scores() -> dict[tuple[str, str], tuple[float, float]]:
     return expected
 
 
-def _write_class(submitted: Path) -> None:
-    for j, assignment in enumerate(ASSIGNMENTS):
+def _write_class(submitted: Path, students: list[str] = STUDENTS,
+                 assignments: list[str] = ASSIGNMENTS) -> None:
+    for j, assignment in enumerate(assignments):
         samples = {s.student: s for s in samples_for(assignment)}
-        for i, student in enumerate(STUDENTS):
+        for i, student in enumerate(students):
             sample = samples[_kind(i, j)]
             notebooks.write_clean(sample.notebook, submitted / student / assignment / sample.notebook_name)
 
@@ -233,3 +239,165 @@ def test_rerunning_a_shard_leaves_the_same_rows(sharded_class):
         assert _gradebook_rows(url) == before, extra
         rows = _graded(root / "out_1", 1)
         assert sorted(rows) == sorted(mine), extra
+
+
+# ------------------------------------------- workers claiming, one of them stalled
+
+SMALL = (STUDENTS[:6], ASSIGNMENTS[:1])  # the claiming tests' class: six perceptrons
+
+
+def _claims(url: str) -> dict:
+    """The claims table, by (student, assignment): state, worker, attempts, completions."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(_driver_url(url))
+    with engine.connect() as conn:
+        rows = conn.execute(sqlalchemy.text(
+            "SELECT student, assignment, state, worker, attempts, completions FROM nnfs_claim"
+        )).all()
+    engine.dispose()
+    claims: dict = {}
+    for student, assignment, state, worker, attempts, completions in rows:
+        claims.setdefault((student, assignment), []).append(
+            dict(state=state, worker=worker, attempts=attempts, completions=completions))
+    return claims
+
+
+def _worker_command(submitted: Path, out: Path, url: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "grader", "grade", str(submitted), "--out", str(out),
+            "--db-url", url, "--jobs", "1", "--quiet", *extra]
+
+
+def _environment() -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NNFS_COURSE_SECRET": "test-secret-" + "0" * 20}
+    for name in ("NNFS_COURSE_SECRET_FILE", "NNFS_RUN_ID", "SLURM_ARRAY_TASK_ID",
+                 "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"):
+        env.pop(name, None)
+    return env
+
+
+def _held_by(url: str, pid: int) -> list[tuple[str, str]]:
+    return sorted(key for key, rows in _claims(url).items() for row in rows
+                  if row["state"] == "claimed" and (row["worker"] or "").endswith(f":{pid}"))
+
+
+def _done_by(url: str, pid: int) -> int:
+    return sum(1 for rows in _claims(url).values() for row in rows
+               if row["state"] == "done" and (row["worker"] or "").endswith(f":{pid}"))
+
+
+def _wait_for_a_claim(url: str, process: subprocess.Popen, after: int = 0,
+                      timeout: float = 300) -> None:
+    """Until the worker holds a claim, having recorded ``after`` results already."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the worker ended before it claimed anything"
+        try:
+            if _held_by(url, process.pid) and _done_by(url, process.pid) >= after:
+                return
+        except Exception:  # the table does not exist yet
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the worker never claimed a submission")
+
+
+def test_two_workers_finish_a_class_while_one_of_them_is_stalled(tmp_path, postgres):  # noqa: F811
+    """Worker B records a result, then is SIGSTOPped (its whole process group) while it holds
+    a claim; worker A
+    grades the rest, takes B's claim over when its lease runs out, and writes the class's
+    files. B, woken up after A has finished, drops its late result and writes the same files.
+    Every submission is recorded once, with the score a single grader gives."""
+    import signal
+    import time
+
+    _write_class(tmp_path / "submitted", *SMALL)
+    url = postgres.create_database()
+    env = _environment()
+    lease = "3"
+    a = subprocess.Popen(_worker_command(tmp_path / "submitted", tmp_path / "out_a", url,
+                                         "--lease", lease),
+                         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    b = subprocess.Popen(_worker_command(tmp_path / "submitted", tmp_path / "out_b", url,
+                                         "--lease", lease),
+                         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        for _attempt in range(20):  # stop B while it holds a claim (not between two)
+            _wait_for_a_claim(url, b, after=1)
+            os.killpg(b.pid, signal.SIGSTOP)
+            stalled = _held_by(url, b.pid)
+            if stalled:
+                break
+            os.killpg(b.pid, signal.SIGCONT)
+        assert stalled, "could not catch worker B holding a claim"
+        started = time.monotonic()
+        out_a, err_a = a.communicate(timeout=600)
+        assert a.returncode == 0, f"{out_a}\n{err_a}"
+        assert time.monotonic() - started >= 2.5, "A waited for B's lease to run out"
+        assert _held_by(url, b.pid) == [], "A took B's claim over"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(b.pid, signal.SIGCONT)
+    out_b, err_b = b.communicate(timeout=600)
+    assert b.returncode == 0, f"{out_b}\n{err_b}"
+
+    everyone = {(s, a_) for s in SMALL[0] for a_ in SMALL[1]}
+    claims = _claims(url)
+    assert set(claims) == everyone
+    assert all(len(rows) == 1 for rows in claims.values()), "one fingerprint per submission"
+    rows = {key: found[0] for key, found in claims.items()}
+    assert all(r["state"] == "done" and r["completions"] == 1 for r in rows.values()), rows
+    for key in stalled:
+        assert rows[key]["attempts"] == 2 and not rows[key]["worker"].endswith(f":{b.pid}")
+    workers = {r["worker"].rsplit(":", 1)[1] for r in rows.values()}
+    assert str(b.pid) in workers, "B graded part of the class before it stalled"
+
+    book = _gradebook_rows(url)
+    assert book["submissions"] == {key: 1 for key in everyone}
+    assert book["scores"] == _expected_scores(*SMALL)
+    assert book["unscored"] == 0
+    for out in ("out_a", "out_b"):  # each wrote the whole class, from the gradebook
+        with open(tmp_path / out / "grades.csv", encoding="utf-8") as handle:
+            table = {(r["student"], r["assignment"]): (float(r["score"]), float(r["max_score"]))
+                     for r in csv.DictReader(handle)}
+        assert table == _expected_scores(*SMALL), out
+        for student, assignment in everyone:
+            assert (tmp_path / out / "feedback" / student / assignment).is_dir()
+    report_b = json.loads((tmp_path / "out_b" / "report.json").read_text(encoding="utf-8"))
+    assert report_b["worker"]["dropped"] == len(stalled)
+
+
+def test_a_worker_told_to_stop_gives_its_claims_back_at_once(tmp_path, postgres):  # noqa: F811
+    """SIGTERM (scancel, a pre-empted pod): the claim goes back to the pool without waiting
+    for its lease, its attempt uncounted; the next worker finishes the class."""
+    import signal
+    import time
+
+    _write_class(tmp_path / "submitted", *SMALL)
+    url = postgres.create_database()
+    env = _environment()
+    worker = subprocess.Popen(_worker_command(tmp_path / "submitted", tmp_path / "out", url,
+                                              "--lease", "600"),
+                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    _wait_for_a_claim(url, worker)
+    worker.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 128 + signal.SIGTERM, err
+    assert time.monotonic() - started < 30
+    assert "SIGTERM" in err and "队列" in err
+    claims = _claims(url)
+    assert not any(r["state"] == "claimed" for rows in claims.values() for r in rows)
+    assert all(r["attempts"] == 1 for rows in claims.values() for r in rows if r["state"] == "done")
+    done = subprocess.run(_worker_command(tmp_path / "submitted", tmp_path / "out", url,
+                                          "--lease", "600"),
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    claims = _claims(url)
+    assert all(r["state"] == "done" and r["completions"] == 1 and r["attempts"] == 1
+               for rows in claims.values() for r in rows)
+    assert _gradebook_rows(url)["scores"] == _expected_scores(*SMALL)

@@ -464,6 +464,11 @@ class _Worker:
         except Exception as exc:  # the gradebook refused the row: back to the pool, or out
             import sys
 
+            if not queue.owns(claim):  # stopped mid-write, and taken over meanwhile
+                run.lost += 1
+                run.say(printable(M.bilingual("claim_lost", student=job.student,
+                                              assignment=job.assignment), lines=True))
+                return
             result.notebooks[0].flags.append("gradebook_failed")
             print(printable(M.bilingual("batch_record_failed", student=result.student,
                                         assignment=result.assignment,

@@ -76,6 +76,7 @@ class Writer:
                                               isolation_level="AUTOCOMMIT")
         with self._serialised():
             self.gradebook = Gradebook(db_url)
+        self._session_timeout = session_timeout
         if self._lock_engine is not None and session_timeout:
             from sqlalchemy import event
 
@@ -151,9 +152,12 @@ class Writer:
             # A row another process inserted between our find and our insert (nbgrader
             # turns the IntegrityError into InvalidEntry), a deadlock, or sqlite's
             # "database is locked": roll back, and the next find sees the other row.
-            except (InvalidEntry, DBAPIError):
+            except (InvalidEntry, DBAPIError) as exc:
                 self.gradebook.db.rollback()
-                if attempt == _ATTEMPTS - 1:
+                lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                # with a session timeout (claiming) a connection the server ended means this
+                # worker was stopped mid-write: its claim may be another's now, so no retry
+                if attempt == _ATTEMPTS - 1 or (lost and self._session_timeout):
                     raise
                 time.sleep(0.05 * 2 ** attempt)
 

@@ -373,6 +373,12 @@ class Claims:
             "WHERE token = ANY(CAST(:tokens AS TEXT[])) AND state = 'claimed'",
             counts=attempt_counts, tokens=[c.token for c in claims]))
 
+    def owns(self, claim: Claim) -> bool:
+        """Whether the claim is still this worker's (not taken over, not done)."""
+        return bool(self._retrying(lambda: self._run(
+            "SELECT count(*) FROM nnfs_claim WHERE token = :token AND state = 'claimed'",
+            token=claim.token).scalar_one()))
+
     def fail(self, claim: Claim) -> None:
         """A claim that can be neither graded nor recorded: out of the pool, for a person."""
         self._retrying(lambda: self._run(
