@@ -246,6 +246,19 @@ def _fresh_screenshots():
 
 
 OLD_METADATA = "samples/old_metadata"  # the control: kernel metadata as committed before
+HALF_DONE = "samples/half_done"  # every other solution cell answered, the rest as handed out
+
+
+def _half_done(assignment: str):
+    """The perfect sample with every other solution cell put back to the release's stub."""
+    samples = {s.student: s for s in samples_for(assignment)}
+    nb = nbformat.from_dict(samples["perfect"].notebook)
+    stubs = {notebooks.grade_id(c): c.source for c in samples["blank"].notebook.cells
+             if notebooks.is_solution_cell(c)}
+    solutions = [c for c in nb.cells if notebooks.is_solution_cell(c)]
+    for cell in solutions[1::2]:
+        cell.source = stubs[notebooks.grade_id(cell)]
+    return nb
 
 
 @pytest.fixture(scope="module")
@@ -261,6 +274,8 @@ def lab(tmp_path_factory):
             if sample.student in ("perfect", "partly_wrong"):
                 path = work / "samples" / sample.student / assignment / sample.notebook_name
                 notebooks.write_clean(sample.notebook, path)
+    half = _half_done(VALIDATE_ON)
+    notebooks.write_clean(half, work / HALF_DONE / VALIDATE_ON / _notebook_name(VALIDATE_ON))
     old = notebooks.read(work / VALIDATE_ON / _notebook_name(VALIDATE_ON))
     old.metadata["language_info"] = {"name": "python"}
     path = work / OLD_METADATA / _notebook_name(VALIDATE_ON)
@@ -612,6 +627,32 @@ def test_wrong_answer_shows_the_bilingual_message(page, lab):
     _shot(page, f"{VALIDATE_ON}-validate-failed")
     assert "Success!" not in text, text
     assert re.search(r"Exercise \d", text) and re.search(r"练习 ?\d", text), text
+    _close_dialog(page)
+
+
+def test_validate_on_a_half_done_notebook_counts_names_and_wraps(page, lab):
+    """nbgrader's dialog repeats "The following cell failed:" once per failing cell and has no
+    count at the top (README says so, and points to `grader check`); what we control, the
+    failure text, starts with this kernel's count and the exercise, and no line is clipped."""
+    name = _notebook_name(VALIDATE_ON)
+    nb = notebooks.read(lab.notebooks / HALF_DONE / VALIDATE_ON / name)
+    _open(page, lab, f"{HALF_DONE}/{VALIDATE_ON}/{name}", len(nb.cells))
+    text = _validate(page)
+    _shot(page, f"{VALIDATE_ON}-validate-half-done")
+    failed = text.count("The following cell failed:")
+    assert failed >= 3, text
+    errors = page.locator(".jp-Dialog .validation-failed .jp-RenderedText pre")
+    first_error = errors.nth(1).inner_text().splitlines()  # [source, error, source, error, …]
+    assert re.match(r"CheckFailure · checks in this kernel so far: \d+ passed, 1 failed",
+                    first_error[0]), first_error[:3]
+    assert "本内核到目前为止的检查" in first_error[1]
+    assert re.match(r"✗ Exercise 1\.\d", first_error[2])
+    assert any(line.startswith("✗ 练习 1.") for line in first_error[3:6]), first_error[:6]
+    last_error = errors.nth(2 * failed - 1).inner_text().splitlines()
+    assert f", {failed} failed" in last_error[0], last_error[0]  # the count grows cell by cell
+    clipped = page.evaluate("""() => [...document.querySelectorAll('.jp-Dialog pre')]
+        .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText.slice(0, 80))""")
+    assert not clipped, clipped
     _close_dialog(page)
 
 

@@ -49,8 +49,59 @@ class CheckFailure(AssertionError):
         return "\n" + self.args[0]
 
     def _render_traceback_(self) -> list[str]:
-        """What IPython shows instead of a traceback: the grader's frames help nobody."""
-        return ["\x1b[31mCheckFailure\x1b[0m", *self.args[0].splitlines()]
+        """What IPython shows instead of a traceback (and nbgrader's Validate dialog, once per
+        failing cell): the grader's frames help nobody. The first line counts the checks of
+        this kernel so far, the next names the exercise; long lines are wrapped, because the
+        Validate dialog clips what does not fit its width."""
+        if not hasattr(self, "_tally"):  # IPython may render one failure more than once
+            TALLY["failed"] += 1
+            self._tally = (TALLY["passed"], TALLY["failed"])
+        tally = M.text("validate_tally", passed=self._tally[0], failed=self._tally[1])
+        return [f"\x1b[31mCheckFailure\x1b[0m · {tally.en}", f"{' ' * 15}{tally.zh}",
+                *(part for line in self.args[0].splitlines() for part in wrap_line(line))]
+
+
+#: checks passed and failed in this process so far (the first line of a rendered failure)
+TALLY = {"passed": 0, "failed": 0}
+WRAP_COLUMNS = 86  # what nbgrader's Validate dialog shows of a line in a 1400-pixel window
+
+M.register(
+    {
+        "validate_tally": (
+            "checks in this kernel so far: {passed} passed, {failed} failed",
+            "本内核到目前为止的检查：{passed} 项通过，{failed} 项未通过",
+        ),
+    }
+)
+
+
+def _columns(char: str) -> int:
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def wrap_line(line: str, width: int = WRAP_COLUMNS) -> list[str]:
+    """``line`` in pieces of at most ``width`` columns (a CJK character takes two), broken at
+    a space where there is one, continued under its own indentation plus two spaces."""
+    if sum(_columns(c) for c in line) <= width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip(" ")) + 2)
+    pieces, current, used, first = [], "", 0, True
+    for char in line:
+        used += _columns(char)
+        current += char
+        if used > width:
+            cut = current.rfind(" ", len(indent) if not first else 0, len(current) - 1)
+            if cut <= len(indent):  # no space to break at (Chinese): break before this char
+                cut = len(current) - 1
+            pieces.append(current[:cut].rstrip())
+            current = indent + current[cut:].lstrip(" ")
+            used = sum(_columns(c) for c in current)
+            first = False
+    if current.strip():
+        pieces.append(current)
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -519,6 +570,7 @@ def report_pass(title: M.Text, count: int) -> None:
     """Print the success line. Printing (stdout) never costs points in nbgrader."""
     key = "passed_one" if count == 1 else "passed"  # "all 1 checks" reads badly in both
     print(M.bilingual(key, exercise=title, count=count))
+    TALLY["passed"] += 1
 
 
 def describe(values: Sequence[Any] | Mapping[str, Any]) -> str:
