@@ -171,6 +171,17 @@ def _lang(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release(args: argparse.Namespace) -> int:
+    from grader.course.release import release
+    from grader.errors import UsageError
+
+    try:
+        release(Path(args.out), args.language, Path(args.course), make_zip=args.zip)
+    except FileExistsError as exists:  # a release never writes into a folder with files
+        raise UsageError(str(exists)) from None
+    return 0
+
+
 def _lab(args: argparse.Namespace) -> int:
     from grader.course.lab import main as lab_main
 
@@ -416,6 +427,20 @@ def parser() -> argparse.ArgumentParser:
                     help="first move files someone changed in the output folder to backups/ · "
                          "先把输出文件夹中被改动的文件移到 backups/")
     lg.set_defaults(run=_lang)
+
+    r = sub.add_parser(
+        "release",
+        help="the student release: notebooks and checks, no answers · 学生版：notebook 与检查，不含答案",
+        description="Write what an instructor hands out (an LMS upload, nbgrader's exchange, a "
+                    "zip for self-learners) into a new folder: the notebooks, the check library "
+                    "without its NumPy answers, pinned requirements, a bilingual README. "
+                    "写出教师分发给学生的全部内容（写入一个新文件夹）。")
+    r.add_argument("out", metavar="OUT", help="a new (or empty) folder · 一个新的（或空的）文件夹")
+    r.add_argument("--language", choices=["zh", "en"],
+                   help="one language only (default: both) · 只保留一种语言（默认两种都保留）")
+    r.add_argument("--course", default=str(COURSE), help="the release (default: course/)")
+    r.add_argument("--zip", action="store_true", help="also write OUT.zip · 同时写出 OUT.zip")
+    r.set_defaults(run=_release)
 
     a = sub.add_parser("author", help="text form -> notebook · 文本形式转为 notebook",
                        description=TEXT_FORM)
