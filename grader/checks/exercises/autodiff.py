@@ -4,23 +4,34 @@ The student's classes are used only through their public API: the constructors
 ``Value(float)`` and ``Tensor(array)``, Python operators, the methods ``exp``, ``log``,
 ``tanh``, ``relu``, ``sigmoid``, ``sum``, ``mean`` and ``backward``, and the attributes
 ``.data`` and ``.grad``, read back as plain floats or arrays. Nothing private
-(``_prev``, ``_backward``) is touched, so the same checks can drive a class that
-lives in another process.
+(``_prev``, ``_backward``) is touched.
+
+Every check writes the student's program down as :class:`~grader.checks.steps.Steps`
+(``Value(x)`` is a call, ``a * b`` an operator step, ``a.tanh()`` a method step, ``.data``
+and ``.grad`` attribute steps; a node is a :class:`~grader.checks.steps.Ref` to what an
+earlier step made), so that one check call is one message to the grading sandbox and
+runs with the same code in the student's kernel. Expressions are written once and
+traced (:class:`Traced`): the same ``lambda a, b: a * b`` runs on float64 torch tensors for
+the reference and on traced nodes for the student's engine.
 
 A scalar check runs *programs*: a list of instructions (leaves, then operations on
 earlier nodes or constants), generated from a seed or written by hand. The same
-program runs on the student's ``Value`` and on float64 torch tensors (``retain_grad``
-on every node), so every node's ``.data`` and ``.grad`` has an expected value. When a
-gradient is wrong, the first wrong node in reverse order (all its users are right)
-tells what kind of mistake it is: a node used twice that kept one contribution
-(``=`` instead of ``+=``), a local derivative (caught earlier by the one-operation
-cases), or the order in which ``backward()`` visits the graph.
+program runs on the student's ``Value`` and on torch (``retain_grad`` on every node and on
+every single use of a node), so every node's ``.data`` and ``.grad`` has an expected value,
+and so does each use's contribution to a gradient. When a gradient is wrong, the first
+wrong node in reverse order (all its users are right) tells what kind of mistake it is: a
+node used twice that kept one contribution (``=`` instead of ``+=``), a local derivative
+(caught earlier by the one-operation cases), or the order in which ``backward()`` visits
+the graph.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +39,19 @@ import numpy as np
 
 from grader.checks import messages as M
 from grader.checks import torchref
-from grader.checks.compare import Case, CheckFailure, Tolerance, call_student, compare_array, report_pass
+from grader.checks.compare import (
+    Case,
+    CheckFailure,
+    Tolerance,
+    compare_array,
+    is_plain,
+    report_pass,
+    require_callable,
+)
 from grader.checks.exercises import register
+from grader.checks.policy import strict_gradients
 from grader.checks.specs import Exercise, away_from
+from grader.checks.steps import Done, Ref, Steps
 
 ASSIGNMENT = "04_autodiff"
 
@@ -38,6 +59,8 @@ __all__ = [
     "OPS",
     "Program",
     "random_program",
+    "torch_run",
+    "Traced",
     "ValueExercise",
     "UnbroadcastExercise",
     "TensorOpsExercise",
@@ -57,10 +80,23 @@ M.register(
             "`{function}` 没有返回节点",
         ),
         "autodiff_not_value": (
-            "`{function}` should return a new {cls} whose `.{attr}` is a number, but it "
-            "returned {found}. Did you forget `return out`?",
-            "`{function}` 应当返回一个新的 {cls}，其 `.{attr}` 是一个数，实际返回了 {found}。"
-            "是否忘了 `return out`?",
+            "`{function}` should return a new {cls} whose `.{attr}` is {what}, but it "
+            "returned {found}.",
+            "`{function}` 应当返回一个新的 {cls}，其 `.{attr}` 是{what}，实际返回了 {found}。",
+        ),
+        "autodiff_hint_return": (
+            "Did you forget `return out` at the end of the method?",
+            "是否忘了在方法末尾写 `return out`？",
+        ),
+        "autodiff_what_number": ("a number", "一个数"),
+        "autodiff_what_array": ("an array", "一个数组"),
+        "autodiff_found_object": (
+            "an object without `.{attr}`",
+            "一个没有 `.{attr}` 的对象",
+        ),
+        "autodiff_found_other": (
+            "an object that is not a number",
+            "一个不是数的对象",
         ),
         "autodiff_bad_grad": (
             "`{node}.grad` should be a number after backward(), found {found}.",
@@ -189,7 +225,10 @@ M.register(
     }
 )
 
-TOL = Tolerance(rtol=1e-6, atol=1e-9)
+
+#: The default tolerance, so that the one rule for gradients (grader.checks.policy) applies
+#: here as everywhere: an analytic gradient in float64 agrees with autograd to about 1e-15.
+TOL = Tolerance()
 
 
 # ------------------------------------------------------------------------- operations
@@ -503,6 +542,9 @@ _STAGE = {
     "arith": [(name, False) for name in ARITH_OPS],
     "func": [(name, False) for name in FUNC_OPS],
 }
+#: Stages whose operations also run without the final ``* s`` (``out = op(...)``), where a
+#: missing ``L.grad = 1.0`` shows; later stages run with a random upstream gradient only.
+_PLAIN_STAGES = ("core",)
 
 
 def _op_operands(rng: np.random.Generator, name: str, count: int) -> list[tuple]:
@@ -546,6 +588,199 @@ def _single(name: str, operands: tuple, same: bool, scale: float | None) -> Prog
     return p
 
 
+# ----------------------------------------------------------------- tracing programs
+
+
+class Traced:
+    """A student's object made by an earlier step, while a check writes down a program.
+
+    Python's operators on it add steps instead of computing anything: ``a * b`` adds
+    ``steps.op("mul", a, b)`` (so the student's ``__mul__`` runs, or ``__rmul__`` for
+    ``2 * a``), ``a.tanh()`` adds ``steps.method(a, "tanh")``. An expression written once as
+    a Python function therefore runs on torch tensors for the reference and, traced, on the
+    student's engine, where all of its steps travel in one message.
+    """
+
+    __slots__ = ("_steps", "ref", "_cls")
+
+    def __init__(self, steps: Steps, ref: Ref, cls: str):
+        self._steps = steps
+        self.ref = ref
+        self._cls = cls
+
+    def _op(self, operator: str, operands: tuple, method: str) -> Traced:
+        ref = self._steps.op(operator, *[_unwrap(x) for x in operands],
+                             name=f"{self._cls}.{method}", fetch=False)
+        return Traced(self._steps, ref, self._cls)
+
+    def __add__(self, other: Any) -> Traced:
+        return self._op("add", (self, other), "__add__")
+
+    def __radd__(self, other: Any) -> Traced:
+        return self._op("add", (other, self), "__radd__")
+
+    def __sub__(self, other: Any) -> Traced:
+        return self._op("sub", (self, other), "__sub__")
+
+    def __rsub__(self, other: Any) -> Traced:
+        return self._op("sub", (other, self), "__rsub__")
+
+    def __mul__(self, other: Any) -> Traced:
+        return self._op("mul", (self, other), "__mul__")
+
+    def __rmul__(self, other: Any) -> Traced:
+        return self._op("mul", (other, self), "__rmul__")
+
+    def __truediv__(self, other: Any) -> Traced:
+        return self._op("truediv", (self, other), "__truediv__")
+
+    def __rtruediv__(self, other: Any) -> Traced:
+        return self._op("truediv", (other, self), "__rtruediv__")
+
+    def __pow__(self, other: Any) -> Traced:
+        return self._op("pow", (self, other), "__pow__")
+
+    def __matmul__(self, other: Any) -> Traced:
+        return self._op("matmul", (self, other), "__matmul__")
+
+    def __neg__(self) -> Traced:
+        return self._op("neg", (self,), "__neg__")
+
+    def __getattr__(self, method: str) -> Callable[..., Traced]:
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        def call(*args: Any, **kwargs: Any) -> Traced:
+            ref = self._steps.method(self.ref, method, *[_unwrap(a) for a in args],
+                                     name=f"{self._cls}.{method}", fetch=False,
+                                     **{k: _unwrap(v) for k, v in kwargs.items()})
+            return Traced(self._steps, ref, self._cls)
+
+        return call
+
+
+def _unwrap(value: Any) -> Any:
+    return value.ref if isinstance(value, Traced) else value
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while one check call runs.
+
+    A check makes thousands of small objects (steps, outcomes, torch references, and the
+    student's nodes, whose ``_backward`` closures form cycles) in a process that also
+    holds PyTorch's large heap; every full collection walks that heap, which cost about
+    half of a check's time. What the check left is collected once it is over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass
+class EngineExercise(Exercise):
+    """An exercise of this assignment: the shared case loop, with the collector paused."""
+
+    def run(self, *student: Any, **literal: Any) -> None:
+        __tracebackhide__ = True
+        with paused_gc():
+            super().run(*student, **literal)
+
+
+# ------------------------------------------------------------------- reading results
+
+
+def _as_number(value: Any) -> float | None:
+    """A plain number (or a one-element numeric array) as a float; None for anything else.
+
+    Only plain data is read: an object of the student's own type is not asked to convert
+    itself (in the grade of record it lives in the sandbox)."""
+    if isinstance(value, bool) or not is_plain(value):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        return float(value.reshape(()))
+    return None
+
+
+def _found(value: Any, attr: str) -> M.Text | str:
+    if value is None:
+        return "None"
+    if is_plain(value):
+        text = repr(value)
+        return text if len(text) <= 60 else text[:59] + "…"
+    return M.text("autodiff_found_other", attr=attr)
+
+
+_NO_ATTRIBUTE = re.compile(r"^'(\w+)' object has no attribute")
+
+
+def _missing_attribute(case: Case, done: Done, ref: Ref) -> tuple[M.Text | str, bool] | None:
+    """If reading ``.data``/``.grad`` (step ``ref``) failed because the object has no such
+    attribute: (what the object was, whether it was None). Otherwise None."""
+    outcome, step = done[ref], done.steps.items[ref.index]
+    error = outcome.error or {}
+    if outcome.status != "error" or step.kind != "attr" or error.get("type") != "AttributeError":
+        return None
+    kind = _NO_ATTRIBUTE.match(str(error.get("msg", "")))
+    if kind and kind.group(1) == "NoneType":
+        return "None", True
+    return M.text("autodiff_found_object", attr=step.args[0]), False
+
+
+def _not_a_node(case: Case, function: str, cls: str, attr: str, found: Any,
+                returned_none: bool, what: str = "autodiff_what_number") -> CheckFailure:
+    lines = [case.header("autodiff_hdr_not_value", function=function),
+             M.bilingual("autodiff_not_value", indent="  ", function=function, cls=cls,
+                         attr=attr, found=found, what=M.text(what))]
+    if returned_none:
+        lines.append(M.bilingual("autodiff_hint_return", indent="  "))
+    return CheckFailure("\n".join(lines + case.reproduce_lines()), kind="type",
+                        exercise=case.exercise)
+
+
+def read_number(case: Case, done: Done, ref: Ref, function: str, cls: str) -> float:
+    """The number a ``.data`` step read, or the failure that explains why there is none."""
+    __tracebackhide__ = True
+    missing = _missing_attribute(case, done, ref)
+    if missing is not None:
+        raise _not_a_node(case, function, cls, "data", missing[0], missing[1])
+    value = done.value(case, ref)
+    number = _as_number(value)
+    if number is None:
+        raise _not_a_node(case, function, cls, "data", _found(value, "data"), False)
+    return number
+
+
+def read_grad(case: Case, done: Done, ref: Ref, node: str) -> float:
+    """The number a ``.grad`` step read after backward()."""
+    __tracebackhide__ = True
+    missing = _missing_attribute(case, done, ref)
+    value = None if missing is not None else done.value(case, ref)
+    number = None if missing is not None else _as_number(value)
+    if number is None:
+        found = missing[0] if missing is not None else _found(value, "grad")
+        raise CheckFailure(
+            "\n".join([case.header("autodiff_hdr_grad", node=node),
+                       M.bilingual("autodiff_bad_grad", indent="  ", node=node, found=found)]),
+            kind="type", exercise=case.exercise)
+    return number
+
+
+def read_array(case: Case, done: Done, ref: Ref, function: str, cls: str) -> Any:
+    """What a ``.data``/``.grad`` step of the tensor engine read (compare_array judges it)."""
+    __tracebackhide__ = True
+    missing = _missing_attribute(case, done, ref)
+    if missing is not None:
+        raise _not_a_node(case, function, cls, done.steps.items[ref.index].args[0], missing[0],
+                          missing[1], what="autodiff_what_array")
+    return done.value(case, ref)
+
+
 # ----------------------------------------------------------------- running programs
 
 
@@ -553,46 +788,53 @@ def _single(name: str, operands: tuple, same: bool, scale: float | None) -> Prog
 class Reference:
     values: list[float]
     grads: list[float]
-    tensors: list[Any]
+    contributions: list[list[float]]  # per node, what each use (in program.uses order) adds
 
 
-def torch_run(program: Program) -> Reference:
-    """Every node's value and dL/dnode from torch autograd, in float64."""
+def _build_program(program: Program, contributions: bool) -> tuple[list[Any], list]:
+    """``program`` on float64 torch scalars (no backward yet): every node (``retain_grad``)
+    and, with ``contributions``, for each use of a node the identity copy it received, whose
+    ``.grad`` will be what that use adds to the node's gradient."""
     torch = torchref.torch
     tensors: list[Any] = []
+    uses: list[tuple[int, Any]] = []  # (node, the copy of it that one use received)
     for instr in program.instrs:
         if instr.op == "leaf":
             t = torch.tensor(instr.args[0], dtype=torch.float64, requires_grad=True)
         else:
             op = OPS[instr.op]
-            operands = [tensors[a] if kind == "n" else a
-                        for kind, a in zip(op.arity, instr.args, strict=True)]
+            operands = []
+            for kind, a in zip(op.arity, instr.args, strict=True):
+                if kind == "c":
+                    operands.append(a)
+                elif contributions:
+                    copy = tensors[a].clone()
+                    copy.retain_grad()
+                    uses.append((a, copy))
+                    operands.append(copy)
+                else:
+                    operands.append(tensors[a])
             t = op.apply(*operands)
             t.retain_grad()
         tensors.append(t)
-    tensors[-1].backward()
+    return tensors, uses
+
+
+def _program_reference(tensors: list[Any], uses: list) -> Reference:
     values = [float(t.detach()) for t in tensors]
     grads = [0.0 if t.grad is None else float(t.grad) for t in tensors]
-    return Reference(values, grads, tensors)
+    contributions: list[list[float]] = [[] for _ in tensors]
+    for node, copy in uses:
+        contributions[node].append(0.0 if copy.grad is None else float(copy.grad))
+    return Reference(values, grads, contributions)
 
 
-def _contributions(program: Program, ref: Reference, index: int) -> list[float]:
-    """What each single use of node ``index`` adds to its gradient (local × user's grad)."""
-    torch = torchref.torch
-    out = []
-    for user, pos in program.uses(index):
-        instr = program.instrs[user]
-        op = OPS[instr.op]
-        operands = []
-        for p, (kind, a) in enumerate(zip(op.arity, instr.args, strict=True)):
-            if kind == "c":
-                operands.append(a)
-            else:
-                operands.append(torch.tensor(ref.values[a], dtype=torch.float64,
-                                             requires_grad=p == pos))
-        op.apply(*operands).backward()
-        out.append(float(operands[pos].grad) * ref.grads[user])
-    return out
+def torch_run(program: Program, contributions: bool = True) -> Reference:
+    """Every node's value and dL/dnode from torch autograd, in float64, and what each single
+    use of a node contributes to its gradient (local derivative times the user's gradient)."""
+    tensors, uses = _build_program(program, contributions)
+    tensors[-1].backward()
+    return _program_reference(tensors, uses)
 
 
 def _partial_sum(found: float, contributions: Sequence[float],
@@ -615,68 +857,14 @@ def _partial_sum(found: float, contributions: Sequence[float],
 
 
 def _close(actual: float, expected: float, tol: Tolerance = TOL) -> bool:
-    return bool(tol.close(np.float64(actual), np.float64(expected)))
-
-
-def _read(case: Case, obj: Any, attr: str, function: str, cls: str) -> float:
-    __tracebackhide__ = True
-    try:
-        value = float(getattr(obj, attr))
-    except Exception:
-        found = type(obj).__name__ if not hasattr(obj, attr) else repr(getattr(obj, attr))[:60]
-        raise CheckFailure(
-            "\n".join([case.header("autodiff_hdr_not_value", function=function),
-                       M.bilingual("autodiff_not_value", indent="  ", function=function, cls=cls,
-                                   attr=attr, found=found)]),
-            kind="type", exercise=case.exercise) from None
-    return value
-
-
-def _read_grad(case: Case, obj: Any, node: str) -> float:
-    __tracebackhide__ = True
-    try:
-        return float(obj.grad)
-    except Exception:
-        found = repr(getattr(obj, "grad", None))[:60]
-        raise CheckFailure(
-            "\n".join([case.header("autodiff_hdr_grad", node=node),
-                       M.bilingual("autodiff_bad_grad", indent="  ", node=node, found=found)]),
-            kind="type", exercise=case.exercise) from None
+    """``tol.close`` for two floats (np.isclose's rule, without its cost per scalar)."""
+    if not (math.isfinite(actual) and math.isfinite(expected)):
+        return False
+    return abs(actual - expected) <= tol.atol + tol.rtol * abs(expected)
 
 
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
-
-
-def student_run(case: Case, cls: Any, program: Program, expected: Sequence[float] | None = None,
-                tol: Tolerance = TOL) -> list[Any]:
-    """Build ``program`` with the student's class; check each node's data as it is made."""
-    __tracebackhide__ = True
-    cls_name = getattr(cls, "__name__", "Value")
-    names = program.names()
-    nodes: list[Any] = []
-    for i, instr in enumerate(program.instrs):
-        if instr.op == "leaf":
-            function = cls_name
-            node = call_student(case, function, cls, instr.args[0])
-        else:
-            op = OPS[instr.op]
-            function = f"{cls_name}.{op.method}"
-            operands = [nodes[a] if kind == "n" else a
-                        for kind, a in zip(op.arity, instr.args, strict=True)]
-            node = call_student(case, function, op.apply, *operands)
-        data = _read(case, node, "data", function, cls_name)
-        if expected is not None and not _close(data, expected[i], tol):
-            lines = [
-                case.header("autodiff_hdr_data", node=names[i]),
-                M.bilingual("autodiff_wrong_data", indent="  ", node=names[i],
-                            expr=program.expr(i, names), expected=_fmt(expected[i]),
-                            found=_fmt(data), function=function),
-            ]
-            raise CheckFailure("\n".join(lines + _program_lines(case, program)),
-                               exercise=case.exercise)
-        nodes.append(node)
-    return nodes
 
 
 def _program_lines(case: Case, program: Program) -> list[str]:
@@ -686,138 +874,316 @@ def _program_lines(case: Case, program: Program) -> list[str]:
             *("      " + line for line in program.text())]
 
 
-def _backward(case: Case, cls: Any, root: Any) -> None:
-    __tracebackhide__ = True
-    name = f"{getattr(cls, '__name__', 'Value')}.backward"
-    call_student(case, name, lambda: root.backward())
+def _class_name(cls: Any, default: str) -> str:
+    name = getattr(cls, "__name__", None)
+    return name if isinstance(name, str) and name.isidentifier() else default
+
+
+@dataclass
+class Emitted:
+    """A program written into Steps: per node its Ref; the steps reading ``.data`` and
+    ``.grad`` (by node index: every node when explaining, only the graded ones otherwise);
+    the function that made each node (for messages)."""
+
+    nodes: list[Ref]
+    functions: list[str]
+    data: dict[int, Ref] = field(default_factory=dict)
+    backward: Ref | None = None
+    grads: dict[int, Ref] = field(default_factory=dict)
+    full: bool = False
+
+
+def emit(steps: Steps, Value: Any, cls: str, program: Program, graded: Sequence[int],
+         full: bool) -> Emitted:
+    """The steps that build ``program`` with the student's class and call ``backward()`` on
+    its last node. ``full``: read every node's ``.data`` as it is made and every ``.grad``
+    (to explain a failure); otherwise the output's ``.data`` and the ``graded`` gradients."""
+    out = Emitted([], [], full=full)
+    last = len(program.instrs) - 1
+    for i, instr in enumerate(program.instrs):
+        if instr.op == "leaf":
+            function = cls
+            ref = steps.call(Value, instr.args[0], name=cls, fetch=False)
+        else:
+            op = OPS[instr.op]
+            function = f"{cls}.{op.method}"
+            operands = [Traced(steps, out.nodes[a], cls) if kind == "n" else a
+                        for kind, a in zip(op.arity, instr.args, strict=True)]
+            ref = op.apply(*operands).ref
+        out.nodes.append(ref)
+        out.functions.append(function)
+        if full or i == last:
+            out.data[i] = steps.attr(ref, "data", name=function)
+    out.backward = steps.method(out.nodes[-1], "backward", name=f"{cls}.backward", fetch=False)
+    for i in range(len(out.nodes)) if full else graded:
+        out.grads[i] = steps.attr(out.nodes[i], "grad", name=f"{cls}.backward")
+    return out
+
+
+def _leaves(program: Program) -> list[int]:
+    return [k for k, instr in enumerate(program.instrs) if instr.op == "leaf"]
+
+
+def _build_vector(name: str, same: bool, operands: Sequence[tuple],
+                  scales: Sequence[float] | None) -> tuple[Any, list[Any]]:
+    """One operation on every row of ``operands`` at once, as float64 torch vectors (no
+    backward yet): (the output, with ``scales`` L = op * s; the leaves)."""
+    torch = torchref.torch
+    op = OPS[name]
+    leaves: list[Any] = []
+    args: list[Any] = []
+    for pos, kind in enumerate(op.arity):
+        column = torch.tensor([row[pos] for row in operands], dtype=torch.float64)
+        if kind == "c":
+            args.append(column)
+        elif same and leaves:
+            args.append(leaves[0])
+        else:
+            column.requires_grad_(True)
+            leaves.append(column)
+            args.append(column)
+    out = op.apply(*args)
+    if scales is not None:
+        out = out * torch.tensor(list(scales), dtype=torch.float64)
+    return out, leaves
+
+
+def _leaf_grads(leaves: list[Any]) -> np.ndarray:
+    return np.stack([t.grad.numpy() for t in leaves], axis=1).astype(np.float64)
 
 
 # ------------------------------------------------------------------------ the exercise
 
 
 @dataclass
-class ValueExercise(Exercise):
+class ValueExercise(EngineExercise):
     """The scalar engine: one-operation cases, fixed expressions, then random graphs.
 
-    ``check(id, Value, seeds=[...], num_graphs=...)``.
+    ``check(id, Value, seeds=[...], num_graphs=...)``. A one-operation case runs one
+    operation on several operand values (``out = x * y`` for the core operations, and
+    ``L = (x * y) * s`` so that the upstream gradient is not 1) and compares the output's
+    ``.data`` and each leaf's ``.grad`` as vectors; an expression case compares the output's
+    ``.data`` and the gradients of the leaves and the output.
+
+    Every case of a check call runs in one batch of steps that reads only what is graded.
+    A case that fails is run once more on its own, reading every node's ``.data`` as it is
+    made and every ``.grad``, to explain the failure: the first node that is not a node
+    (a method without ``return out``), the first wrong value, or the first wrong gradient
+    in reverse order with the contributions it lost.
     """
 
     stages: Sequence[str] = ()  # which one-operation groups to run first, in order
     fixed: Callable[[], list[Program]] | None = None
     graph_ops: Sequence[str] = ALL_OPS
     num_graphs: int = 10
-    cases_per_op: int = 6
+    cases_per_op: int = 4
     tol: Tolerance = TOL
 
-    def run(self, Value: Any, *, seeds: Sequence[int], num_graphs: int | None = None) -> None:
-        __tracebackhide__ = True
+    # -- cases
+
+    def make_cases(self, *, seeds: Sequence[int], num_graphs: int | None = None) -> list[Case]:
         num_graphs = self.num_graphs if num_graphs is None else num_graphs
-        count = 0
+        found: list[Case] = []
         for seed in seeds:
             rng = np.random.default_rng(seed)
-            count += self._one_operation_cases(Value, seed, rng)
+            plans = [(stage, name, same, _op_operands(rng, name, self.cases_per_op))
+                     for stage in self.stages for name, same in _STAGE[stage]]
+            for stage, name, same, operands in plans:  # out = op(...); out.backward()
+                if stage in _PLAIN_STAGES:
+                    found.append(self._vector_case(seed, name, same, operands, None))
+            for _stage, name, same, operands in plans:  # L = op(...) * s; L.backward()
+                scales = [round(float(rng.uniform(0.5, 2.0)), 2) * (-1 if i % 2 else 1)
+                          for i in range(len(operands))]
+                found.append(self._vector_case(seed, name, same, operands, scales))
             if self.fixed is not None:
-                for program in self.fixed():
-                    self._program(Value, program, self.case(seed=seed, description="fixed"))
-                    count += 1
+                found += [self.case(seed=seed, description="fixed",
+                                    data={"kind": "program", "program": p})
+                          for p in self.fixed()]
             for _ in range(num_graphs):
                 program = random_program(rng, self.graph_ops, int(rng.integers(2, 5)),
                                          int(rng.integers(4, 13)))
-                self._program(Value, program, self.case(seed=seed, description="random"))
-                count += 1
-        report_pass(self.title, count)
+                found.append(self.case(seed=seed, description="random",
+                                       data={"kind": "program", "program": program}))
+        return found
 
-    # -- one operation at a time, compared as vectors over several operand values
+    def _vector_case(self, seed: int, name: str, same: bool, operands: list[tuple],
+                     scales: list[float] | None) -> Case:
+        programs = [_single(name, args, same, None if scales is None else scales[i])
+                    for i, args in enumerate(operands)]
+        return self.case(seed=seed, description=_describe(name, same, operands, scales),
+                         data={"kind": "vector", "name": name, "same": same,
+                               "operands": operands, "scales": scales, "programs": programs})
 
-    def _one_operation_cases(self, Value: Any, seed: int, rng: np.random.Generator) -> int:
-        __tracebackhide__ = True
-        groups = [(name, same) for stage in self.stages for name, same in _STAGE[stage]]
-        plans = [(name, same, _op_operands(rng, name, self.cases_per_op)) for name, same in groups]
-        count = 0
-        plain: dict[tuple[str, bool], list[np.ndarray]] = {}
-        for name, same, operands in plans:  # out = op(...); out.backward()
-            plain[(name, same)] = self._vector_case(Value, seed, name, same, operands, None)
-            count += 1
-        for name, same, operands in plans:  # L = op(...) * s; L.backward()
-            scales = [round(float(rng.uniform(0.5, 2.0)), 2) * (-1 if i % 2 else 1)
-                      for i in range(len(operands))]
-            self._vector_case(Value, seed, name, same, operands, scales,
-                              ignored_upstream=plain[(name, same)])
-            count += 1
-        return count
+    def cases(self, **literal: Any) -> list[Case]:
+        """The cases with their references: the torch graphs of all cases are built first
+        and back-propagated together (one backward pass per check call: each output is
+        summed into one scalar, and no two graphs share a node)."""
+        found = self.make_cases(**literal)
+        self._references(found)
+        return found
 
-    def _vector_case(self, Value, seed, name, same, operands, scales, ignored_upstream=None):
-        __tracebackhide__ = True
-        op = OPS[name]
-        leaf_names = ["x", "y"][: op.arity.count("n") - (1 if same else 0)]
-        description = _describe(name, same, operands, scales)
-        case = self.case(seed=seed, description=description)
-        outs, grads, refs_out, refs_grads = [], [], [], []
-        for i, args in enumerate(operands):
-            program = _single(name, args, same, None if scales is None else scales[i])
-            ref = torch_run(program)
-            nodes = student_run(case, Value, program, None, self.tol)
-            out = nodes[-1]
-            cls_name = getattr(Value, "__name__", "Value")
-            outs.append(_read(case, out, "data", f"{cls_name}.{op.method}", cls_name))
-            _backward(case, Value, out)
-            leaves = [k for k, instr in enumerate(program.instrs) if instr.op == "leaf"]
-            grads.append([_read_grad(case, nodes[k], leaf_names[j]) for j, k in enumerate(leaves)])
-            refs_out.append(ref.values[-1])
-            refs_grads.append([ref.grads[k] for k in leaves])
-        compare_array(case, "out.data" if scales is None else "L.data", np.array(refs_out),
-                      np.array(outs), tol=self.tol)
-        expected = np.array(refs_grads)
-        actual = np.array(grads)
-        for j, leaf in enumerate(leaf_names):
-            alternatives: list[tuple[str, np.ndarray]] = []
-            mutants = (_SELF_MUTANTS if same else _OP_MUTANTS).get(name, [])
-            for pos, key, fn in mutants:
+    def prepare(self, case: Case) -> None:
+        self._references([case])
+
+    def _references(self, cases: Sequence[Case]) -> None:
+        outputs: list[Any] = []
+        finish: list[Callable[[], None]] = []
+        for case in cases:
+            data = case.data
+            if data["kind"] == "program":
+                tensors, _ = _build_program(data["program"], contributions=False)
+                outputs.append(tensors[-1])
+                finish.append(lambda d=data, t=tensors: d.update(reference=_program_reference(t, [])))
+                continue
+            name, same, operands, scales = (data["name"], data["same"], data["operands"],
+                                            data["scales"])
+            out, leaves = _build_vector(name, same, operands, scales)
+            outputs.append(out.sum())
+            plain = None
+            if scales is not None:  # what a _backward that ignores out.grad gives
+                plain_out, plain = _build_vector(name, same, operands, None)
+                outputs.append(plain_out.sum())
+            finish.append(lambda d=data, o=out, v=leaves, p=plain: self._vector_reference(
+                d, o.detach().numpy().copy(), _leaf_grads(v),
+                None if p is None else _leaf_grads(p)))
+        if outputs:
+            sum(outputs[1:], outputs[0]).backward()
+        for store in finish:
+            store()
+
+    @staticmethod
+    def _vector_reference(data: dict, out: np.ndarray, grads: np.ndarray,
+                          plain: np.ndarray | None) -> None:
+        name, same, operands, scales = data["name"], data["same"], data["operands"], data["scales"]
+        data["out"], data["grads"] = out, grads
+        alternatives: list[list[tuple[str, np.ndarray]]] = []
+        for j in range(grads.shape[1]):
+            found = []
+            for pos, key, fn in (_SELF_MUTANTS if same else _OP_MUTANTS).get(name, []):
                 if pos == j:
                     values = [fn(*(args[:1] if same else args)) for args in operands]
                     if scales is not None:
                         values = [v * s for v, s in zip(values, scales, strict=True)]
-                    alternatives.append((key, np.array(values)))
-            if ignored_upstream is None:  # one node: only a missing L.grad = 1 gives zeros
-                if np.all(expected[:, j] != 0):
-                    alternatives.append(("autodiff_hint_output_grad", np.zeros(len(operands))))
-            else:
-                alternatives.append(("autodiff_hint_upstream", ignored_upstream[:, j]))
-                alternatives.append(("autodiff_hint_order_zero", np.zeros(len(operands))))
-            compare_array(case, f"{leaf}.grad", expected[:, j], actual[:, j], tol=self.tol,
-                          alternatives=alternatives, header_key="hdr_mismatch_autograd")
-        return expected
+                    found.append((key, np.array(values, dtype=np.float64)))
+            if plain is None:  # one node: only a missing L.grad = 1 gives zeros
+                if np.all(grads[:, j] != 0):
+                    found.append(("autodiff_hint_output_grad", np.zeros(len(operands))))
+            else:  # a _backward that ignores out.grad gives the gradient of op alone
+                found.append(("autodiff_hint_upstream", plain[:, j]))
+                found.append(("autodiff_hint_order_zero", np.zeros(len(operands))))
+            alternatives.append(found)
+        data["alternatives"] = alternatives
 
-    # -- a whole expression: data node by node, then every gradient
+    # -- the student's program
 
-    def _program(self, Value: Any, program: Program, case: Case) -> None:
+    def run(self, Value: Any, **literal: Any) -> None:
         __tracebackhide__ = True
-        ref = torch_run(program)
-        nodes = student_run(case, Value, program, ref.values, self.tol)
-        _backward(case, Value, nodes[-1])
+        with paused_gc():
+            self._run(Value, **literal)
+
+    def _run(self, Value: Any, **literal: Any) -> None:
+        __tracebackhide__ = True
+        cases = self.cases(**literal)
+        steps = Steps()
+        plans = [self.drive(steps, case, Value) for case in cases]
+        done = steps.run()
+        for case, plan in zip(cases, plans, strict=True):
+            try:
+                self.judge(case, done, plan)
+            except CheckFailure as failure:
+                self.explain(case, Value, failure)
+        report_pass(self.title, len(cases))
+
+    def explain(self, case: Case, Value: Any, failure: CheckFailure) -> None:
+        """Run the failing case again, alone, reading everything; raise what that shows."""
+        __tracebackhide__ = True
+        if case.data["kind"] == "program":  # what each use contributes, for the diagnosis
+            case.data["reference"] = torch_run(case.data["program"], contributions=True)
+        steps = Steps()
+        plan = self.drive(steps, case, Value, full=True)
+        self.judge(case, steps.run(), plan)
+        raise failure  # the student's code did not fail twice in the same way
+
+    def drive(self, steps: Steps, case: Case, Value: Any, full: bool = False) -> list[Emitted]:
+        __tracebackhide__ = True
+        cls = _class_name(Value, "Value")
+        require_callable(case, cls, Value)
+        if case.data["kind"] == "program":
+            program = case.data["program"]
+            graded = [*_leaves(program), len(program.instrs) - 1]
+            return [emit(steps, Value, cls, program, graded, full)]
+        return [emit(steps, Value, cls, p, _leaves(p), full) for p in case.data["programs"]]
+
+    def judge(self, case: Case, done: Done, plan: list[Emitted]) -> None:
+        __tracebackhide__ = True
+        if case.data["kind"] == "program":
+            self._judge_program(case, done, plan[0])
+        else:
+            self._judge_vector(case, done, plan)
+
+    def _judge_vector(self, case: Case, done: Done, plan: list[Emitted]) -> None:
+        __tracebackhide__ = True
+        data = case.data
+        cls = plan[0].functions[0]
+        leaf_names = ["x", "y"][: data["grads"].shape[1]]
+        outs, grads = [], []
+        for emitted in plan:
+            values = [read_number(case, done, ref, emitted.functions[i], cls)
+                      for i, ref in emitted.data.items()]
+            outs.append(values[-1])
+            done.value(case, emitted.backward)
+            leaves = _leaves(data["programs"][0])
+            grads.append([read_grad(case, done, emitted.grads[k], leaf_names[j])
+                          for j, k in enumerate(leaves)])
+        compare_array(case, "out.data" if data["scales"] is None else "L.data", data["out"],
+                      np.array(outs), tol=self.tol)
+        actual = np.array(grads, dtype=np.float64)
+        for j, leaf in enumerate(leaf_names):
+            compare_array(case, f"{leaf}.grad", data["grads"][:, j], actual[:, j], tol=self.tol,
+                          alternatives=data["alternatives"][j],
+                          header_key="hdr_mismatch_autograd")
+
+    def _judge_program(self, case: Case, done: Done, emitted: Emitted) -> None:
+        __tracebackhide__ = True
+        program, ref = case.data["program"], case.data["reference"]
         names = program.names()
-        grads = [_read_grad(case, node, names[i]) for i, node in enumerate(nodes)]
-        leaves = [i for i, instr in enumerate(program.instrs) if instr.op == "leaf"]
-        graded = [*leaves, len(nodes) - 1]
+        cls = emitted.functions[0]
+        for i, data_ref in emitted.data.items():
+            value = read_number(case, done, data_ref, emitted.functions[i], cls)
+            if not _close(value, ref.values[i], self.tol):
+                lines = [
+                    case.header("autodiff_hdr_data", node=names[i]),
+                    M.bilingual("autodiff_wrong_data", indent="  ", node=names[i],
+                                expr=program.expr(i, names), expected=_fmt(ref.values[i]),
+                                found=_fmt(value), function=emitted.functions[i]),
+                ]
+                raise CheckFailure("\n".join(lines + _program_lines(case, program)),
+                                   exercise=case.exercise)
+        done.value(case, emitted.backward)
+        grads = {i: read_grad(case, done, g, names[i]) for i, g in emitted.grads.items()}
+        graded = [*_leaves(program), len(program.instrs) - 1]
         if all(_close(grads[i], ref.grads[i], self.tol) for i in graded):
+            expected = np.array([ref.grads[i] for i in graded])
+            strict_gradients(case, "grad", expected, np.array([grads[i] for i in graded]),
+                             self.tol)
             return
         # The first wrong node in reverse order: everything that uses it is right.
-        wrong = next(i for i in reversed(range(len(nodes)))
+        wrong = next(i for i in sorted(grads, reverse=True)
                      if not _close(grads[i], ref.grads[i], self.tol))
         lines = [
             case.header("autodiff_hdr_grad", node=names[wrong]),
             M.bilingual("autodiff_wrong_grad", indent="  ", node=names[wrong],
                         expected=_fmt(ref.grads[wrong]), found=_fmt(grads[wrong])),
         ]
-        if wrong == len(nodes) - 1:
+        if wrong == len(program.instrs) - 1:
             lines.append(M.bilingual("autodiff_hint_output_grad", indent="  "))
-        else:
+        elif emitted.full:  # every gradient was read: the users of `wrong` are right
             users = sorted({u for u, _ in program.uses(wrong)})
             uses = "; ".join(f"{names[u]} = {program.expr(u, names)}" for u in users)
             lines.append(M.bilingual("autodiff_used_by", indent="  ", node=names[wrong],
                                      uses=uses))
             uses_of = program.uses(wrong)
-            kept = _partial_sum(grads[wrong], _contributions(program, ref, wrong), self.tol)
+            kept = _partial_sum(grads[wrong], ref.contributions[wrong], self.tol)
             if kept is not None:
                 missing = "; ".join(f"{names[u]} = {program.expr(u, names)}"
                                     for k, (u, _) in enumerate(uses_of) if k not in kept)
@@ -873,7 +1239,7 @@ register(
         title_en="Exercise 4.2 · Value: -, /, ** and numbers on the left",
         title_zh="练习 4.2 · Value：减法、除法、乘方与左侧的普通数",
         assignment=ASSIGNMENT,
-        stages=("core", "arith"),
+        stages=("arith",),
         fixed=_arith_fixed,
         graph_ops=CORE_OPS + ARITH_OPS,
         num_graphs=10,
@@ -883,9 +1249,9 @@ register(
     ValueExercise(
         id="value_ops",
         title_en="Exercise 4.3 · Value: exp, log, tanh, relu, sigmoid",
-        title_zh="练习 4.3 · Value:exp、log、tanh、relu、sigmoid",
+        title_zh="练习 4.3 · Value：exp、log、tanh、relu、sigmoid",
         assignment=ASSIGNMENT,
-        stages=("core", "arith", "func"),
+        stages=("func",),
         fixed=_func_fixed,
         graph_ops=ALL_OPS,
         num_graphs=10,
@@ -897,11 +1263,10 @@ register(
         title_en="Exercise 4.3 · Value: random expression graphs",
         title_zh="练习 4.3 · Value：随机表达式图",
         assignment=ASSIGNMENT,
-        stages=("core", "arith", "func"),
+        stages=(),
         fixed=None,
         graph_ops=ALL_OPS,
         num_graphs=30,
-        cases_per_op=3,
     )
 )
 
@@ -915,28 +1280,26 @@ def compare(case: Case, name: str, expected: Any, actual: Any, *, tol: Tolerance
     (for one number, "every element is k times the expected value" says nothing)."""
     __tracebackhide__ = True
     expected = np.asarray(expected, dtype=np.float64)
-    try:
-        value = np.asarray(actual, dtype=np.float64)
-    except Exception:
-        value = None
-    if expected.ndim or value is None or value.shape != () or not np.isfinite(value):
+    value = _as_number(actual) if is_plain(actual) else None
+    if expected.ndim or value is None or np.ndim(actual) != 0 or not np.isfinite(value):
         compare_array(case, name, expected, actual, tol=tol, **kwargs)
         return
-    if tol.close(value, expected):
+    if tol.close(np.float64(value), expected):
+        compare_array(case, name, expected, actual, tol=tol, **kwargs)  # the gradient rule
         return
     lines = [
         case.header(kwargs.get("header_key", "hdr_mismatch"), name=name),
         M.bilingual("autodiff_scalar", indent="  ", name=name, expected=_fmt(float(expected)),
-                    found=_fmt(float(value))),
+                    found=_fmt(value)),
     ]
     for key, alternative in kwargs.get("alternatives", ()):
-        if Tolerance(tol.rtol * 10, tol.atol * 10).close(value, np.float64(alternative)):
+        if Tolerance(tol.rtol * 10, tol.atol * 10).close(np.float64(value),
+                                                         np.float64(alternative)):
             lines.append(M.bilingual(key, indent="  "))
             break
     lines += case.reproduce_lines()
     lines.append(M.bilingual("tolerance", indent="  ", rtol=tol.rtol, atol=tol.atol))
     raise CheckFailure("\n".join(lines), exercise=case.exercise)
-
 
 
 def _torch_unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -948,46 +1311,55 @@ def _torch_unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 @dataclass
-class UnbroadcastExercise(Exercise):
+class UnbroadcastExercise(EngineExercise):
     """``unbroadcast(grad, shape)``: ``check(id, unbroadcast, seeds=[...], cases=[(grad_shape,
     shape), ...])``, compared with the gradient torch sends through a broadcast."""
 
     tol: Tolerance = TOL
 
-    def run(self, unbroadcast: Any, *, seeds: Sequence[int], cases: Sequence[tuple]) -> None:
-        __tracebackhide__ = True
-        count = 0
+    def make_cases(self, *, seeds: Sequence[int], cases: Sequence[tuple]) -> list[Case]:
+        found = []
         for seed in seeds:
             rng = np.random.default_rng(seed)
             for grad_shape, shape in cases:
                 grad_shape, shape = tuple(grad_shape), tuple(shape)
-                grad = rng.standard_normal(grad_shape)
-                case = self.case(seed=seed, description=(
-                    f"unbroadcast(grad, {shape}) with grad.shape={grad_shape}, seed={seed}"))
-                expected = _torch_unbroadcast(grad, shape)
-                result = call_student(case, "unbroadcast", unbroadcast, grad.copy(), shape,
-                                      arg_names=("grad", "shape"))
-                self._check_shape(case, result, grad, expected)
-                lead = grad.ndim - len(shape)
-                axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                                  if n == 1 and grad_shape[lead + i] != 1)
-                mean = grad.mean(axis=axes, keepdims=True).reshape(shape) if axes else grad
-                compare_array(case, "unbroadcast(grad, shape)", expected, result, tol=self.tol,
-                              alternatives=[("autodiff_hint_sum_not_mean", mean)],
-                              header_key="hdr_mismatch_autograd")
-                count += 1
-        report_pass(self.title, count)
+                found.append(self.case(seed=seed, inputs={"grad": rng.standard_normal(grad_shape)},
+                                       data={"shape": shape}, description=(
+                    f"unbroadcast(grad, {shape}) with grad.shape={grad_shape}, seed={seed}")))
+        return found
+
+    def prepare(self, case: Case) -> None:
+        grad, shape = case.inputs["grad"], case.data["shape"]
+        case.data["expected"] = _torch_unbroadcast(grad, shape)
+        lead = grad.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                          if n == 1 and grad.shape[lead + i] != 1)
+        case.data["mean"] = grad.mean(axis=axes, keepdims=True).reshape(shape) if axes else grad
+
+    def drive(self, steps: Steps, case: Case, unbroadcast: Any) -> Ref:
+        __tracebackhide__ = True
+        require_callable(case, "unbroadcast", unbroadcast)
+        return steps.call(unbroadcast, case.inputs["grad"], case.data["shape"],
+                          name="unbroadcast", arg_names=("grad", "shape"))
+
+    def judge(self, case: Case, done: Done, plan: Ref) -> None:
+        __tracebackhide__ = True
+        result = done.value(case, plan)
+        expected = case.data["expected"]
+        self._check_shape(case, result, case.inputs["grad"], expected)
+        compare_array(case, "unbroadcast(grad, shape)", expected, result, tol=self.tol,
+                      alternatives=[("autodiff_hint_sum_not_mean", case.data["mean"])],
+                      header_key="hdr_mismatch_autograd")
 
     @staticmethod
     def _check_shape(case: Case, result: Any, grad: np.ndarray, expected: np.ndarray) -> None:
         __tracebackhide__ = True
-        try:
-            shape = np.shape(result)
-        except Exception:
+        if not is_plain(result):
             return  # compare_array explains a value that is not an array
-        if tuple(shape) == expected.shape:
+        shape = tuple(np.shape(result))
+        if shape == expected.shape:
             return
-        if tuple(shape) == grad.shape:
+        if shape == grad.shape:
             hint = "autodiff_hint_not_reduced"
         elif int(np.prod(shape)) == expected.size:
             hint = "autodiff_hint_keepdims"
@@ -996,7 +1368,7 @@ class UnbroadcastExercise(Exercise):
         lines = [
             case.header("hdr_wrong_shape", name="unbroadcast(grad, shape)"),
             M.bilingual("wrong_shape", indent="  ", name="unbroadcast(grad, shape)",
-                        found=tuple(shape), expected=expected.shape),
+                        found=shape, expected=expected.shape),
             M.bilingual(hint, indent="  "),
             *case.reproduce_lines(),
         ]
@@ -1068,30 +1440,14 @@ def _tensor_inputs(rng: np.random.Generator, expr: TensorExpr, shape: tuple) -> 
     return inputs
 
 
-def _torch_tensor_expr(expr: TensorExpr, inputs: dict, upstream_seed: int):
-    torch = torchref.torch
-    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-               for k, v in inputs.items()}
-    out = expr.build(**tensors)
-    upstream = np.random.default_rng(upstream_seed).standard_normal(tuple(out.shape))
-    out.backward(torch.tensor(upstream))
-    return (out.detach().numpy().copy(), upstream,
-            {k: t.grad.numpy().copy() for k, t in tensors.items()})
-
-
-def _read_array(case: Case, obj: Any, attr: str, function: str, cls: str) -> Any:
-    __tracebackhide__ = True
-    if not hasattr(obj, attr):
-        raise CheckFailure(
-            "\n".join([case.header("autodiff_hdr_not_value", function=function),
-                       M.bilingual("autodiff_not_value", indent="  ", function=function, cls=cls,
-                                   attr=attr, found=type(obj).__name__)]),
-            kind="type", exercise=case.exercise)
-    return getattr(obj, attr)
+def _leaf_steps(steps: Steps, Tensor: Any, cls: str, arrays: dict[str, np.ndarray]
+                ) -> dict[str, Ref]:
+    return {name: steps.call(Tensor, value, name=cls, arg_names=(name,), fetch=False)
+            for name, value in arrays.items()}
 
 
 @dataclass
-class TensorOpsExercise(Exercise):
+class TensorOpsExercise(EngineExercise):
     """The tensor engine's operations: ``check(id, Tensor, seeds=[...], shapes=[(N, D, M)])``.
 
     Each expression runs on ``Tensor(array)`` leaves and on torch; ``out.backward(G)`` with a
@@ -1100,41 +1456,68 @@ class TensorOpsExercise(Exercise):
 
     tol: Tolerance = TOL
 
-    def run(self, Tensor: Any, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> None:
-        __tracebackhide__ = True
-        cls = getattr(Tensor, "__name__", "Tensor")
-        count = 0
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
+        found = []
         for seed in seeds:
             for shape in shapes:
                 rng = np.random.default_rng(seed)
                 for number, expr in enumerate(TENSOR_EXPRS):
                     inputs = _tensor_inputs(rng, expr, tuple(shape))
-                    out_ref, upstream, grads_ref = _torch_tensor_expr(expr, inputs,
-                                                                      seed * 100 + number)
-                    case = self.case(seed=seed, inputs=inputs, description=(
-                        f"{expr.text}; out.backward(G) with random G, seed={seed}, "
+                    found.append(self.case(
+                        seed=seed, inputs=inputs,
+                        data={"expr": expr, "upstream_seed": seed * 100 + number},
+                        description=f"{expr.text}; out.backward(G) with random G, seed={seed}, "
                         + ", ".join(f"{k}.shape={v.shape}" for k, v in inputs.items())))
-                    leaves = {k: call_student(case, cls, Tensor, v.copy())
-                              for k, v in inputs.items()}
-                    out = call_student(case, f"{cls}.{expr.methods}", expr.build,
-                                       **leaves)
-                    data = _read_array(case, out, "data", expr.text, cls)
-                    compare(case, "out.data", out_ref, data, tol=self.tol,
-                                  header_key="hdr_mismatch_autograd")
-                    call_student(case, f"{cls}.backward", lambda o=out, g=upstream: o.backward(
-                        g.copy()))
-                    for name, leaf in leaves.items():
-                        alternatives = []
-                        if name in expr.reuse:
-                            alternatives.append(("autodiff_hint_accumulate", grads_ref[name] / 2))
-                        if expr.mutants is not None:
-                            alternatives += expr.mutants(inputs, upstream).get(name, [])
-                        compare_array(case, f"{name}.grad", grads_ref[name],
-                                      _read_array(case, leaf, "grad", f"{cls}.backward", cls),
-                                      tol=self.tol, alternatives=alternatives,
-                                      header_key="hdr_mismatch_autograd")
-                    count += 1
-        report_pass(self.title, count)
+        return found
+
+    def prepare(self, case: Case) -> None:
+        torch = torchref.torch
+        expr = case.data["expr"]
+        tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+                   for k, v in case.inputs.items()}
+        out = expr.build(**tensors)
+        upstream = np.random.default_rng(case.data["upstream_seed"]).standard_normal(
+            tuple(out.shape))
+        out.backward(torch.tensor(upstream))
+        grads = {k: t.grad.numpy().copy() for k, t in tensors.items()}
+        alternatives: dict[str, list] = {k: [] for k in case.inputs}
+        for name in expr.reuse:
+            alternatives[name].append(("autodiff_hint_accumulate", grads[name] / 2))
+        if expr.mutants is not None:
+            for name, options in expr.mutants(case.inputs, upstream).items():
+                alternatives[name] += options
+        case.data.update(out=out.detach().numpy().copy(), upstream=upstream, grads=grads,
+                         alternatives=alternatives)
+
+    def drive(self, steps: Steps, case: Case, Tensor: Any) -> dict:
+        __tracebackhide__ = True
+        cls = _class_name(Tensor, "Tensor")
+        require_callable(case, cls, Tensor)
+        expr = case.data["expr"]
+        leaves = _leaf_steps(steps, Tensor, cls, case.inputs)
+        out = expr.build(**{k: Traced(steps, ref, cls) for k, ref in leaves.items()}).ref
+        return {
+            "cls": cls,
+            "data": steps.attr(out, "data", name=f"{cls}.{expr.methods}"),
+            "backward": steps.method(out, "backward", case.data["upstream"], name=f"{cls}.backward",
+                                     arg_names=("grad",), fetch=False,
+                                     unchanged=list(leaves.values())),
+            "grads": {k: steps.attr(ref, "grad", name=f"{cls}.backward")
+                      for k, ref in leaves.items()},
+        }
+
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        expr, cls = case.data["expr"], plan["cls"]
+        data = read_array(case, done, plan["data"], f"{cls}.{expr.methods}", cls)
+        compare_array(case, "out.data", case.data["out"], data, tol=self.tol,
+                      header_key="hdr_mismatch_autograd")
+        done.value(case, plan["backward"])
+        for name, ref in plan["grads"].items():
+            grad = read_array(case, done, ref, f"{cls}.backward", cls)
+            compare_array(case, f"{name}.grad", case.data["grads"][name], grad, tol=self.tol,
+                          alternatives=case.data["alternatives"][name],
+                          header_key="hdr_mismatch_autograd")
 
 
 register(TensorOpsExercise(
@@ -1145,52 +1528,63 @@ register(TensorOpsExercise(
 ))
 
 
-def _ce_inputs(rng: np.random.Generator, shape: tuple, scale: float) -> dict:
-    n, c = shape
-    return {"logits": rng.standard_normal((n, c)) * 2.0 * scale,
-            "y": rng.integers(0, c, size=n)}
-
-
 @dataclass
-class CrossEntropyExercise(Exercise):
+class CrossEntropyExercise(EngineExercise):
     """``cross_entropy(logits, y) -> Tensor``: mean log-softmax cross-entropy and its gradient.
 
-    ``check(id, Tensor, cross_entropy, seeds=[...], shapes=[(N, C)], scale=1.0)``.
+    ``check(id, Tensor, cross_entropy, seeds=[...], shapes=[(N, C)], scale=1.0)``; the loss is
+    back-propagated with a random upstream gradient g, so a backward that ignores
+    ``out.grad`` cannot pass.
     """
 
     tol: Tolerance = TOL
 
-    def run(self, Tensor: Any, cross_entropy: Any, *, seeds: Sequence[int],
-            shapes: Sequence[tuple], scale: float = 1.0) -> None:
-        __tracebackhide__ = True
-        torch = torchref.torch
-        cls = getattr(Tensor, "__name__", "Tensor")
-        count = 0
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
+                   scale: float = 1.0) -> list[Case]:
+        found = []
         for seed in seeds:
-            for shape in shapes:
+            for n, c in shapes:
                 rng = np.random.default_rng(seed)
-                inputs = _ce_inputs(rng, tuple(shape), scale)
-                logits, y = inputs["logits"], inputs["y"]
-                g = float(rng.uniform(0.5, 2.0))
-                case = self.case(seed=seed, inputs=inputs)
-                t = torch.tensor(logits, requires_grad=True)
-                loss_ref = torch.nn.functional.cross_entropy(t, torch.tensor(y))
-                loss_ref.backward(torch.tensor(g, dtype=torch.float64))
-                dlogits_ref = t.grad.numpy().copy()
-                leaf = call_student(case, cls, Tensor, logits.copy())
-                loss = call_student(case, "cross_entropy", cross_entropy, leaf, y.copy(),
-                                    arg_names=("logits", "y"))
-                data = _read_array(case, loss, "data", "cross_entropy", cls)
-                compare(case, "loss", loss_ref.detach().numpy(), data, tol=self.tol,
-                              batch_size=len(y), header_key="hdr_mismatch_autograd")
-                call_student(case, f"{cls}.backward", lambda o=loss, g=g: o.backward(np.array(g)))
-                compare_array(case, "logits.grad", dlogits_ref,
-                              _read_array(case, leaf, "grad", "cross_entropy", cls),
-                              tol=self.tol, batch_size=len(y),
-                              alternatives=[("hint_ignores_upstream", dlogits_ref / g)],
-                              header_key="hdr_mismatch_autograd")
-                count += 1
-        report_pass(self.title, count)
+                inputs = {"logits": rng.standard_normal((n, c)) * 2.0 * scale,
+                          "y": rng.integers(0, c, size=n)}
+                found.append(self.case(seed=seed, inputs=inputs,
+                                       data={"g": float(rng.uniform(0.5, 2.0))}))
+        return found
+
+    def prepare(self, case: Case) -> None:
+        torch = torchref.torch
+        t = torch.tensor(case.inputs["logits"], requires_grad=True)
+        loss = torch.nn.functional.cross_entropy(t, torch.tensor(case.inputs["y"]))
+        loss.backward(torch.tensor(case.data["g"], dtype=torch.float64))
+        case.data.update(loss=loss.detach().numpy().copy(), dlogits=t.grad.numpy().copy())
+
+    def drive(self, steps: Steps, case: Case, Tensor: Any, cross_entropy: Any) -> dict:
+        __tracebackhide__ = True
+        cls = _class_name(Tensor, "Tensor")
+        require_callable(case, cls, Tensor)
+        require_callable(case, "cross_entropy", cross_entropy)
+        leaf = steps.call(Tensor, case.inputs["logits"], name=cls, arg_names=("logits",),
+                          fetch=False)
+        loss = steps.call(cross_entropy, leaf, case.inputs["y"], name="cross_entropy",
+                          arg_names=("logits", "y"), fetch=False, unchanged=[leaf])
+        return {"cls": cls, "data": steps.attr(loss, "data", name="cross_entropy"),
+                "backward": steps.method(loss, "backward", np.array(case.data["g"]),
+                                         name=f"{cls}.backward", fetch=False, unchanged=[leaf]),
+                "grad": steps.attr(leaf, "grad", name="cross_entropy")}
+
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        n = len(case.inputs["y"])
+        data = read_array(case, done, plan["data"], "cross_entropy", plan["cls"])
+        compare(case, "loss", case.data["loss"], data, tol=self.tol, batch_size=n,
+                header_key="hdr_mismatch_autograd")
+        done.value(case, plan["backward"])
+        grad = read_array(case, done, plan["grad"], "cross_entropy", plan["cls"])
+        compare_array(case, "logits.grad", case.data["dlogits"], grad, tol=self.tol,
+                      batch_size=n,
+                      alternatives=[("hint_ignores_upstream",
+                                     case.data["dlogits"] / case.data["g"])],
+                      header_key="hdr_mismatch_autograd")
 
 
 register(CrossEntropyExercise(
@@ -1211,8 +1605,17 @@ def mlp_params(rng: np.random.Generator, num_inputs: int, num_hiddens: int,
     }
 
 
+def _dict_step(steps: Steps, items: dict[str, Ref], name: str) -> Ref:
+    """A dict of the student's objects, made in the student's process: ``{}.copy()``, then
+    one ``__setitem__`` per key (steps pass what earlier steps made only as arguments)."""
+    made = steps.method({}, "copy", name=name, fetch=False)
+    for key, ref in items.items():
+        steps.method(made, "__setitem__", key, ref, name=name, fetch=False)
+    return made
+
+
 @dataclass
-class MlpLossExercise(Exercise):
+class MlpLossExercise(EngineExercise):
     """``mlp_loss(params, X, y) -> Tensor`` for params of Tensors: loss and every parameter's
     ``.grad`` after ``loss.backward()``, against torch.
 
@@ -1221,39 +1624,57 @@ class MlpLossExercise(Exercise):
 
     tol: Tolerance = TOL
 
-    def run(self, Tensor: Any, mlp_loss: Any, *, seeds: Sequence[int],
-            shapes: Sequence[tuple]) -> None:
-        __tracebackhide__ = True
-        torch = torchref.torch
-        cls = getattr(Tensor, "__name__", "Tensor")
-        count = 0
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
+        found = []
         for seed in seeds:
-            for shape in shapes:
-                n, d, h, c = shape
+            for n, d, h, c in shapes:
                 rng = np.random.default_rng(seed)
                 params = mlp_params(rng, d, h, c)
                 X = rng.standard_normal((n, d))
                 y = rng.integers(0, c, size=n)
-                case = self.case(seed=seed, inputs={"X": X, "y": y, **params})
-                tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-                hidden = torch.relu(torch.tensor(X) @ tp["W1"] + tp["b1"])
-                loss_ref = torch.nn.functional.cross_entropy(hidden @ tp["W2"] + tp["b2"],
-                                                             torch.tensor(y))
-                loss_ref.backward()
-                student = {k: call_student(case, cls, Tensor, v.copy()) for k, v in params.items()}
-                loss = call_student(case, "mlp_loss", mlp_loss, student, X.copy(), y.copy(),
-                                    arg_names=("params", "X", "y"))
-                data = _read_array(case, loss, "data", "mlp_loss", cls)
-                compare(case, "loss", loss_ref.detach().numpy(), data, tol=self.tol,
-                              batch_size=n, header_key="hdr_mismatch_autograd")
-                call_student(case, f"{cls}.backward", lambda o=loss: o.backward())
-                for name, leaf in student.items():
-                    compare_array(case, f"params['{name}'].grad", tp[name].grad.numpy(),
-                                  _read_array(case, leaf, "grad", "mlp_loss", cls),
-                                  tol=self.tol, batch_size=n, header_key="hdr_mismatch_autograd")
-                count += 1
-        report_pass(self.title, count)
+                found.append(self.case(seed=seed, inputs={"X": X, "y": y, **params}))
+        return found
 
+    def prepare(self, case: Case) -> None:
+        torch = torchref.torch
+        tp = {k: torch.tensor(case.inputs[k], requires_grad=True) for k in PARAMS}
+        hidden = torch.relu(torch.tensor(case.inputs["X"]) @ tp["W1"] + tp["b1"])
+        loss = torch.nn.functional.cross_entropy(hidden @ tp["W2"] + tp["b2"],
+                                                 torch.tensor(case.inputs["y"]))
+        loss.backward()
+        case.data.update(loss=loss.detach().numpy().copy(),
+                         grads={k: t.grad.numpy().copy() for k, t in tp.items()})
+
+    def drive(self, steps: Steps, case: Case, Tensor: Any, mlp_loss: Any) -> dict:
+        __tracebackhide__ = True
+        cls = _class_name(Tensor, "Tensor")
+        require_callable(case, cls, Tensor)
+        require_callable(case, "mlp_loss", mlp_loss)
+        leaves = _leaf_steps(steps, Tensor, cls, {k: case.inputs[k] for k in PARAMS})
+        params = _dict_step(steps, leaves, "params")
+        loss = steps.call(mlp_loss, params, case.inputs["X"], case.inputs["y"], name="mlp_loss",
+                          arg_names=("params", "X", "y"), fetch=False,
+                          unchanged=list(leaves.values()))
+        return {"cls": cls, "data": steps.attr(loss, "data", name="mlp_loss"),
+                "backward": steps.method(loss, "backward", name=f"{cls}.backward", fetch=False,
+                                         unchanged=list(leaves.values())),
+                "grads": {k: steps.attr(ref, "grad", name="mlp_loss")
+                          for k, ref in leaves.items()}}
+
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        n = len(case.inputs["y"])
+        data = read_array(case, done, plan["data"], "mlp_loss", plan["cls"])
+        compare(case, "loss", case.data["loss"], data, tol=self.tol, batch_size=n,
+                header_key="hdr_mismatch_autograd")
+        done.value(case, plan["backward"])
+        for name, ref in plan["grads"].items():
+            grad = read_array(case, done, ref, "mlp_loss", plan["cls"])
+            compare_array(case, f"params['{name}'].grad", case.data["grads"][name], grad,
+                          tol=self.tol, batch_size=n, header_key="hdr_mismatch_autograd")
+
+
+PARAMS = ("W1", "b1", "W2", "b2")
 
 register(MlpLossExercise(
     id="mlp_loss",
