@@ -317,3 +317,145 @@ def test_vae_grads_as_tuple_fails():
 def test_vae_modifying_params_fails():
     ns = mutant("vae_loss_and_grads", ("p = params", "p = params\n    p['W1'] -= 0.0 + 1e-3"))
     fails(lambda: run_vae(ns), kind="mutated", contains=["changed its input"])
+
+
+# ------------------------------------------- issue #16: one verdict, honest diagnoses
+
+
+def test_contractive_only_db1_zero_gets_its_own_diagnosis():
+    """dW1 right, db1 zero: the diagnosis names b1's path through h, never the activation
+    derivative or 'treated as a constant' (which are about dW1)."""
+    ns = mutant("contractive_penalty", ("db1 = np.sum(dz, axis=0)", "db1 = np.zeros_like(b1)"))
+    failure = fails(lambda: run_contractive(ns), contains=["`db1`", "db1 is zero", "db1 为零"])
+    message = failure.args[0]
+    assert "activation derivative" not in message and "treated as a constant" not in message
+
+
+def test_contractive_db1_wrong_but_not_zero_gets_no_zero_diagnosis():
+    ns = mutant("contractive_penalty", ("db1 = np.sum(dz, axis=0)", "db1 = 2 * np.sum(dz, axis=0)"))
+    failure = fails(lambda: run_contractive(ns), contains=["`db1`", "2 times"])
+    assert "db1 is zero" not in failure.args[0]
+
+
+def test_contractive_without_the_direct_path_fails():
+    ns = mutant("contractive_penalty", ("lam / N * 2 * W1 * np.sum(a**2, axis=0) + X.T @ dz",
+                                        "X.T @ dz"))
+    fails(lambda: run_contractive(ns), contains=["`dW1`", "directly", "直接依赖于 W1"])
+
+
+def test_reparameterize_backward_in_float32_says_float32_and_float64():
+    ns = mutant("reparameterize", ("dlogvar = dz * eps * std * 0.5",
+                                   "dlogvar = (dz * eps * std * 0.5).astype(np.float32)"))
+    failure = fails(lambda: run_reparameterize(ns), contains=["`dlogvar`", "float32", "float64"])
+    assert failure.kind == "numerical"
+
+
+def test_vae_with_a_float32_reparameterisation_names_the_helpers():
+    """Issue #16: the VAE inherits a float32 helper; the message says so, in both languages,
+    and says float32 and float64 (the student meets it before submitting)."""
+    ns = mutant("reparameterize", ("std = np.exp(0.5 * logvar)",
+                                   "std = np.exp(0.5 * logvar).astype(np.float32)"))
+    fails(lambda: run_reparameterize(ns), kind="numerical", contains=["float32", "float64"])
+    fails(lambda: run_vae(ns), kind="numerical",
+          contains=["float32", "float64", "`reparameterize_backward`", "调用了你写的"])
+
+
+FINITE_DIFFERENCE_KL = """
+def gaussian_kl(mu, logvar):
+    def value(mu, logvar):
+        return -0.5 * np.sum(1 + logvar - mu**2 - np.exp(logvar)) / mu.shape[0]
+
+    grads = []
+    for which in (0, 1):
+        args = [mu.copy(), logvar.copy()]
+        grad = np.zeros_like(args[which])
+        for index in np.ndindex(grad.shape):
+            up, down = [a.copy() for a in args], [a.copy() for a in args]
+            up[which][index] += 1e-5
+            down[which][index] -= 1e-5
+            grad[index] = (value(*up) - value(*down)) / 2e-5
+        grads.append(grad)
+    return value(mu, logvar), grads[0], grads[1]
+"""
+
+
+def replaced(cell: str, source: str) -> dict:
+    """A fresh namespace of the solution with solution cell ``cell`` replaced by ``source``."""
+    nb = copy.deepcopy(_notebook())
+    [target] = [c for c in nb.cells if notebooks.grade_id(c) == cell]
+    target.source = source
+    return notebooks.exec_graded_code(nb, f"<replaced {cell}>")
+
+
+def test_gaussian_kl_by_finite_differences_fails_in_every_exercise_that_uses_it():
+    ns = replaced("gaussian_kl", FINITE_DIFFERENCE_KL)
+    fails(lambda: run_gaussian_kl(ns), kind="numerical", contains=["finite differences"])
+    fails(lambda: run_negative_elbo(ns), kind="numerical",
+          contains=["finite differences", "`gaussian_kl`", "有限差分"])
+    fails(lambda: run_vae(ns), kind="numerical", contains=["finite differences", "`gaussian_kl`"])
+
+
+def test_vae_failure_lists_which_gradients_agree():
+    ns = mutant("vae_loss_and_grads", ("relu_backward(dh_mu + dh_logvar", "relu_backward(dh_mu"))
+    failure = fails(lambda: run_vae(ns), contains=["Gradients that agree with autograd: b3, W3, "
+                                                   "b2, W2, b_logvar, W_logvar, b_mu, W_mu.",
+                                                   "Gradients that do not: b1, W1."])
+    assert "不一致的梯度：b1, W1" in failure.args[0]
+
+
+def test_vae_kl_subtracted_is_named():
+    ns = mutant("vae_loss_and_grads", ("loss, dlogits, dmu, dlogvar = negative_elbo(X, logits, mu, logvar)",
+                                       "loss, dlogits, dmu, dlogvar = negative_elbo(X, logits, mu, logvar)\n"
+                                       "    kl, dmu, dlogvar = gaussian_kl(mu, logvar)\n"
+                                       "    loss, dmu, dlogvar = loss - 2 * kl, -dmu, -dlogvar"))
+    fails(lambda: run_vae(ns), contains=["`loss`", "PLUS the KL term"])
+
+
+def test_vae_grads_in_any_mapping_pass():
+    import collections
+
+    solved = solution(A)["vae_loss_and_grads"]
+
+    def vae_loss_and_grads(params, X, eps):
+        loss, grads = solved(params, X, eps)
+        return loss, collections.OrderedDict(sorted(grads.items()))
+
+    run_vae(with_function("vae_loss_and_grads", vae_loss_and_grads))
+
+
+def test_vae_replacing_a_params_entry_fails():
+    solved = solution(A)["vae_loss_and_grads"]
+
+    def vae_loss_and_grads(params, X, eps):
+        params["W3"] = params["W3"] * 1.0  # same values, a new array in the caller's dict
+        params["b3"] = params["b3"] + 1e-3
+        return solved(params, X, eps)
+
+    fails(lambda: run_vae(with_function("vae_loss_and_grads", vae_loss_and_grads)),
+          kind="mutated", contains=["params['b3']"])
+
+
+def test_autoencoder_backward_changing_the_cache_fails():
+    ns = mutant("autoencoder", ("affine1_cache, sigmoid1_cache, affine2_cache, sigmoid2_cache = cache",
+                                "affine1_cache, sigmoid1_cache, affine2_cache, sigmoid2_cache = cache\n"
+                                "    affine1_cache[0][...] = 0.0"))
+    fails(lambda: run_autoencoder(ns), kind="mutated", contains=["X"])
+
+
+def test_each_check_call_is_one_run_of_steps(monkeypatch):
+    """All cases of a check call travel together (one message to the sandbox)."""
+    from grader.checks import steps as steps_module
+
+    runs = []
+    original = steps_module.LocalExecutor.run
+
+    def counting(self, steps):
+        runs.append(len(steps.items))
+        return original(self, steps)
+
+    monkeypatch.setattr(steps_module.LocalExecutor, "run", counting)
+    ns = solution(A)
+    for run in RUNNERS:
+        runs.clear()
+        run(ns)
+        assert len(runs) == 1, (run.__name__, runs)

@@ -811,7 +811,7 @@ def _vae_inputs(rng: np.random.Generator, shape: tuple):
 
 
 def _vae_reference(params, X, eps, *, kl_grad=True, block_mu=False, block_sigma=False,
-                   heads=("mu", "logvar"), sigma_grad_factor=1.0):
+                   heads=("mu", "logvar"), sigma_grad_factor=1.0, kl_sign=1.0):
     """The negative ELBO of the VAE; the flags reproduce known mistakes with ``detach``."""
     torch = torchref.torch
     p = params
@@ -827,7 +827,7 @@ def _vae_reference(params, X, eps, *, kl_grad=True, block_mu=False, block_sigma=
     logits = h2 @ p["W3"] + p["b3"]
     recon = torch.nn.functional.binary_cross_entropy_with_logits(logits, X, reduction="sum") / n
     kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum() / n
-    return recon + (kl if kl_grad else kl.detach())
+    return recon + kl_sign * (kl if kl_grad else kl.detach())
 
 
 def _vae_evaluate(params, X, eps, **flags):
@@ -840,6 +840,7 @@ def _vae_evaluate(params, X, eps, **flags):
 
 
 VAE_MUTANTS = (
+    ("ae_hint_elbo_kl_sign", {"kl_sign": -1.0}),
     ("ae_hint_vae_kl_grad", {"kl_grad": False}),
     ("ae_hint_reparam_blocked_mu", {"block_mu": True}),
     ("ae_hint_reparam_blocked_sigma", {"block_sigma": True}),
@@ -877,9 +878,11 @@ class LossAndGradsSpec(Exercise):
     def prepare(self, case: Case) -> None:
         params, X, eps = case.data["params"], case.inputs["X"], case.inputs["eps"]
         loss, grads = self.evaluate(params, X, eps)
-        alternatives: dict[str, list] = {k: [] for k in params}
+        alternatives: dict[str, list] = {k: [] for k in ("loss", *params)}
         for key, flags in self.mutants:
-            _, wrong = self.evaluate(params, X, eps, **flags)
+            wrong_loss, wrong = self.evaluate(params, X, eps, **flags)
+            if not np.isclose(wrong_loss, loss):
+                alternatives["loss"].append((key, wrong_loss))
             for k in params:
                 alternatives[k].append((key, wrong[k]))
         case.data.update(loss=loss, grads=grads, alternatives=alternatives)
@@ -894,18 +897,25 @@ class LossAndGradsSpec(Exercise):
         call = steps.call(fn, params, case.inputs["X"], case.inputs["eps"], name=name,
                           arg_names=("params", "X", "eps"))
         after = steps.method(params, "copy", name="dict.copy")
-        return {"name": name, "call": call, "after": after}
+        # grads as a list of (name, gradient) pairs: plain data in both graders, whatever
+        # kind of mapping the student returned (a dict subclass would not cross as data)
+        grads = steps.item(call, 1, name="grads")
+        kind = steps.op("type_name", grads, name="type")
+        pairs = steps.op("list", steps.method(grads, "items", name="grads.items", fetch=False),
+                         name="list")
+        return {"name": name, "call": call, "after": after, "kind": kind, "pairs": pairs}
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
         name = plan["name"]
-        loss, grads = _unpack(case, name, done.value(case, plan["call"]), ("loss", "grads"))
+        loss, _ = _unpack(case, name, done.value(case, plan["call"]), ("loss", "grads"))
         self._check_params_unchanged(case, name, done.value(case, plan["after"]))
         batch = case.inputs["X"].shape[0]
         with _noting_reuse(case, name, self.reuses):
             compare_array(case, "loss", case.data["loss"], loss, tol=self.tol,
-                          batch_size=batch, header_key="hdr_mismatch_autograd")
-            self._check_keys(case, grads)
+                          batch_size=batch, alternatives=case.data["alternatives"]["loss"],
+                          header_key="hdr_mismatch_autograd")
+            grads = self._grads(case, done, plan)
             expected = case.data["grads"]
             try:
                 for k in VAE_PARAMS:
@@ -916,6 +926,29 @@ class LossAndGradsSpec(Exercise):
                 table = self._table(expected, grads)
                 raise CheckFailure(f"{failure.args[0]}\n{table}", kind=failure.kind,
                                    exercise=failure.exercise) from None
+
+    def _grads(self, case: Case, done: Done, plan: dict) -> dict:
+        """The student's gradients as a plain dict, or the failure that says why not."""
+        __tracebackhide__ = True
+        pairs = done[plan["pairs"]]
+        if pairs.status != "ok" or not isinstance(pairs.value, list) or not all(
+                isinstance(p, tuple) and len(p) == 2 for p in pairs.value):
+            kind = done[plan["kind"]]
+            found = kind.value if kind.status == "ok" and isinstance(kind.value, str) else "?"
+            raise CheckFailure(
+                "\n".join([case.header("hdr_wrong_type", name="grads"),
+                           M.bilingual("ae_grads_not_dict", indent="  ", found=found[:60])]),
+                kind="type", exercise=case.exercise)
+        grads = {k: v for k, v in pairs.value if isinstance(k, str)}
+        for k in VAE_PARAMS:
+            if k not in grads:
+                raise CheckFailure(
+                    "\n".join([case.header("hdr_wrong", name="grads"),
+                               M.bilingual("ae_missing_grad", indent="  ", name=k,
+                                           keys=", ".join(VAE_PARAMS)),
+                               *case.reproduce_lines()]),
+                    kind="wrong", exercise=case.exercise)
+        return grads
 
     def _table(self, expected: Mapping[str, np.ndarray], grads: Mapping[str, Any]) -> str:
         """Which gradients agree with autograd and which do not, from the loss backwards."""
@@ -945,23 +978,6 @@ class LossAndGradsSpec(Exercise):
                                            name=f"params[{k!r}]"),
                                *case.reproduce_lines()]),
                     kind="mutated", exercise=case.exercise)
-
-    def _check_keys(self, case, grads) -> None:
-        __tracebackhide__ = True
-        if not isinstance(grads, Mapping):
-            raise CheckFailure(
-                "\n".join([case.header("hdr_wrong_type", name="grads"),
-                           M.bilingual("ae_grads_not_dict", indent="  ",
-                                       found=type(grads).__name__)]),
-                kind="type", exercise=case.exercise)
-        for k in VAE_PARAMS:
-            if k not in grads:
-                raise CheckFailure(
-                    "\n".join([case.header("hdr_wrong", name="grads"),
-                               M.bilingual("ae_missing_grad", indent="  ", name=k,
-                                           keys=", ".join(VAE_PARAMS)),
-                               *case.reproduce_lines()]),
-                    kind="wrong", exercise=case.exercise)
 
 
 register(
