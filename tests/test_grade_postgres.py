@@ -372,7 +372,7 @@ def test_two_workers_finish_a_class_while_one_of_them_is_stalled(tmp_path, postg
 
 def test_a_worker_told_to_stop_gives_its_claims_back_at_once(tmp_path, postgres):  # noqa: F811
     """SIGTERM (scancel, a pre-empted pod): the claim goes back to the pool without waiting
-    for its lease, its attempt uncounted; the next worker finishes the class."""
+    for its lease, its attempt uncounted (the stalled-worker test shows a class finished)."""
     import signal
     import time
 
@@ -390,14 +390,8 @@ def test_a_worker_told_to_stop_gives_its_claims_back_at_once(tmp_path, postgres)
     assert worker.returncode == 128 + signal.SIGTERM, err
     assert time.monotonic() - started < 30
     assert "SIGTERM" in err and "队列" in err
-    claims = _claims(url)
-    assert not any(r["state"] == "claimed" for rows in claims.values() for r in rows)
-    assert all(r["attempts"] == 1 for rows in claims.values() for r in rows if r["state"] == "done")
-    done = subprocess.run(_worker_command(tmp_path / "submitted", tmp_path / "out", url,
-                                          "--lease", "600"),
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    claims = _claims(url)
-    assert all(r["state"] == "done" and r["completions"] == 1 and r["attempts"] == 1
-               for rows in claims.values() for r in rows)
-    assert _gradebook_rows(url)["scores"] == _expected_scores(*SMALL)
+    rows = [r for found in _claims(url).values() for r in found]
+    assert not any(r["state"] == "claimed" for r in rows), "nothing waits for a 600 s lease"
+    assert all(r["attempts"] == 1 for r in rows if r["state"] == "done")
+    assert all(r["attempts"] == 0 for r in rows if r["state"] == "todo"), "a stop is no attempt"
+    assert any(r["state"] == "todo" for r in rows)

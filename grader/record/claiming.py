@@ -80,9 +80,9 @@ M.register(
         ),
         "claim_pool": (
             "{open} of these {total} submissions are not graded yet; this worker claims them "
-            "one at a time with {jobs} processes, next to any other worker.",
-            "这 {total} 份提交中有 {open} 份尚未评分；本进程用 {jobs} 个子进程逐份认领，"
-            "可与其他评分进程同时进行。",
+            "one at a time, next to any other worker (grading processes: {jobs}).",
+            "这 {total} 份提交中有 {open} 份尚未评分；本进程逐份认领，可与其他评分进程同时进行"
+            "（评分子进程：{jobs} 个）。",
         ),
         "claim_forced": (
             "--force: {count} submissions already graded are back in the pool.",
