@@ -1,9 +1,10 @@
-# fails: test_data_iter, test_adam, test_dropout, test_early_stopping
+# fails: test_data_iter, test_adam, test_dropout, test_early_stopping, test_mlp_loss_dropout, test_train_mlp
 # A student who shuffles once with a fixed seed (the same batches every epoch), leaves out
 # Adam's bias correction, forgets to rescale the kept activations in dropout, and saves the
-# parameters of every epoch instead of the best one. The capstone still trains well enough:
-# every one of these bugs hurts a little, none of them stops learning, which is exactly why
-# the unit checks matter.
+# parameters of every epoch instead of the best one. Two bugs travel: the MLP's loss uses
+# the unscaled dropout, and the training loop hands back the last epoch's weights instead
+# of the best. The capstone still reaches its bar: every one of these bugs hurts a little,
+# none of them stops learning, which is exactly why the unit checks matter.
 
 # %% id=data_iter
 def data_iter(batch_size, X, y, rng):

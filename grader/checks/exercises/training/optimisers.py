@@ -1,0 +1,293 @@
+"""5.2–5.4 update rules and 5.5 learning-rate decay · 更新规则与学习率衰减.
+
+An update rule is replayed for many steps next to ``torch.optim`` on the same parameters
+and the same gradient sequence, the learning rate optionally changing between steps
+(``lr_decay``), as a scheduler would change it: the check sets ``config["lr"]`` on a copy
+of the config the rule returned. Both the parameters and the state the rule keeps
+(``velocity``; ``m``, ``v``, ``t``) are compared at every step. Every step of a check call
+is one batch: the next call's ``w`` and ``config`` are what the previous call returned, in
+the student's process. Schedules are compared with ``torch.optim.lr_scheduler``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from grader.checks.compare import Case, Tolerance, compare_array, compare_value, require_callable
+from grader.checks.exercises import register
+from grader.checks.exercises.training.common import (
+    ASSIGNMENT,
+    as_number,
+    at,
+    pair,
+    ref,
+    require_dict,
+    require_key,
+    torch,
+)
+from grader.checks.specs import Exercise, function_name
+from grader.checks.steps import Done, Steps
+
+# ====================================================================== 5.2–5.4 optimisers
+
+
+def _torch_sgd(param, hp):
+    return torch().optim.SGD([param], lr=hp["lr"], momentum=hp.get("momentum", 0.0),
+                             weight_decay=hp["weight_decay"])
+
+
+def _torch_adam(param, hp):
+    return torch().optim.Adam([param], lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]),
+                              eps=hp["eps"], weight_decay=hp["weight_decay"])
+
+
+def _distinct(alternative: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
+    """Whether a known mistake is visible at this step (a diagnosis needs its pattern)."""
+    loose = Tolerance(tol.rtol * 10, tol.atol * 10)
+    return alternative.shape != expected.shape or not loose.close(alternative, expected).all()
+
+
+@dataclass
+class UpdateRuleExercise(Exercise):
+    """``next_w, config = rule(w, dw, config)`` replayed next to a ``torch.optim`` optimiser.
+
+    ``config`` starts with the hyperparameters only; the rule keeps its state in it
+    (``state``: the keys and what they hold). The gradient sequence is fixed in advance,
+    so both sides see exactly the same gradients.
+    """
+
+    needs_solution: ClassVar[bool] = True  # the state and the mistakes come from references
+    defaults: Mapping[str, float] = field(default_factory=dict)
+    make_optimizer: Callable[[Any, Mapping[str, float]], Any] = None  # type: ignore[assignment]
+    optimizer_name: str = ""
+    state: Mapping[str, str] = field(default_factory=dict)  # key -> what it holds
+    mutants: Sequence[tuple[str, str]] = ()  # (hint key, variant of the reference rule)
+    mutants_with_decay: Sequence[tuple[str, str]] = ()  # only visible when weight_decay > 0
+    tol: Tolerance = field(default_factory=lambda: Tolerance(rtol=1e-7, atol=1e-10))
+    answer_text: tuple[str, ...] = ()
+
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple], steps: int = 20,
+                   grad_scale: float = 1.0, lr_decay: float = 1.0, **hyper: float) -> list[Case]:
+        unknown = set(hyper) - set(self.defaults)
+        if unknown:
+            raise TypeError(f"unknown hyperparameters {sorted(unknown)} for {self.id}")
+        hp = {**self.defaults, **{k: float(v) for k, v in hyper.items()}}
+        lrs = [hp["lr"] * float(lr_decay) ** t for t in range(int(steps))]
+        shown = ", ".join(f"{k}={v:g}" for k, v in hp.items())
+        schedule = f", config['lr'] = {hp['lr']:g} * {lr_decay:g}**t before step t" \
+            if lr_decay != 1.0 else ""
+        found = []
+        for seed in seeds:
+            for shape in shapes:
+                rng = np.random.default_rng(seed)
+                w0 = rng.standard_normal(tuple(shape))
+                grads = rng.standard_normal((int(steps), *shape)) * float(grad_scale)
+                found.append(self.case(seed=seed, inputs={"w": w0}, data={
+                    "grads": grads, "hp": hp, "lrs": lrs,
+                    "where": f"seed={seed}, w.shape={tuple(shape)}, config {{{shown}}}{schedule}, "
+                             f"gradients ~ N(0, {float(grad_scale):g}²) (vs {self.optimizer_name})"}))
+        return found
+
+    def prepare(self, case: Case) -> None:
+        w0, grads, hp, lrs = case.inputs["w"], case.data["grads"], case.data["hp"], case.data["lrs"]
+        t = torch()
+        param = t.tensor(w0.copy(), dtype=t.float64, requires_grad=True)
+        optimizer = self.make_optimizer(param, hp)
+        expected = []
+        for g, lr in zip(grads, lrs, strict=True):
+            optimizer.param_groups[0]["lr"] = lr
+            param.grad = t.tensor(g, dtype=t.float64)
+            optimizer.step()
+            expected.append(param.detach().numpy().copy())
+        rules = ref().RULES[self.id]
+        states = [state for _, state in ref().trajectory(rules(), w0, grads, hp, lrs)]
+        mutants = [*self.mutants, *(self.mutants_with_decay if hp["weight_decay"] else ())]
+        paths = [(key, ref().trajectory(rules(variant), w0, grads, hp, lrs))
+                 for key, variant in mutants]
+        case.data.update(
+            expected=expected, states=states,
+            alternatives=[[(key, path[step][0]) for key, path in paths
+                           if _distinct(path[step][0], expected[step], self.tol)]
+                          for step in range(len(expected))],
+            state_alternatives=[[(key, {k: v for k, v in path[step][1].items()
+                                        if k in states[step] and k != "t"
+                                        and _distinct(v, states[step][k], self.tol)})
+                                 for key, path in paths] for step in range(len(expected))])
+
+    def drive(self, steps: Steps, case: Case, rule: Any) -> dict:
+        name = function_name(rule, self.id)
+        require_callable(case, name, rule)
+        lrs = case.data["lrs"]
+        w: Any = case.inputs["w"]
+        config: Any = {**case.data["hp"], "lr": lrs[0]}
+        calls = []
+        for step, g in enumerate(case.data["grads"]):
+            made = steps.call(rule, w, g, config, name=name, arg_names=("w", "dw", "config"))
+            calls.append(made)
+            w, config = steps.item(made, 0), steps.item(made, 1)
+            if step + 1 < len(lrs) and lrs[step + 1] != lrs[step]:  # the caller's scheduler
+                config = steps.method(config, "copy", name=name, fetch=False)
+                steps.method(config, "__setitem__", "lr", lrs[step + 1], name=name, fetch=False)
+        return {"name": name, "calls": calls}
+
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        name, count = plan["name"], len(plan["calls"])
+        for step, made in enumerate(plan["calls"]):
+            here = at(case, f"step {step + 1} of {count}: {case.data['where']}")
+            next_w, config = pair(here, name, done.value(here, made), "(next_w, config)")
+            config = require_dict(here, name, "config", config)
+            compare_array(here, "next_w", case.data["expected"][step], next_w, tol=self.tol,
+                          alternatives=case.data["alternatives"][step],
+                          header_key="training_hdr_torch_optim")
+            self._judge_state(here, config, case.data["states"][step],
+                              case.data["state_alternatives"][step])
+
+    def _judge_state(self, case: Case, config: dict, expected: dict, alternatives: list) -> None:
+        __tracebackhide__ = True
+        for key, what in self.state.items():
+            found = require_key(case, "config", config, key, "training_state_missing", what=what)
+            if key == "t":
+                compare_value(case, "config['t']", expected[key], as_number(case, "config['t']",
+                                                                          found))
+                continue
+            scale = float(np.max(np.abs(expected[key]), initial=0.0))
+            compare_array(case, f"config['{key}']", expected[key], found,
+                          tol=Tolerance(self.tol.rtol, float(f"{1e-9 * scale:.1g}") or 1e-300),
+                          alternatives=[(hint, state[key]) for hint, state in alternatives
+                                        if key in state],
+                          header_key="training_hdr_state")
+
+
+register(UpdateRuleExercise(
+    id="sgd",
+    title_en="Exercise 5.2 · SGD with weight decay",
+    title_zh="练习 5.2 · 带权重衰减的 SGD",
+    assignment=ASSIGNMENT,
+    defaults={"lr": 0.1, "weight_decay": 0.0},
+    make_optimizer=_torch_sgd,
+    optimizer_name="torch.optim.SGD",
+    mutants=[("training_hint_ascent", "ascent")],
+    mutants_with_decay=[("training_hint_wd_sign", "wd_sign"),
+                        ("training_hint_wd_missing", "wd_missing"),
+                        ("training_hint_wd_unscaled", "wd_unscaled")],
+))
+
+register(UpdateRuleExercise(
+    id="sgd_momentum",
+    title_en="Exercise 5.3 · SGD with momentum",
+    title_zh="练习 5.3 · 带动量的 SGD",
+    assignment=ASSIGNMENT,
+    defaults={"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0},
+    make_optimizer=_torch_sgd,
+    optimizer_name="torch.optim.SGD(momentum=..., dampening=0)",
+    state={"velocity": "the velocity, an array of w's shape"},
+    mutants=[("training_hint_ascent", "ascent"), ("training_hint_ascent", "minus_g"),
+             ("training_hint_momentum_order", "order"),
+             ("training_hint_momentum_dampening", "dampening"),
+             ("training_hint_momentum_lr_inside", "lr_inside"),
+             ("training_hint_state_lost", "state_lost")],
+    mutants_with_decay=[("training_hint_wd_after_momentum", "wd_after")],
+))
+
+register(UpdateRuleExercise(
+    id="adam",
+    title_en="Exercise 5.4 · Adam",
+    title_zh="练习 5.4 · Adam",
+    assignment=ASSIGNMENT,
+    defaults={"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    make_optimizer=_torch_adam,
+    optimizer_name="torch.optim.Adam",
+    state={"m": "the first moment, an array of w's shape",
+           "v": "the second moment, an array of w's shape",
+           "t": "the number of steps taken, an int"},
+    mutants=[("training_hint_adam_bias", "no_bias"), ("training_hint_adam_eps", "eps_inside"),
+             ("training_hint_adam_sqrt", "no_sqrt"), ("training_hint_state_lost", "state_lost")],
+    mutants_with_decay=[("training_hint_adam_decoupled", "decoupled")],
+))
+
+
+# ======================================================================== 5.5 lr schedules
+
+
+def _scheduled_lrs(make_scheduler, lr: float, num_epochs: int) -> np.ndarray:
+    """The learning rate torch uses in each epoch 0..num_epochs-1."""
+    import warnings
+
+    t = torch()
+    param = t.zeros(1, dtype=t.float64, requires_grad=True)
+    optimizer = t.optim.SGD([param], lr=lr)
+    scheduler = make_scheduler(optimizer)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(num_epochs):
+            out.append(scheduler.get_last_lr()[0])
+            param.grad = t.zeros_like(param)
+            optimizer.step()
+            scheduler.step()
+    return np.array(out)
+
+
+@dataclass
+class LrDecayExercise(Exercise):
+    """``exponential_decay(lr, gamma, epoch)`` and ``inverse_time_decay(lr, decay, epoch)``,
+    one case each, every epoch of ``0..num_epochs-1`` asked for."""
+
+    needs_solution: ClassVar[bool] = True  # the known slips come from references
+    tol: Tolerance = field(default_factory=lambda: Tolerance(rtol=1e-9, atol=1e-15))
+
+    def make_cases(self, *, lr: float, gamma: float, decay: float,
+                   num_epochs: int = 20) -> list[Case]:
+        return [self.case(data={"kind": kind, "lr": float(lr), "rate": float(rate),
+                                "second": second, "num_epochs": int(num_epochs)})
+                for kind, rate, second in (("exponential", gamma, "gamma"),
+                                           ("inverse", decay, "decay"))]
+
+    def prepare(self, case: Case) -> None:
+        lr, rate, n = case.data["lr"], case.data["rate"], case.data["num_epochs"]
+        scheduler = torch().optim.lr_scheduler
+        if case.data["kind"] == "exponential":
+            expected = _scheduled_lrs(lambda opt: scheduler.ExponentialLR(opt, gamma=rate), lr, n)
+        else:
+            expected = _scheduled_lrs(lambda opt: scheduler.LambdaLR(
+                opt, lr_lambda=lambda t: 1.0 / (1.0 + rate * t)), lr, n)
+        case.data.update(expected=expected, alternatives=ref().decay_slips(
+            case.data["kind"], lr, rate, np.arange(n)))
+
+    def drive(self, steps: Steps, case: Case, exponential_decay: Any,
+              inverse_time_decay: Any) -> dict:
+        exponential = case.data["kind"] == "exponential"
+        fn = exponential_decay if exponential else inverse_time_decay
+        name = function_name(fn, "exponential_decay" if exponential else "inverse_time_decay")
+        require_callable(case, name, fn)
+        lr, rate, second, n = (case.data[k] for k in ("lr", "rate", "second", "num_epochs"))
+        reference = ("torch.optim.lr_scheduler.ExponentialLR" if exponential
+                     else "torch.optim.lr_scheduler.LambdaLR(1 / (1 + decay * t))")
+        case.description = (f"{name}(lr={lr:g}, {second}={rate:g}, epoch) for epoch = "
+                            f"0..{n - 1}, compared with {reference}")
+        return {"name": name, "calls": [
+            steps.call(fn, lr, rate, epoch, name=name, arg_names=("lr", second, "epoch"))
+            for epoch in range(n)]}
+
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        name, second = plan["name"], case.data["second"]
+        found = [as_number(case, f"{name}(...)", done.value(case, made)) for made in plan["calls"]]
+        with np.errstate(all="ignore"):
+            compare_array(case, f"{name}(lr, {second}, epoch) per epoch", case.data["expected"],
+                          np.array(found), tol=self.tol, alternatives=case.data["alternatives"],
+                          header_key="training_hdr_scheduler")
+
+
+register(LrDecayExercise(
+    id="lr_decay",
+    title_en="Exercise 5.5 · learning-rate decay",
+    title_zh="练习 5.5 · 学习率衰减",
+    assignment=ASSIGNMENT,
+))
+
