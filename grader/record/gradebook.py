@@ -183,10 +183,28 @@ class Writer:
                     continue
                 grade.auto_score = cell.score
                 grade.needs_manual_grade = False
+            self._manual_cells(result, source, name)
             for notebook in submission.notebooks:
                 if notebook.name == name:
                     notebook.flagged = bool(nb_result.flags)
         gb.db.commit()
+
+    def _manual_cells(self, result: SubmissionResult, source: AssignmentSource,
+                      name: str) -> None:
+        """Answers graded by hand (nbgrader's manually graded answer cells) reach formgrader
+        as nbgrader's own autograde leaves them: waiting for a grade, their points apart from
+        the autograded total, a grade an instructor already gave kept as it is."""
+        book = next((b for b in source.notebooks if Path(b.name).stem == name), None)
+        for cell in book.cells if book is not None else []:
+            if not (cell["grade"] and cell["solution"]):
+                continue
+            try:
+                grade = self.gradebook.find_grade(cell["grade_id"], name, result.assignment,
+                                                  result.student)
+            except Exception:  # a cell the gradebook does not know (should not happen)
+                continue
+            if grade.manual_score is None:
+                grade.needs_manual_grade = True
 
 
 def _outputs(cell_result) -> list:
