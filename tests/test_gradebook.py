@@ -10,8 +10,9 @@ from grader.record.batch import grade
 from grader.record.notebook import Options
 from grader.record.sandbox import bwrap_available
 
-pytestmark = pytest.mark.skipif(not bwrap_available()[0],
-                                reason="bubblewrap cannot run here: " + bwrap_available()[1])
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not bwrap_available()[0],
+                                 reason="bubblewrap cannot run here: " + bwrap_available()[1])]
 
 
 def _cell(kind: str, source: str, **nbgrader) -> nbformat.NotebookNode:

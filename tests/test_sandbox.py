@@ -21,6 +21,7 @@ from grader.record.session import Session
 
 needs_bwrap = pytest.mark.skipif(not bwrap_available()[0],
                                  reason="bubblewrap cannot run here: " + bwrap_available()[1])
+pytestmark = pytest.mark.slow  # real sandboxes: not in the fast lane
 
 CANARIES = {"NNFS_COURSE_SECRET": "canary-course-secret-7f3a9",
             "PGPASSWORD": "canary-database-password-51c2",
