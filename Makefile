@@ -6,12 +6,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lab lab-instructor build check lint clean help sandbox
+.PHONY: demo test test-fast lab lab-instructor build check lint clean help sandbox
 
 help:
 	@echo "make demo             build the course, grade the sample submissions with the grade of record, print grades"
 	@echo "                      生成课程，用正式评分程序给示例提交评分，打印成绩表"
 	@echo "make test             run the whole test suite · 运行全部测试"
+	@echo "make test-fast        the quick lane for developers (no notebooks, sandbox, browser) · 开发者用的快速测试"
 	@echo "make lab              JupyterLab on your own working copy work/ (LANGUAGE=zh|en PORT=8899 DIR=folder TOKEN=...)"
 	@echo "                      在你自己的工作副本 work/ 上打开 JupyterLab（选项同上）"
 	@echo "make lab-instructor   the instructor's JupyterLab on the repository (Formgrader, Create Assignment)"
@@ -45,8 +46,13 @@ sandbox:
 demo: $(STAMP) sandbox
 	$(PY) -m grader demo
 
+# The whole suite (what CI runs), with the slowest tests listed at the end.
 test: $(STAMP) sandbox
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
+
+# A developer's lane: no whole notebooks, no nbgrader, no sandbox, no browser (tests marked slow).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
 
 build: $(STAMP)
 	$(PY) -m grader build
