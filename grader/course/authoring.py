@@ -12,6 +12,9 @@ written, diffed and reviewed as text:
                                   the trusted grader runs these with the solution cells
     # %% solution id=perceptron_predict
     # %% tests id=test_perceptron_predict points=2
+    # %% [markdown] both answer id=answer_q3_5 points=2
+                                  an answer graded by hand (an nbgrader manually graded
+                                  markdown cell; the text is the model answer)
 
 ``python -m grader author notes.py solutions/01_perceptron/perceptron.ipynb``
 writes the notebook; ``python -m grader unpack NOTEBOOK`` prints the text form.
@@ -48,6 +51,8 @@ def _parse_marker(rest: str) -> tuple[str, dict[str, str]]:
             kind = word
         elif word == "setup":
             options["setup"] = "1"
+        elif word == "answer":
+            options["answer"] = "1"
         else:
             raise ValueError(f"unknown word {word!r} in cell marker '# %% {rest}'")
     return kind, options
@@ -88,6 +93,13 @@ def text_to_notebook(text: str) -> NotebookNode:
             if lang:
                 cell.metadata["tags"] = [lang]
             cell.id = f"md-{index:03d}-{lang or 'x'}"
+            if options.get("answer"):  # graded by hand: nbgrader's manually graded answer
+                cell.id = options["id"]
+                cell.metadata["nbgrader"] = {
+                    "grade": True, "grade_id": options["id"], "locked": False,
+                    "points": int(options.get("points", 1)), "schema_version": 3,
+                    "solution": True, "task": False,
+                }
         else:
             cell = nbformat.v4.new_code_cell("\n".join(lines))
             cell.id = f"code-{index:03d}"
@@ -117,6 +129,10 @@ def notebook_to_text(nb: NotebookNode) -> str:
         if cell.cell_type == "markdown":
             lang = language_tag(cell)
             header = "# %% [markdown]" + (f" {lang}" if lang else "")
+            if is_solution_cell(cell):
+                points = cell.metadata["nbgrader"].get("points", 1)
+                points = int(points) if float(points).is_integer() else points
+                header += f" answer id={grade_id(cell)} points={points}"
             body = "\n".join("# " + line if line else "#" for line in cell.source.split("\n"))
         else:
             if is_test_cell(cell):
