@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from grader import check, check_function, check_layer, check_loss
+from grader.checks.steps import EXECUTOR, LocalExecutor
 from tests.support import fails, solution, stubs
 
 A = "03_backprop"
@@ -51,7 +52,7 @@ def _run(exercise, ns):
                                           seeds=[0, 1], shapes=[(1, 1), (4, 5)]),
         "softmax_ce_loss": lambda: check_loss("softmax_ce_loss", n["softmax_cross_entropy"],
                                               seeds=[0, 1],
-                                              shapes=[(1, 5), (4, 3), (3, 3, 1e4), (2, 4, -1e4)]),
+                                              shapes=[(1, 5), (4, 3), (3, 3, 1e3), (2, 4, -1e3)]),
         "mse_loss": lambda: check_loss("mse_loss", n["mse_loss"], seeds=[0, 1],
                                        shapes=[(1, 1), (4, 2)]),
         "residual_block": lambda: check_layer("residual_block", n["residual_forward"],
@@ -64,13 +65,17 @@ def _run(exercise, ns):
                                             seeds=[0, 1], shapes=[(1,), (2, 3)]),
         "relative_error": lambda: check_function("relative_error", n["relative_error"],
                                                  seeds=[0, 1], shapes=[(1,), (3, 4)]),
+        "prelu_layer": lambda: check_layer("prelu_layer", n["prelu_forward"],
+                                           n["prelu_backward"], seeds=[0, 1],
+                                           shapes=[(1, 5), (4, 3)]),
     }
     return calls[exercise]
 
 
 EXERCISES = ["neuron_chain", "gate_rules", "gate_graph", "affine", "relu", "sigmoid_layer",
              "tanh_layer", "softmax_ce_loss", "mse_loss", "residual_block",
-             "mlp_loss_and_grads", "numerical_gradient", "relative_error"]
+             "mlp_loss_and_grads", "numerical_gradient", "relative_error", "prelu_layer"]
+QUESTIONS = ["q3_1", "q3_2", "q3_3", "q3_4"]
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
@@ -90,7 +95,37 @@ def test_every_exercise_is_covered():
     from grader.checks import exercises
 
     mine = {k for k, v in exercises.all_exercises().items() if getattr(v, "assignment", "") == A}
-    assert mine == set(EXERCISES)
+    assert mine == set(EXERCISES) | set(QUESTIONS)
+
+
+class _Counting(LocalExecutor):
+    runs = 0
+
+    def run(self, steps):
+        type(self).runs += 1
+        return super().run(steps)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_a_check_call_is_one_run_of_steps(ref, exercise):
+    """One message to the sandbox in the grade of record: every call of a check together."""
+    token = EXECUTOR.set(_Counting())
+    try:
+        _Counting.runs = 0
+        _run(exercise, ref)()
+        assert _Counting.runs == 1
+    finally:
+        EXECUTOR.reset(token)
+
+
+@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e != "relative_error"])
+def test_every_derived_exercise_lists_its_answer_text(exercise):
+    """tests/test_pedagogy.py proves these are not printed above the exercise."""
+    from grader.checks import exercises
+
+    if exercise == "numerical_gradient":  # its formula is the specification
+        return
+    assert exercises.get(exercise).answer_text
 
 
 def _with(ref, **replaced):
@@ -386,7 +421,7 @@ def test_softmax_ce_without_one_hot_is_named(ref):
 
 def test_softmax_ce_without_max_shift_overflows(ref, capsys):
     bug = _softmax_ce_with(shift=False)
-    fails(lambda: check_loss("softmax_ce_loss", bug, seeds=[0], shapes=[(3, 3, 1e4)]),
+    fails(lambda: check_loss("softmax_ce_loss", bug, seeds=[0], shapes=[(3, 3, 1e3)]),
           contains=["`loss`", "NaN or inf", "overflow in exp"])
     assert capsys.readouterr().err == ""  # the overflow warning is captured, not printed
 
@@ -594,3 +629,244 @@ def test_relative_error_abs_of_sum_is_named(ref):
 
     fails(_run("relative_error", _with(ref, relative_error=relative_error)),
           contains=["`rel_error`", "|a| + |b|"])
+
+
+# ------------------------------------------------------- 3.13 prelu_layer (a new layer)
+
+
+def _prelu_backward_with(dx_rule=None, dalpha_rule=None):
+    def prelu_backward(dout, cache):
+        x, alpha = cache
+        dx = dx_rule(dout, x, alpha) if dx_rule else np.where(x > 0, dout, alpha * dout)
+        dalpha = dalpha_rule(dout, x, alpha) if dalpha_rule else (dout * x * (x <= 0)).sum(axis=0)
+        return dx, dalpha
+
+    return prelu_backward
+
+
+def test_prelu_reference_style_passes(ref):
+    _run("prelu_layer", _with(ref, prelu_backward=_prelu_backward_with()))()
+
+
+def test_prelu_dalpha_not_summed_over_the_batch_is_named(ref):
+    bug = _prelu_backward_with(dalpha_rule=lambda dout, x, a: dout * x * (x <= 0))
+    fails(_run("prelu_layer", _with(ref, prelu_backward=bug)),
+          contains=["`dalpha` has the wrong shape", "Sum over the batch", "axis=0"])
+
+
+def test_prelu_dalpha_from_every_element_is_named(ref):
+    bug = _prelu_backward_with(dalpha_rule=lambda dout, x, a: (dout * x).sum(axis=0))
+    fails(_run("prelu_layer", _with(ref, prelu_backward=bug)),
+          contains=["`dalpha`", "negative elements only", "负元素"])
+
+
+def test_prelu_dalpha_without_x_is_named(ref):
+    bug = _prelu_backward_with(dalpha_rule=lambda dout, x, a: (dout * (x <= 0)).sum(axis=0))
+    fails(_run("prelu_layer", _with(ref, prelu_backward=bug)),
+          contains=["`dalpha`", "multiply gate", "乘法门"])
+
+
+def test_prelu_dx_without_the_slope_is_named(ref):
+    bug = _prelu_backward_with(dx_rule=lambda dout, x, a: dout * (x > 0))
+    fails(_run("prelu_layer", _with(ref, prelu_backward=bug)),
+          contains=["`dx`", "local slope there", "局部斜率"])
+
+
+def test_prelu_dalpha_averaged_is_named(ref):
+    bug = _prelu_backward_with(dalpha_rule=lambda dout, x, a: (dout * x * (x <= 0)).mean(axis=0))
+    fails(lambda: check_layer("prelu_layer", ref["prelu_forward"], bug, seeds=[0],
+                              shapes=[(4, 3)]),
+          contains=["`dalpha`", "N=4", "批量大小"])
+
+
+def test_prelu_forward_with_one_slope_for_all_is_caught(ref):
+    def prelu_forward(x, alpha):
+        return np.where(x > 0, x, alpha[0] * x), (x, alpha)
+
+    fails(_run("prelu_layer", _with(ref, prelu_forward=prelu_forward)), contains=["`out`"])
+
+
+# ------------------------------------------------------------------- more behaviours
+
+
+def test_mlp_params_key_replaced_is_caught(ref):
+    def loss_and_grads(params, X, y, reg=0.0):
+        params["W1"] = params["W1"] * 1.0 + 0.0  # a new array, but written into the caller's dict
+        params["W1"][0, 0] += 1.0
+        return ref["loss_and_grads"]({**params}, X, y, reg)
+
+    fails(_run("mlp_loss_and_grads", _with(ref, loss_and_grads=loss_and_grads)), kind="mutated",
+          contains=["params['W1']"])
+
+
+def test_numerical_gradient_step_h_is_used(ref):
+    def numerical_gradient(f, x, h=1e-5):
+        return ref["numerical_gradient"](f, x, 1e-2)  # ignores the h it was given
+
+    fails(lambda: check("numerical_gradient", numerical_gradient, seeds=[3], shapes=[(4,)],
+                        h=1e-4), contains=["`grad`"])
+
+
+def test_numerical_gradient_note_only_on_values(ref):
+    def numerical_gradient(f, x, h=1e-5):
+        return ref["numerical_gradient"](f, x, h).ravel()[:-1]  # wrong shape
+
+    failure = fails(_run("numerical_gradient", _with(ref, numerical_gradient=numerical_gradient)),
+                    contains=["`grad` has the wrong shape"])
+    assert "Central differences with h" not in failure.args[0]
+
+
+# ------------------------------------------------------------------------ questions
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_question_reference_answer_passes(ref, question, capsys):
+    check(question, ref[f"answer_{question}"])
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_question_blank_is_not_answered(blank, question):
+    assert blank[f"answer_{question}"] is None
+    fails(lambda: check(question, blank[f"answer_{question}"]), kind="not_done",
+          contains=["not answered yet", "还没有作答", f"answer_{question}"])
+
+
+@pytest.mark.parametrize("question, answer, fragments", [
+    ("q3_1", "a", ["one use of x", "两条路径"]),
+    ("q3_1", "c", ["value f(3)", "函数值"]),
+    ("q3_1", "d", ["add gate", "加法门"]),
+    ("q3_1", "B", []),  # accepted: see the next test
+    ("q3_2", (784, 128), ["shape of W", "dW"]),
+    ("q3_2", "32 x 128", ["shape of out", "out（以及 dout）"]),
+    ("q3_2", (32, 784), ["shape of X", "X 的形状"]),
+    ("q3_2", (1, 2, 3), ["Read the question again", "请再读一遍题目"]),
+    ("q3_3", "a", ["wrong factor", "常数因子"]),
+    ("q3_3", "c", ["too small", "舍入误差"]),
+    ("q3_3", "d", ["1e-15", "自动微分"]),
+    ("q3_4", 0.1, ["1/C is the probability", "概率"]),
+    ("q3_4", 0.6931, ["two-class", "二分类"]),
+    ("q3_4", 10, ["not C itself", "ln C"]),
+    ("q3_4", 0, ["probability 1", "概率为 1"]),
+    ("q3_4", -2.3026, ["positive", "正数"]),
+    ("q3_4", 1.0, ["natural logarithm", "自然对数"]),
+    ("q3_4", 3.3219, ["natural logarithm", "自然对数"]),
+])
+def test_question_wrong_answers_fail_with_their_hint(question, answer, fragments):
+    if not fragments:
+        check(question, answer)
+        return
+    fails(lambda: check(question, answer),
+          contains=["not the right answer", "答案不正确", *fragments])
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("q3_1", " B "), ("q3_2", "(32, 128, 784, 128)"), ("q3_2", [32, 128, 784, 128]),
+    ("q3_2", (4096, 100352)), ("q3_3", "b"), ("q3_4", float(np.log(10))), ("q3_4", "2.30"),
+])
+def test_question_right_answers_in_other_forms_pass(question, answer):
+    check(question, answer)
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("q3_1", "e"), ("q3_1", 2), ("q3_2", "five"), ("q3_4", "ln 10"), ("q3_4", float("nan")),
+])
+def test_question_answers_of_the_wrong_kind_say_what_is_expected(question, answer):
+    fails(lambda: check(question, answer), kind="type", contains=["should be", "应当是"])
+
+
+def test_the_manual_question_is_a_graded_markdown_answer():
+    from grader import notebooks
+    from grader.paths import COURSE, SOLUTIONS
+
+    for root in (SOLUTIONS, COURSE):
+        nb = notebooks.read(root / A / "backprop.ipynb")
+        manual = [c for c in nb.cells if c.cell_type == "markdown" and notebooks.is_solution_cell(c)]
+        assert [notebooks.grade_id(c) for c in manual] == ["answer_q3_5"]
+        meta = notebooks.nbgrader_meta(manual[0])
+        assert meta["grade"] and meta["points"] == 2 and not meta["locked"]
+    assert "YOUR ANSWER HERE" in manual[0].source  # the release holds no model answer
+
+
+# ------------------------------------------------- the notebook's claims, as printed
+
+
+@pytest.fixture(scope="module")
+def ran():
+    """Every code cell of the solution notebook, run in order (demos, recipe and plots)."""
+    import contextlib
+    import io
+    import os
+    import warnings
+
+    import matplotlib
+
+    from grader import notebooks
+    from grader.paths import SOLUTIONS
+
+    matplotlib.use("Agg")
+    nb = notebooks.read(SOLUTIONS / A / "backprop.ipynb")
+    namespace: dict = {}
+    out = io.StringIO()
+    previous = os.environ.pop("NBGRADER_EXECUTION", None)  # the student's run: full training
+    try:
+        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    exec(compile(cell.source, f"<{cell.id}>", "exec"), namespace)  # noqa: S102
+    finally:
+        if previous is not None:
+            os.environ["NBGRADER_EXECUTION"] = previous
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    namespace["_markdown"] = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    namespace["_printed"] = out.getvalue()
+    return namespace
+
+
+@pytest.mark.slow
+def test_the_worked_example_table_is_what_the_code_computes(ran):
+    by_hand, md = ran["by_hand"], ran["_markdown"]
+    assert f"$L = {by_hand['L']:.4f}$" in md
+    assert f"$h = \\ln 2 = {by_hand['h']:.4f}$" in md and abs(by_hand["h"] - np.log(2)) < 1e-15
+    assert f"(h - y) = {by_hand['dh']:.4f}$" in md
+    assert f"= {by_hand['dz']:.4f}$" in md and by_hand["z"] == 0
+    assert f"\\partial L/\\partial w = {by_hand['dz']:.4f} \\cdot x = {by_hand['dw']:.4f}$" in md
+    for name, value in ran["autograd"].items():
+        assert abs(by_hand[name] - value.item()) < 1e-15
+
+
+@pytest.mark.slow
+def test_the_jacobian_claim_is_what_the_code_prints(ran):
+    entries = ran["jacobian_entries"]
+    assert entries == int(np.prod(ran["answer_q3_2"]))
+    assert f"about {entries / 1e6:.0f} million entries ({entries * 8 / 1e9:.1f} GB" in ran["_markdown"]
+
+
+@pytest.mark.slow
+def test_the_printed_expected_ranges_hold(ran):
+    plain, residual = ran["plain"], ran["residual"]
+    assert plain[0] < 1e-20 and residual[0] > 1
+    errors = ran["comparison"]
+    assert max(errors["yours vs autograd"].values()) < 1e-13
+    for row in ("yours vs finite diff", "finite diff vs autograd"):
+        assert all(1e-12 < e < 1e-7 for e in errors[row].values()), errors[row]
+    assert all(1e-8 < e < 1e-5 for e in errors["float32 vs autograd"].values())
+    best = int(np.argmin(ran["central"]))
+    assert 1e-7 <= ran["steps"][best] <= 1e-3 and ran["central"][best] > 1e-13
+    assert ran["bad_vs_fd"] < 1e-6 and ran["bad_vs_autograd"] > 1e-3
+    assert ran["relu_at_zero"][0] == 0.5
+    assert ran["worst_error"] < 1e-6
+
+
+@pytest.mark.slow
+def test_the_debugging_recipe_shows_what_it_says(ran):
+    losses = ran["initial_losses"]
+    for name, classes in (("10 classes", 10), ("two moons", 2)):
+        assert abs(losses[name, 0.01] - np.log(classes)) < 0.05
+        assert losses[name, 1.0] > np.log(classes) + 0.5  # large output weights: confidently wrong
+    assert ran["losses_tiny"][-1] < 0.05 and ran["tiny_accuracy"] == 1.0
+    assert ran["accuracy"]["XOR"] == 1.0 and ran["accuracy"]["two moons"] >= 0.97
+    assert "expected" in ran["_printed"]

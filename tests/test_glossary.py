@@ -38,8 +38,6 @@ COURSE_NOTEBOOKS = sorted(COURSE.glob("*/*.ipynb"))
 NOT_A_TERM: dict[tuple[str, str, str], str] = {
     ("02_mlp", "margin", "keep a margin around the threshold"):
         "everyday 'safety margin', rendered 余量; not the classifier margin (间隔) of Assignment 1",
-    ("03_backprop", "derivative", "max has no derivative"):
-        "'has no derivative' is rendered 不可导 (not differentiable), the idiomatic Chinese",
 }
 # TO_FIX: the Chinese twin really leaves out (or renames) the term. Reported to the notebook's
 # author; each is an expected failure (strict: it turns into a failure once fixed, so remove it).

@@ -49,6 +49,23 @@ M.register(
             "请创建新数组（`dx = dout * out * (1 - out)`），不要原地更新旧数组（`out *= 1 - out`）。",
         ),
         # --- likely mistakes (hints; no placeholders) ---------------------------------
+        "backprop_prelu_slope": (
+            "Likely mistake: where x < 0 the layer is out = alpha·x, so its local slope there "
+            "is alpha (and 1 where x > 0); dx is dout times that slope.",
+            "可能的错误：x < 0 处该层为 out = alpha·x，局部斜率是 alpha（x > 0 处为 1）；"
+            "dx 等于 dout 乘以这个斜率。",
+        ),
+        "backprop_prelu_mask": (
+            "Likely mistake: alpha acts only where x < 0, so dalpha collects dout·x from the "
+            "negative elements only.",
+            "可能的错误：alpha 只在 x < 0 的位置起作用，所以 dalpha 只汇总负元素处的 dout·x。",
+        ),
+        "backprop_prelu_dalpha_x": (
+            "Likely mistake: out = alpha·x is a multiply gate, so the gradient reaching alpha "
+            "is dout times x (the other input), not dout alone or dout times alpha.",
+            "可能的错误：out = alpha·x 是一个乘法门，传到 alpha 的梯度是 dout 乘以 x（另一个输入），"
+            "而不是 dout 本身，也不是 dout 乘以 alpha。",
+        ),
         "backprop_sigmoid_from_input": (
             "Likely mistake: the derivative of the sigmoid was evaluated on its input. "
             "σ'(z) = h·(1 − h) with h = σ(z), the output saved by the forward pass, not z·(1 − z).",
@@ -201,6 +218,8 @@ class CachedLayerSpec(LayerSpec):
     known mistakes' values are prepared with the reference, never computed while judging."""
 
     needs_solution: ClassVar[bool] = True
+    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
+    answer_text: tuple[str, ...] = ()
 
     def prepare(self, case: Case) -> None:
         super().prepare(case)
@@ -238,6 +257,8 @@ class PreparedLossSpec(LossSpec):
     """A LossSpec whose known mistakes' values are prepared with the reference."""
 
     needs_solution: ClassVar[bool] = True
+    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
+    answer_text: tuple[str, ...] = ()
 
     def prepare(self, case: Case) -> None:
         super().prepare(case)
@@ -286,23 +307,27 @@ def _spread_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndarr
 register(CachedLayerSpec(
     id="affine", title_en="Exercise 3.3 · affine layer", title_zh="练习 3.3 · 仿射层",
     assignment=ASSIGNMENT, make_inputs=_affine_inputs, reference=lambda x, w, b: x @ w + b,
-    grads=("x", "w", "b"), mutants=lambda *a: _ref().affine_mutants(*a)))
+    grads=("x", "w", "b"), mutants=lambda *a: _ref().affine_mutants(*a),
+    answer_text=("x.T @ dout", "dout @ w.T", "dout.sum(axis=0)")))
 
 register(CachedLayerSpec(
     id="relu", title_en="Exercise 3.4 · ReLU layer", title_zh="练习 3.4 · ReLU 层",
     assignment=ASSIGNMENT,
     make_inputs=lambda rng, shape: {"x": away_from(rng, shape, kinks=(0.0,), margin=1e-3)},
-    reference=lambda x: x.clamp(min=0), grads=("x",), mutants=lambda *a: _ref().relu_mutants(*a)))
+    reference=lambda x: x.clamp(min=0), grads=("x",), mutants=lambda *a: _ref().relu_mutants(*a),
+    answer_text=("dout * (x > 0)",)))
 
 register(CachedLayerSpec(
     id="sigmoid_layer", title_en="Exercise 3.5 · sigmoid layer", title_zh="练习 3.5 · sigmoid 层",
     assignment=ASSIGNMENT, make_inputs=_spread_inputs, reference=lambda x: x.sigmoid(),
-    grads=("x",), mutants=lambda *a: _ref().sigmoid_mutants(*a)))
+    grads=("x",), mutants=lambda *a: _ref().sigmoid_mutants(*a),
+    answer_text=("out * (1 - out)",)))
 
 register(CachedLayerSpec(
     id="tanh_layer", title_en="Exercise 3.6 · tanh layer", title_zh="练习 3.6 · tanh 层",
     assignment=ASSIGNMENT, make_inputs=_spread_inputs, reference=lambda x: x.tanh(),
-    grads=("x",), mutants=lambda *a: _ref().tanh_mutants(*a)))
+    grads=("x",), mutants=lambda *a: _ref().tanh_mutants(*a),
+    answer_text=("1 - out**2", "1 - \\tanh^2")))
 
 
 # ------------------------------------------------------------- 3.7 / 3.8 the losses
@@ -319,7 +344,8 @@ register(PreparedLossSpec(
     id="softmax_ce_loss", title_en="Exercise 3.7 · softmax cross-entropy loss",
     title_zh="练习 3.7 · softmax 交叉熵损失", assignment=ASSIGNMENT, make_inputs=_softmax_inputs,
     reference=lambda x, y: _torch().nn.functional.cross_entropy(x, y), grads=("x",),
-    mutants=lambda *a: _ref().softmax_mutants(*a)))
+    mutants=lambda *a: _ref().softmax_mutants(*a),
+    answer_text=("p_{n,c} - [c = y_n]", "prediction minus target", "softmax(x) - onehot")))
 
 register(PreparedLossSpec(
     id="mse_loss", title_en="Exercise 3.8 · mean squared error loss",
@@ -327,7 +353,8 @@ register(PreparedLossSpec(
     make_inputs=lambda rng, shape: {"y_hat": rng.standard_normal(tuple(shape)),
                                     "y": rng.standard_normal(tuple(shape))},
     reference=lambda y_hat, y: ((y_hat - y) ** 2).mean(), grads=("y_hat",),
-    mutants=lambda *a: _ref().mse_mutants(*a)))
+    mutants=lambda *a: _ref().mse_mutants(*a),
+    answer_text=("2 (\\hat y_{n,k} - y_{n,k})", "2 * (y_hat - y)")))
 
 
 # --------------------------------------------------------------- 3.9 residual block
@@ -346,4 +373,24 @@ register(CachedLayerSpec(
     id="residual_block", title_en="Exercise 3.9 · residual block", title_zh="练习 3.9 · 残差块",
     assignment=ASSIGNMENT, make_inputs=_residual_inputs,
     reference=lambda x, w, b: x + (x @ w + b).clamp(min=0), grads=("x", "w", "b"),
-    mutants=lambda *a: _ref().residual_mutants(*a)))
+    mutants=lambda *a: _ref().residual_mutants(*a),
+    answer_text=("dout + dx_branch", "dout plus the gradient")))
+
+
+# ---------------------------------------------------- 3.13 a new layer: parametric ReLU
+
+
+def _prelu_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndarray]:
+    """shape = (N, D): N rows of D channels, one learned slope per channel."""
+    n, d = shape
+    return {"x": away_from(rng, (n, d), kinks=(0.0,), margin=1e-3),
+            "alpha": rng.uniform(0.1, 0.6, size=d)}
+
+
+register(CachedLayerSpec(
+    id="prelu_layer", title_en="Exercise 3.13 · parametric ReLU (PReLU)",
+    title_zh="练习 3.13 · 参数化 ReLU（PReLU）", assignment=ASSIGNMENT,
+    make_inputs=_prelu_inputs,
+    reference=lambda x, alpha: _torch().where(x > 0, x, alpha * x), grads=("x", "alpha"),
+    mutants=lambda *a: _ref().prelu_mutants(*a),
+    answer_text=("dout * x * (x <= 0)", "alpha * dout")))

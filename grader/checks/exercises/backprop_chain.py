@@ -27,6 +27,7 @@ from grader.checks.exercises.backprop import (
     _ref,
     _torch,
 )
+from grader.checks.questions import Question
 from grader.checks.specs import Exercise, _unpack, away_from, function_name
 from grader.checks.steps import Done, Steps
 
@@ -65,6 +66,34 @@ M.register(
             "Likely mistake: a variable used twice (copy, fan-out) receives the sum of the "
             "gradients from both uses.",
             "可能的错误：被使用两次的变量（复制、扇出）得到两条路径梯度之和。",
+        ),
+        # --- the questions' hints -----------------------------------------------------
+        "q3_1_one_path": (
+            "That is the gradient along one use of x. x enters the multiply gate twice (a "
+            "copy), so the gradients arriving along both uses add up.",
+            "这只是沿 x 的一次使用传回的梯度。x 两次进入乘法门（一次复制），两条路径传回的梯度要相加。",
+        ),
+        "q3_1_value": (
+            "9 is the value f(3) = 3·3, not its derivative.",
+            "9 是函数值 f(3) = 3·3，不是导数。",
+        ),
+        "q3_1_add": (
+            "1 is what an add gate passes on. A multiply gate swaps: each input receives dout "
+            "times the other input.",
+            "1 是加法门传下去的梯度。乘法门会交换：每个输入得到 dout 乘以另一个输入。",
+        ),
+        "q3_2_dw": (
+            "That is the shape of W, and of dW. The Jacobian has one entry for every pair "
+            "(element of out, element of W).",
+            "这是 W（也是 dW）的形状。雅可比矩阵对每一对（out 的一个元素，W 的一个元素）都有一项。",
+        ),
+        "q3_2_out": (
+            "That is the shape of out (and of dout), not of the Jacobian.",
+            "这是 out（以及 dout）的形状，不是雅可比矩阵的形状。",
+        ),
+        "q3_2_x": (
+            "That is the shape of X. The Jacobian relates out to W.",
+            "这是 X 的形状。雅可比矩阵描述的是 out 与 W 之间的关系。",
         ),
     }
 )
@@ -113,6 +142,8 @@ class NeuronSpec(Exercise):
 
     needs_solution: ClassVar[bool] = True
     tol: Tolerance = field(default_factory=Tolerance)
+    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
+    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int] = (), cases: Sequence = ()) -> list[Case]:
         groups = []
@@ -183,7 +214,8 @@ class NeuronSpec(Exercise):
 
 
 register(NeuronSpec(id="neuron_chain", title_en="Exercise 3.1 · the chain rule on one neuron",
-                    title_zh="练习 3.1 · 单个神经元上的链式法则", assignment=ASSIGNMENT))
+                    title_zh="练习 3.1 · 单个神经元上的链式法则", assignment=ASSIGNMENT,
+                    answer_text=("h(1 - h)", "h * (1 - h)", "\\sigma(z)(1 - \\sigma(z))")))
 
 
 # ------------------------------------------------------------------- 3.2a gate rules
@@ -205,6 +237,8 @@ class GateRulesSpec(Exercise):
 
     needs_solution: ClassVar[bool] = True
     tol: Tolerance = field(default_factory=Tolerance)
+    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
+    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []
@@ -259,7 +293,8 @@ class GateRulesSpec(Exercise):
 
 
 register(GateRulesSpec(id="gate_rules", title_en="Exercise 3.2a · the four gate rules",
-                       title_zh="练习 3.2a · 四种门的反向规则", assignment=ASSIGNMENT))
+                       title_zh="练习 3.2a · 四种门的反向规则", assignment=ASSIGNMENT,
+                       answer_text=("dout * (x > y)", "dout_a + dout_b", "dout * y")))
 
 
 # ------------------------------------------------------------ 3.2b a small graph
@@ -275,4 +310,26 @@ register(CachedLayerSpec(
     id="gate_graph", title_en="Exercise 3.2b · a small computation graph",
     title_zh="练习 3.2b · 一个小计算图", assignment=ASSIGNMENT, make_inputs=_graph_inputs,
     reference=lambda x, y, z: (x + y) * y.maximum(z), grads=("x", "y", "z"),
-    mutants=lambda *a: _ref().graph_mutants(*a)))
+    mutants=lambda *a: _ref().graph_mutants(*a),
+    answer_text=("mul_backward(dout, q, m)", "copy_backward(dy_add, dy_max)")))
+
+
+# ------------------------------------------------------------------------ questions
+
+register(Question(
+    id="q3_1", title_en="Question 3.1 · the gradient of x · x", title_zh="问题 3.1 · x · x 的梯度",
+    assignment=ASSIGNMENT, kind="choice", choices="abcd",
+    answers=("0d2c63c443871333077f72ba4ca5e772dacb7d335a0fe0ffa5d92d9b9473a400",),
+    hints={"23f2fd915e8272817e09c4ad7086563484820aa2b396dc6b9ff92c389cbe7087": "q3_1_one_path",
+           "63dce39c083d70c0f81f806929a9221110ab5a9eba59c65218a382cb18103b94": "q3_1_value",
+           "349a229031e8d4c707a6ae2141230df53e287cdee0860eaa4d59911ab3460249": "q3_1_add"}))
+
+register(Question(
+    id="q3_2", title_en="Question 3.2 · the size of a Jacobian",
+    title_zh="问题 3.2 · 雅可比矩阵有多大", assignment=ASSIGNMENT, kind="shape",
+    answers=("e552d22b6292de41e5ad52cde9dde236c12126b47f913bb80676c7baf273621a",  # 4 axes
+             "e843e2681543d79323d5fc0919062098ecd3953f82ae72aec5147a54c99ea550"),  # as a matrix
+    hints={"c52e5659f608cc73b332c71cdb3697f661aec25ebc92e4a0f82a69514b3c2496": "q3_2_dw",
+           "9b699a09fce0d5a111d43ed8ae04908e75a670edb7f813b49bdce0877ce3d612": "q3_2_dw",
+           "c4cc0d1903f9fc3c7f31bc104a6df895da6ea368b0d08307c0ea573c09e9d20e": "q3_2_out",
+           "d0187f23c39768e717ceb0ef54a17d53628f1bb5116d02c6ad03ce00a353fa82": "q3_2_x"}))

@@ -21,6 +21,7 @@ from grader.checks import torchref
 from grader.checks.compare import Case, CheckFailure, Tolerance, compare_array
 from grader.checks.exercises import register
 from grader.checks.exercises.backprop import ASSIGNMENT, _ref, _resample, _torch
+from grader.checks.questions import Question
 from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
 from grader.checks.steps import Done, Steps
 
@@ -92,6 +93,49 @@ M.register(
             "可能的错误：本课程的相对误差是逐元素的：max |a − b| / max(1e-8, |a| + |b|)，"
             "而不是范数之比。",
         ),
+        # --- the questions' hints -----------------------------------------------------
+        "q3_3_factor": (
+            "A wrong factor in the backward pass would disagree with finite differences too: "
+            "they are computed from your forward pass, and a backward pass must match it.",
+            "反向传播里的常数因子错了，也会与有限差分不一致：有限差分由你的前向传播算出，"
+            "而反向传播必须与它一致。",
+        ),
+        "q3_3_small_h": (
+            "A step h that is too small adds rounding error: that makes a finite-difference "
+            "check fail, not pass.",
+            "步长 h 太小会带来舍入误差：这会让有限差分检验失败，而不是通过。",
+        ),
+        "q3_3_autograd": (
+            "Autograd in float64 agrees with a correct analytic gradient to about 1e-15 (the "
+            "side-by-side table above shows it).",
+            "float64 中的自动微分与正确的解析梯度一致到约 1e-15（上面的并排比较表显示了这一点）。",
+        ),
+        "q3_4_probability": (
+            "0.1 = 1/C is the probability an untrained network gives each class; the loss is "
+            "minus the natural log of the right class's probability.",
+            "0.1 = 1/C 是未训练的网络给每个类别的概率；损失是正确类别概率的自然对数的相反数。",
+        ),
+        "q3_4_two_classes": (
+            "ln 2 ≈ 0.693 is the loss of a two-class problem at the start; here C = 10.",
+            "ln 2 ≈ 0.693 是二分类问题开始时的损失；这里 C = 10。",
+        ),
+        "q3_4_not_c": (
+            "The loss is −ln(1/C) = ln C, not C itself.",
+            "损失是 −ln(1/C) = ln C，而不是 C 本身。",
+        ),
+        "q3_4_zero": (
+            "A loss of 0 means the right class has probability 1; an untrained network gives "
+            "every class about 1/C.",
+            "损失为 0 意味着正确类别的概率为 1；未训练的网络给每个类别的概率都约为 1/C。",
+        ),
+        "q3_4_sign": (
+            "The cross-entropy is −ln p with p < 1, so it is positive.",
+            "交叉熵是 −ln p，且 p < 1，所以它是正数。",
+        ),
+        "q3_4_base": (
+            "The cross-entropy uses the natural logarithm (ln), not log10 or log2.",
+            "交叉熵用的是自然对数（ln），不是 log10 或 log2。",
+        ),
     }
 )
 
@@ -153,6 +197,8 @@ class MLPLossSpec(Exercise):
     """``loss_and_grads(params, X, y, reg) -> (loss, grads)``: affine-ReLU-affine, softmax, L2."""
 
     tol: Tolerance = field(default_factory=Tolerance)
+    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
+    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    regs: Sequence[float] = (0.1,)) -> list[Case]:
@@ -220,7 +266,8 @@ class MLPLossSpec(Exercise):
 
 register(MLPLossSpec(id="mlp_loss_and_grads",
                      title_en="Exercise 3.10 · the two-layer MLP's loss and gradients",
-                     title_zh="练习 3.10 · 两层 MLP 的损失与梯度", assignment=ASSIGNMENT))
+                     title_zh="练习 3.10 · 两层 MLP 的损失与梯度", assignment=ASSIGNMENT,
+                     answer_text=("reg * W1", "\\text{reg} \\cdot W")))
 
 
 # ------------------------------------------------------- 3.11 the numerical gradient
@@ -321,3 +368,27 @@ register(FunctionSpec(
     assignment=ASSIGNMENT, make_inputs=_relerr_inputs,
     reference=lambda a, b: _ref().relative_error(a, b), numpy_reference=True,
     output_name="rel_error", mutants=lambda *a: _ref().relative_error_mutants(*a)))
+
+
+# ------------------------------------------------------------------------ questions
+
+register(Question(
+    id="q3_3", title_en="Question 3.3 · when the two checks disagree",
+    title_zh="问题 3.3 · 两种检验结论不一致时", assignment=ASSIGNMENT, kind="choice",
+    choices="abcd",
+    answers=("e89ef91066a762747f1fbf8ff708fd383b835eb38bb7a3fd23ce04d5cb59a3e6",),
+    hints={"9c30e557e56433adb0a050e924a1f00ff1e9b42ccc97028e38613bc088f51917": "q3_3_factor",
+           "75e845af954284a20985c3b1f10432ae149f430e85636716575b3a141a3c5a8d": "q3_3_small_h",
+           "e4566fa50503da2272781dfce3ebf9943c33fa4a557a2346a81c49b06b0bf19c": "q3_3_autograd"}))
+
+register(Question(
+    id="q3_4", title_en="Question 3.4 · the loss before training",
+    title_zh="问题 3.4 · 训练前的损失", assignment=ASSIGNMENT, kind="number",
+    answers=("019e64cb477b4de16ff7bd90fa6a25622d64464948dcd5babe59bfbbd3c69692",),  # ln 10
+    hints={"6bb7b9aee91aff51aab13d5abae28236a6b27d3df238b5b40fd5a7433f0059ff": "q3_4_probability",
+           "e0a20c7b72c9930985010637839160a3c16f65ea4052c3189fc042265cbc28dc": "q3_4_two_classes",
+           "3260ffb812b033c80e1dfca2918e03a494e7443a8579d8e08ee9c57075e028dd": "q3_4_not_c",
+           "e0e11312e3bd745f45a1afb03c8f8572663a889f32c5a989622523f1ece63527": "q3_4_zero",
+           "08a2b83b1fb552a938e4301b5ccc6ccbe0da7413f4779ad8c8d86bc7e0dbf244": "q3_4_sign",
+           "5d0b6fa85455f03ba7f29a1f92dfd3b23222e9ddff73c64b7f00dc3f7e722099": "q3_4_base",
+           "20e6111419d142d3bdf9222429df4ac55c6324f2c73faeb1683619cf71c1a0b1": "q3_4_base"}))

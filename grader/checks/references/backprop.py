@@ -116,6 +116,18 @@ def tanh_mutants(inputs: Arrays, dout: np.ndarray, params: Mapping[str, Any]) ->
                   ("backprop_tanh_square", dout * (1 - np.abs(t)))]}
 
 
+def prelu_mutants(inputs: Arrays, dout: np.ndarray, params: Mapping[str, Any]) -> Hints:
+    x, alpha = inputs["x"], inputs["alpha"]
+    negative = x < 0
+    return {
+        "x": [("backprop_prelu_slope", dout * (x > 0)),
+              ("backprop_prelu_slope", dout * np.where(negative, 1.0, alpha))],
+        "alpha": [("backprop_prelu_mask", (dout * x).sum(axis=0)),
+                  ("backprop_prelu_dalpha_x", (dout * negative).sum(axis=0)),
+                  ("backprop_prelu_dalpha_x", (dout * alpha * negative).sum(axis=0))],
+    }
+
+
 # ------------------------------------------------------------------ 3.7, 3.8 losses
 
 
