@@ -30,6 +30,9 @@ RUNNERS = {
     "sgd_momentum": lambda ns: check("sgd_momentum", ns["sgd_momentum"], seeds=[1],
                                      shapes=[(1,), (6, 2)], steps=20, lr=0.05, momentum=0.5,
                                      weight_decay=0.01),
+    "sgd_momentum_schedule": lambda ns: check("sgd_momentum", ns["sgd_momentum"], seeds=[4],
+                                              shapes=[(3, 2)], steps=20, lr=0.1, lr_decay=0.9,
+                                              momentum=0.8, weight_decay=0.01),
     "adam": lambda ns: check("adam", ns["adam"], seeds=[1], shapes=[(1,), (5, 2)], steps=30,
                              lr=0.1, beta1=0.8, beta2=0.99, weight_decay=0.05),
     "adam_eps": lambda ns: check("adam", ns["adam"], seeds=[3], shapes=[(3, 4)], steps=20,
@@ -480,3 +483,194 @@ def test_train_mlp_progress_bar_on_stderr_costs_nothing(ref, capfd):
 
     RUNNERS["train_mlp"](_with(ref, train_mlp=noisy))
     assert capfd.readouterr().err == ""
+
+
+# ------------------------------------------------- issue #16: every promised behaviour
+
+
+def test_momentum_with_lr_folded_into_the_velocity_is_named(ref):
+    def folded(w, dw, config):  # v <- beta v - lr g, w <- w + v: right while lr is constant
+        g = dw + config["weight_decay"] * w
+        velocity = config["momentum"] * config.get("velocity", np.zeros_like(w)) - config["lr"] * g
+        return w + velocity, {**config, "velocity": velocity}
+
+    fails(_run("sgd_momentum", ref, sgd_momentum=folded),
+          contains=["config['velocity']", "folded into the velocity", "并进了速度"])
+
+
+def test_momentum_that_keeps_its_first_lr_fails_when_the_lr_changes(ref):
+    momentum = ref["sgd_momentum"]
+
+    def first_lr(w, dw, config):  # remembers the learning rate of the first step
+        lr = config.get("lr0", config["lr"])
+        next_w, state = momentum(w, dw, {**config, "lr": lr})
+        return next_w, {**state, "lr0": lr}
+
+    RUNNERS["sgd_momentum"](_with(ref, sgd_momentum=first_lr))  # constant lr: no difference
+    fails(_run("sgd_momentum_schedule", ref, sgd_momentum=first_lr),
+          contains=["next_w", "config['lr'] = 0.1 * 0.9**t", "step 2 of 20"])
+
+
+def test_adam_state_under_other_names_is_named(ref):
+    adam = ref["adam"]
+
+    def renamed(w, dw, config):
+        inner = {k: v for k, v in config.items() if k not in ("m1", "m2", "steps")}
+        inner.update({"m": config["m1"], "v": config["m2"], "t": config["steps"]} if "m1" in config
+                     else {})
+        next_w, state = adam(w, dw, inner)
+        return next_w, {k: v for k, v in config.items() if k not in ("m", "v", "t")} | {
+            "m1": state["m"], "m2": state["v"], "steps": state["t"]}
+
+    fails(_run("adam", ref, adam=renamed), kind="type", contains=["'m'", "first moment"])
+
+
+def test_adam_step_counter_from_zero_in_the_state_is_named(ref):
+    adam = ref["adam"]
+
+    def counted(w, dw, config):
+        next_w, state = adam(w, dw, {**config, "t": config.get("t", -1) + 1} if "t" in config
+                             else config)
+        return next_w, {**state, "t": state["t"] - 1}
+
+    fails(_run("adam", ref, adam=counted), contains=["config['t']"])
+
+
+def test_adam_in_float32_is_named_float32_not_a_misplaced_eps(ref):
+    def float32(w, dw, config):
+        b1, b2 = np.float32(config.get("beta1", 0.9)), np.float32(config.get("beta2", 0.999))
+        eps, lr = np.float32(config.get("eps", 1e-8)), np.float32(config["lr"])
+        g = (dw + config.get("weight_decay", 0.0) * w).astype(np.float32)
+        t = config.get("t", 0) + 1
+        m = b1 * config.get("m", np.zeros_like(g)) + (1 - b1) * g
+        v = b2 * config.get("v", np.zeros_like(g)) + (1 - b2) * g * g
+        step = (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        return (w.astype(np.float32) - lr * step), {**config, "m": m, "v": v, "t": t}
+
+    for runner in ("adam", "adam_eps"):
+        failure = fails(_run(runner, ref, adam=float32), contains=["float32", "float64"])
+        assert "eps is inside" not in failure.args[0]
+
+
+def test_dropout_with_a_generator_of_its_own_is_named(ref):
+    def forward(x, p, train, rng):
+        if not train:
+            return x.copy(), 1.0
+        mask = (np.random.default_rng(0).random(x.shape) >= p) / (1 - p)  # ignores `rng`
+        return x * mask, mask
+
+    fails(_run("dropout", ref, dropout_forward=forward), contains=["same elements", "`rng`"])
+
+
+def _mlp(ns, *, eval_dropout=False, train_dropout=True, backward=True, own_rng=False,
+         in_place=False):
+    """The MLP's loss with one behaviour changed."""
+
+    def mlp_loss(params, X, y, dropout=0.0, train=False, rng=None):
+        hidden, cache1 = ns["affine_forward"](X, params["W1"], params["b1"])
+        act, cache2 = ns["relu_forward"](hidden)
+        generator = np.random.default_rng(12345) if own_rng else rng
+        apply = (train and train_dropout) or (eval_dropout and not train)
+        dropped, cache3 = ns["dropout_forward"](act, dropout, apply, generator)
+        scores, cache4 = ns["affine_forward"](dropped, params["W2"], params["b2"])
+        loss, dscores = ns["softmax_cross_entropy"](scores, y)
+        ddropped, dW2, db2 = ns["affine_backward"](dscores, cache4)
+        dact = ns["dropout_backward"](ddropped, cache3) if backward else ddropped
+        _, dW1, db1 = ns["affine_backward"](ns["relu_backward"](dact, cache2), cache1)
+        if in_place:
+            params["W1"] -= 0.0 * dW1 + 1e-3  # "a step" taken inside the loss
+        return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+    return mlp_loss
+
+
+@pytest.mark.parametrize("change, hint", [
+    ({"eval_dropout": True}, "applied in eval mode"),
+    ({"train_dropout": False}, "no dropout in train mode"),
+    ({"backward": False}, "skips dropout"),
+    ({"own_rng": True}, "difference is in the dropout path"),
+], ids=["dropout_at_eval", "no_dropout", "no_dropout_backward", "own_generator"])
+def test_mlp_loss_dropout_mistakes_are_named(ref, change, hint):
+    fails(_run("mlp_loss_dropout", ref, mlp_loss=_mlp(ref, **change)), contains=[hint])
+
+
+def test_mlp_loss_changing_params_in_place_is_caught(ref):
+    fails(_run("mlp_loss_dropout", ref, mlp_loss=_mlp(ref, in_place=True)), kind="mutated",
+          contains=["params['W1']"])
+
+
+def _loop(ns, *, keep_last=False, extra_epoch=False, best_shift=0, train_mode_loss=False,
+          drop_key=None):
+    """train_mlp with one promise broken (the reference's parts otherwise)."""
+
+    def train_mlp(X_train, y_train, X_val, y_val, *, num_hiddens=32, num_outputs=10,
+                  num_epochs=10, batch_size=64, lr=1e-3, weight_decay=0.0, dropout=0.0,
+                  patience=5, seed=0, progress=True):
+        rng = np.random.default_rng(seed)
+        params = ns["init_mlp"](X_train.shape[1], num_hiddens, num_outputs, rng)
+        configs = {k: {"lr": lr, "weight_decay": weight_decay if k[0] == "W" else 0.0}
+                   for k in params}
+        history = {"train_loss": [], "val_loss": [], "val_acc": []}
+        state, waiting = {}, None
+        for _ in range(num_epochs):
+            for X_batch, y_batch in ns["data_iter"](batch_size, X_train, y_train, rng):
+                _, grads = ns["mlp_loss"](params, X_batch, y_batch, dropout, True, rng)
+                for k in params:
+                    params[k], configs[k] = ns["adam"](params[k], grads[k], configs[k])
+            train_loss = ns["mlp_loss"](params, X_train, y_train, dropout, train_mode_loss,
+                                        rng)[0]
+            val_loss = ns["mlp_loss"](params, X_val, y_val)[0]
+            history["train_loss"].append(train_loss)
+            history["val_loss"].append(val_loss)
+            history["val_acc"].append(float(np.mean(ns["predict"](params, X_val) == y_val)))
+            if waiting is not None:
+                break
+            if patience is not None:
+                stop, state = ns["early_stopping_step"](val_loss, params, state, patience)
+                if stop and extra_epoch:
+                    waiting = True  # one more epoch "to be sure"
+                elif stop:
+                    break
+        if patience is not None:
+            params = params if keep_last else state["best_params"]
+            history["best_epoch"] = state["best_epoch"] + best_shift
+        if drop_key:
+            del history[drop_key]
+        return params, history
+
+    return train_mlp
+
+
+@pytest.mark.parametrize("change, contains", [
+    ({"keep_last": True}, ["not the promised ones", "not of the best epoch"]),
+    ({"extra_epoch": True}, ["should stop after", "应当在"]),
+    ({"best_shift": 1}, ["history['best_epoch']", "first at epoch"]),
+    ({"train_mode_loss": True}, ["history['train_loss']", "eval mode"]),
+    ({"drop_key": "val_acc"}, ["'val_acc'"]),
+], ids=["last_params", "one_epoch_too_many", "best_epoch_off", "train_loss_with_dropout",
+        "no_val_acc"])
+def test_train_mlp_broken_promises_are_named(ref, change, contains):
+    fails(_run("train_mlp", ref, train_mlp=_loop(ref, **change)), contains=contains)
+
+
+def test_train_mlp_parts_of_the_reference_pass(ref):
+    RUNNERS["train_mlp"](_with(ref, train_mlp=_loop(ref)))  # the helper above is right as is
+
+
+def test_capstone_defaults_do_not_reach_the_bar(ref):
+    train_mlp = ref["train_mlp"]
+
+    def defaults(X_train, y_train, X_val, y_val, seed):
+        return train_mlp(X_train, y_train, X_val, y_val, seed=seed, progress=False)
+
+    for seed in (0, 1, 2):
+        fails(lambda seed=seed: check("capstone", defaults, ref["predict"], seeds=[seed],
+                                      threshold=0.94), contains=["held-out"])
+
+
+@pytest.mark.slow
+def test_capstone_reference_reaches_the_bar_for_many_students(ref):
+    """The grade of record gives each student a split of their own: the reference must pass
+    on any of them (a sample of seeds that are no check call's)."""
+    check("capstone", ref["train_capstone"], ref["predict"], seeds=list(range(100, 110)),
+          threshold=0.94)

@@ -335,7 +335,10 @@ class DropoutExercise(Exercise):
         many.description += f", k = 0..{draws - 1}"
         raw = [pair(many, fwd, done.value(many, ref), "(out, cache)")[0] for ref in plan["draws"]]
         outs = [float_array(many, "out", out, x.shape) for out in raw]
-        # 1. the mask: how many elements are kept, over many draws, and different each time
+        # 1. the mask: different at each draw, and how many elements are kept
+        if 0 < p and draws > 1 and all(np.array_equal(o != 0, outs[0] != 0) for o in outs[1:]):
+            raise fail(many, "hdr_wrong", [M.bilingual("training_dropout_same_mask", indent="  ",
+                                                       draws=draws)], name=fwd)
         kept = float(np.mean([np.count_nonzero(o) / o.size for o in outs]))
         n = draws * x.size
         keep_tol = 5.0 * math.sqrt(p * (1.0 - p) / n) + 1e-12
@@ -349,9 +352,6 @@ class DropoutExercise(Exercise):
                 "training_dropout_keep", indent="  ", p=f"{p:g}", expected=fmt(1.0 - p),
                 draws=draws, shape=x.shape, found=fmt(kept), tol=fmt(keep_tol))],
                 hint=hint, name="out")
-        if 0 < p and draws > 1 and all(np.array_equal(o != 0, outs[0] != 0) for o in outs[1:]):
-            raise fail(many, "hdr_wrong", [M.bilingual("training_dropout_same_mask", indent="  ",
-                                                       draws=draws)], name=fwd)
         # 2. forward and backward against autograd with the same mask
         for k, back in enumerate(plan["backward"]):
             self._against_autograd(self.where(case, k), done, raw[k], outs[k] != 0, back)
