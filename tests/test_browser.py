@@ -664,6 +664,36 @@ def test_student_lab_wrote_no_gradebook_and_nothing_outside_its_folders(lab):
     assert not lab.written_outside(), lab.written_outside()
 
 
+# --- the class report and a feedback page, as a browser shows them -------------------------------
+
+def test_the_class_report_and_a_feedback_page_read_well(browser, tmp_path):
+    """The pages of a graded class (report.html, a student's feedback with a figure) render
+    without a horizontal scroll bar; screenshots in artifacts/."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from test_outputs import CLASS, NAMES, SOURCES, _png
+
+    from grader.record.feedback import render as feedback_page
+    from grader.record.report_page import write_report_page
+
+    report = write_report_page(tmp_path / "report.html", CLASS, NAMES)
+    feedback = tmp_path / "feedback.html"
+    feedback.write_text(feedback_page(CLASS[1], 0, SOURCES["01_perceptron"],
+                                      ([("My decision boundary", _png())], 0)), encoding="utf-8")
+    tab = browser.new_page()
+    try:
+        for path, name in ((report, "class-report"), (feedback, "feedback-page")):
+            tab.goto(path.as_uri())
+            expect(tab.locator("img").first).to_be_visible()
+            loaded = tab.locator("img").evaluate_all("imgs => imgs.every(i => i.naturalWidth > 0)")
+            assert loaded, name
+            wide = tab.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
+            assert not wide, f"{name} scrolls sideways"
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    finally:
+        tab.close()
+
+
 # --- the instructor's lab ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

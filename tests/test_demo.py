@@ -125,3 +125,31 @@ def test_make_demo_stops_before_it_would_overwrite_an_answer_in_course(tmp_path)
     assert f"01_perceptron/{path.name}" in run.stderr and "--backup" in run.stderr
     assert path.read_bytes() == before
     assert not (tmp_path / "grading").exists()  # nothing graded on a course it could not build
+
+
+def test_make_demo_grades_with_the_grade_of_record_and_fits_a_screen(tmp_path, capsys):
+    """`python -m grader demo` (what `make demo` runs): every sample gets its score from the
+    grade of record, the summary fits a screen, the grade table fits 100 columns, and the
+    outputs of a class run are written."""
+    from grader.course.demo import demo
+    from grader.record.outputs import GRADES_COLUMNS
+
+    assert demo(tmp_path / "demo", jobs=2) == 0
+    out = capsys.readouterr().out
+    summary = out.split("Summary · 概览")[1].split("[4/4]")[0]
+    lines = summary.rstrip("\n").splitlines()
+    assert len(lines) <= 30, summary  # a screen, not ~150 lines for 19 notebooks
+    assert max(len(line) for line in lines if "/" not in line) <= 110
+    named = "\n".join(line for line in lines if str(tmp_path) not in line)
+    assert "Exercises to re-teach first" in named and "test_" not in named  # 1.3, not test ids
+    table = out.split("[4/4]")[1].split("Done in")[0]
+    rows = [line for line in table.splitlines() if line.startswith(("perfect", "blank", "partly"))]
+    assert rows and max(len(line) for line in rows) <= 100
+    assert "(" not in table  # nbgrader's column only with --compare
+    root = tmp_path / "demo"
+    with open(root / "grades.csv", newline="", encoding="utf-8") as handle:
+        assert next(csv.reader(handle)) == GRADES_COLUMNS
+    for name in ("exercises.csv", "totals.csv", "summary.txt", "report.html", "report.json"):
+        assert (root / name).is_file(), name
+    assert list((root / "feedback" / "partly_wrong").glob("*/*.html"))
+

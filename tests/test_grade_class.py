@@ -202,9 +202,13 @@ def test_a_canvas_zip_is_graded_from_the_command_line(tmp_path):
         z.writestr("omar_1003_5003_hw1_final.ipynb", _text(perfect.notebook))  # renamed
         z.writestr("omar_1003_5004_notes.docx", b"PK")
     env = {**os.environ, "NNFS_COURSE_SECRET": "a" * 32}
-    done = _cli(str(archive), "--out", str(tmp_path / "out"), "--jobs", "2", env=env)
+    done = _cli(str(archive), "--out", str(tmp_path / "out"), "--jobs", "2", "--lms", "canvas",
+                env=env)
     assert done.returncode == 0, done.stderr
     rows = _rows(tmp_path / "out")
+    with open(tmp_path / "out" / "lms" / "canvas-grades.csv", newline="", encoding="utf-8-sig") as f:
+        canvas = {row["ID"]: row for row in csv.DictReader(f) if row["ID"]}
+    assert canvas["1001"]["01_perceptron"] == rows["lina"]["score"]  # Canvas's user ids
     assert set(rows) == {"lina", "wang", "omar"}
     assert rows["lina"]["score"] == rows["lina"]["max_score"] == "14"
     wrong_points = 14 - float(rows["wang"]["score"])
