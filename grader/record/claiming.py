@@ -246,11 +246,10 @@ def claim_class(run: ClassRun, chosen: list[Job], rest: list[Job], force: bool
     from grader.record.batch import fingerprint
 
     queue = run.queue
-    ordered = sorted(chosen, key=lambda j: (-_cost(run, j), j.assignment, j.student))
     jobs: dict[Key, Job] = {
         (j.student, j.assignment, fingerprint(j, run.settings, run.options.solutions)): j
-        for j in ordered}
-    queue.register(list(jobs))
+        for j in chosen}
+    queue.register(list(jobs), [-int(_cost(run, job)) for job in jobs.values()])
     if force:
         count = queue.reset(run.run_id or None)
         if count:

@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS nnfs_claim (
     attempts     INTEGER NOT NULL DEFAULT 0,
     completions  INTEGER NOT NULL DEFAULT 0,
     forced_by    TEXT,
+    priority     INTEGER NOT NULL DEFAULT 0,
     registered   TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
     claimed_at   TIMESTAMPTZ,
     done_at      TIMESTAMPTZ,
@@ -93,7 +94,10 @@ CREATE TABLE IF NOT EXISTS nnfs_claim (
     result       BYTEA,
     PRIMARY KEY (student, assignment, fingerprint)
 );
-CREATE INDEX IF NOT EXISTS nnfs_claim_open ON nnfs_claim (state) WHERE state <> 'done';
+ALTER TABLE nnfs_claim ADD COLUMN IF NOT EXISTS priority INTEGER NOT NULL DEFAULT 0;
+DROP INDEX IF EXISTS nnfs_claim_open;
+CREATE INDEX IF NOT EXISTS nnfs_claim_queue ON nnfs_claim (priority, student, assignment,
+    fingerprint) WHERE state IN ('todo', 'claimed');
 CREATE INDEX IF NOT EXISTS nnfs_claim_token ON nnfs_claim (token) WHERE state = 'claimed';
 CREATE TABLE IF NOT EXISTS nnfs_run (
     run          TEXT PRIMARY KEY,
@@ -108,6 +112,11 @@ CREATE TABLE IF NOT EXISTS nnfs_meta (
 """
 
 _OPEN = "(c.state = 'todo' OR (c.state = 'claimed' AND c.lease_until < clock_timestamp()))"
+# this worker's key? A scalar subquery, which PostgreSQL does not turn into a join: the claim
+# then walks the open rows in priority order and stops at the first of ours (an EXISTS here
+# becomes a hash join over every open row, then a sort: 30 ms a claim at 12,000 keys)
+_MINE = ("(SELECT true FROM nnfs_mine m WHERE (m.student, m.assignment, m.fingerprint) = "
+         "(c.student, c.assignment, c.fingerprint)) IS NOT NULL")
 
 
 def is_postgres(db_url: str) -> bool:
@@ -272,27 +281,29 @@ class Claims:
         if found != settings:
             raise RuntimeError(M.bilingual("queue_other_settings", worker=first, run=run))
 
-    def register(self, keys: list[Key]) -> None:
-        """Add the keys nobody added yet; remember these as the ones this worker may claim,
-        in this order (the first are claimed first)."""
+    def register(self, keys: list[Key], priorities: list[int] | None = None) -> None:
+        """Add the keys nobody added yet; remember these as the ones this worker may claim.
+        Lower ``priorities`` are claimed first (the costliest notebooks, so that the class
+        does not end waiting for one long notebook); the first worker to add a key sets it."""
         self.mine = list(dict.fromkeys(keys))
+        order = dict(zip(keys, priorities or [0] * len(keys)))
         self._retrying(self._fill_mine)
         self._retrying(lambda: self._run(
-            "INSERT INTO nnfs_claim (student, assignment, fingerprint) "
-            "SELECT student, assignment, fingerprint FROM nnfs_mine ORDER BY position "
-            "ON CONFLICT DO NOTHING"))
+            "INSERT INTO nnfs_claim (student, assignment, fingerprint, priority) "
+            "SELECT * FROM unnest(CAST(:s AS TEXT[]), CAST(:a AS TEXT[]), CAST(:f AS TEXT[]), "
+            "CAST(:p AS INTEGER[])) ON CONFLICT DO NOTHING",
+            s=[k[0] for k in self.mine], a=[k[1] for k in self.mine],
+            f=[k[2] for k in self.mine], p=[order[k] for k in self.mine]))
 
     def _fill_mine(self) -> None:
         self._run("DROP TABLE IF EXISTS nnfs_mine")
         self._run("CREATE TEMPORARY TABLE nnfs_mine (student TEXT, assignment TEXT, "
-                  "fingerprint TEXT, position INTEGER, "
-                  "PRIMARY KEY (student, assignment, fingerprint))")
+                  "fingerprint TEXT, PRIMARY KEY (student, assignment, fingerprint))")
         if self.mine:
             self._run("INSERT INTO nnfs_mine SELECT * FROM unnest(CAST(:s AS TEXT[]), "
-                      "CAST(:a AS TEXT[]), CAST(:f AS TEXT[]), CAST(:p AS INTEGER[]))",
+                      "CAST(:a AS TEXT[]), CAST(:f AS TEXT[]))",
                       s=[k[0] for k in self.mine], a=[k[1] for k in self.mine],
-                      f=[k[2] for k in self.mine], p=list(range(len(self.mine))))
-        self._run("CREATE INDEX ON nnfs_mine (position)")
+                      f=[k[2] for k in self.mine])
         self._run("ANALYZE nnfs_mine")
 
     def reset(self, run: str | None) -> int:
@@ -325,13 +336,17 @@ class Claims:
         row = self._retrying(lambda: self._run(
             f"SELECT count(*) FILTER (WHERE {_OPEN}), count(*) FILTER (WHERE c.state = "
             "'claimed' AND c.lease_until >= clock_timestamp()) FROM nnfs_claim c "
-            "JOIN nnfs_mine m USING (student, assignment, fingerprint)").one())
+            f"WHERE c.state IN ('todo', 'claimed') AND {_MINE}").one())
         return Pending(int(row[0]), int(row[1]))
 
     # ------------------------------------------------------------------ claims
 
     def claim(self) -> Claim | None:
-        """The first open key of this worker (by position), or None when there is none."""
+        """The first open key of this worker (by priority), or None when there is none.
+
+        It walks the open rows only (a partial index: todo, or claimed and perhaps
+        expired), in priority order, so a claim costs the same at the first submission of
+        a class and at its 12,000th."""
         token = secrets.token_hex(16)
         row = self._retrying(lambda: self._run(
             "UPDATE nnfs_claim q SET state = 'claimed', worker = :worker, token = :token, "
@@ -339,8 +354,9 @@ class Claims:
             "attempts = q.attempts + 1, claimed_at = clock_timestamp() "
             "FROM (SELECT c.student, c.assignment, c.fingerprint, "
             "             CASE WHEN c.state = 'claimed' THEN c.worker END AS previous "
-            "      FROM nnfs_claim c JOIN nnfs_mine m USING (student, assignment, fingerprint) "
-            f"      WHERE {_OPEN} ORDER BY m.position LIMIT 1 "
+            "      FROM nnfs_claim c WHERE c.state IN ('todo', 'claimed') "
+            f"      AND {_OPEN} AND {_MINE} "
+            "      ORDER BY c.priority, c.student, c.assignment, c.fingerprint LIMIT 1 "
             "      FOR UPDATE OF c SKIP LOCKED) pick "
             "WHERE (q.student, q.assignment, q.fingerprint) = "
             "      (pick.student, pick.assignment, pick.fingerprint) "
