@@ -55,8 +55,40 @@ def bilingual_argparse_error(message: str) -> str:
     return M.bilingual("cli_other", message=message)
 
 
+def _columns(char: str) -> int:
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _fill(line: str, width: int) -> list[str]:
+    """``line`` cut into pieces of at most ``width`` columns (a CJK character takes two), at a
+    space near the end where there is one; an entry of a list (``! flag: …``, ``  status: …``)
+    hangs its next lines under its text."""
+    hang = " " * (len(line) - len(line.lstrip()) + 4) if line.startswith(("! ", "  ")) else ""
+    pieces, current, used = [], "", 0
+    for char in line:
+        current += char
+        used += _columns(char)
+        if used > width:
+            cut = current.rfind(" ", len(hang) if pieces else 0, len(current) - 1)
+            if cut <= len(hang) or used - sum(_columns(c) for c in current[:cut]) > 16:
+                # Chinese: break between two characters, never before closing punctuation
+                cut = len(current) - (0 if current[-1] in "，。：；、）」』！？" else 1)
+            pieces.append(current[:cut].rstrip())
+            current = hang + current[cut:].lstrip(" ")
+            used = sum(_columns(c) for c in current)
+    return pieces + ([current] if current.strip() else [])
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the descriptions' line breaks; a bilingual "usage" heading."""
+    """Descriptions keep their line breaks and are filled to the terminal's width, counting
+    a Chinese character as two columns; a bilingual "usage" heading."""
+
+    def _fill_text(self, text, width, indent):
+        width = min(width, 100)
+        return "\n".join(indent + piece for line in text.splitlines()
+                         for piece in (_fill(line, width - len(indent)) or [""]))
 
     def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, prefix if prefix is not None else "usage · 用法: ")

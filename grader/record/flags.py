@@ -283,17 +283,12 @@ def markdown_table(language: str = "en") -> str:
     return "\n".join(lines)
 
 
-def help_text(width: int = 100) -> str:
-    """The same table for ``--help``: one flag per line, English (the README has both)."""
-    import textwrap
-
-    lines = ["Flags on a row (! = needs your eyes; README has this table in Chinese too):"]
+def help_text() -> str:
+    """The same table for ``--help``: a line per flag and status, English (the README has
+    both languages); ``grader.cli`` fills the lines to the terminal's width."""
+    lines = ["Flags on a row (! = needs your eyes; the README has this table in Chinese too):"]
     for flag in FLAGS.values():
-        meaning = M.en(f"flag_{flag.name}")
-        text = f"{'!' if flag.attention else ' '} {flag.form}: {meaning}"
-        lines += textwrap.wrap(text, width, subsequent_indent="      ")
+        lines.append(f"{'!' if flag.attention else ' '} {flag.form}: {M.en(f'flag_{flag.name}')}")
     lines.append("Statuses:")
-    for status in STATUSES:
-        lines += textwrap.wrap(f"  {status}: {M.en(f'status_{status}')}", width,
-                               subsequent_indent="      ")
+    lines += [f"  {status}: {M.en(f'status_{status}')}" for status in STATUSES]
     return "\n".join(lines)
