@@ -18,7 +18,13 @@ from pathlib import Path
 
 from grader.checks import messages as M
 from grader.record.flags import describe_flag, flag_name, needs_attention
-from grader.record.summary import assignment_lines, exercise_table, flagged_rows, reteach
+from grader.record.summary import (
+    assignment_lines,
+    exercise_table,
+    flag_label,
+    flagged_rows,
+    reteach,
+)
 
 __all__ = ["write_report_page", "render", "figures"]
 
@@ -194,9 +200,10 @@ def render(results, names) -> str:
         for result in eyes:
             shown = [f for f in result.flags if needs_attention(f)]
             seen.update(dict.fromkeys(flag_name(f) for f in shown))
+            labels = [flag_label(f, result.assignment, names) for f in shown]
             parts.append(f"<tr><td>{html.escape(result.student)}</td>"
                          f"<td>{html.escape(result.assignment)}</td>"
-                         f"<td>{html.escape(', '.join(shown))}</td></tr>")
+                         f"<td>{html.escape(', '.join(labels))}</td></tr>")
         parts.append("</table>")
         parts += [f"<p>{_both('summary_flag_meanings')}</p>", "<dl>"]
         for name in seen:

@@ -26,7 +26,8 @@ from grader.checks import messages as M
 from grader.record.flags import describe_flag, flag_name, needs_attention
 from grader.record.terminal import printable
 
-__all__ = ["render", "screen", "exercise_table", "reteach", "flagged_rows", "assignment_lines"]
+__all__ = ["render", "screen", "exercise_table", "reteach", "flagged_rows", "assignment_lines",
+           "flag_label"]
 
 M.register(
     {
@@ -165,8 +166,17 @@ def flagged_rows(results) -> list:
     return [r for r in results if any(needs_attention(f) for f in r.flags)]
 
 
-def _flags_line(result, limit: int = 300) -> str:
-    return printable(", ".join(f for f in result.flags if needs_attention(f)), limit)
+def flag_label(flag: str, assignment: str, names) -> str:
+    """A flag, with the exercise's number after it when it names a test cell
+    (``numerical_gradient:test_affine (3.3)``)."""
+    detail = flag.partition(":")[2]
+    found = (names or {}).get(assignment, {}).get(detail)
+    return f"{flag} ({found.number})" if found is not None and found.number else flag
+
+
+def _flags_line(result, limit: int = 300, names=None) -> str:
+    return printable(", ".join(flag_label(f, result.assignment, names) for f in result.flags
+                               if needs_attention(f)), limit)
 
 
 def assignment_lines(results) -> list[tuple[str, int, float, float, float, int, int, int]]:
@@ -213,7 +223,7 @@ def screen(results, names=None, *, summary: str = "summary.txt",
         lines += ["", *M.bilingual("summary_eyes", count=len(eyes)).split("\n")]
         for result in eyes[:eyes_lines]:
             lines.append(f"  {printable(result.student, 64):<16} {printable(result.assignment, 64):<16} "
-                         f"{_flags_line(result, 140)}")
+                         f"{_flags_line(result, 140, names)}")
         if len(eyes) > eyes_lines:
             lines += M.bilingual("summary_eyes_more", indent="  ", count=len(eyes) - eyes_lines,
                                  where=summary).split("\n")
@@ -290,7 +300,7 @@ def render(results, names=None, top: int = 5) -> str:
         seen: dict[str, None] = {}
         for result in eyes:
             lines.append(f"  {printable(result.student, 64):<16} {printable(result.assignment, 64):<16} "
-                         f"{_flags_line(result, 1000)}")
+                         f"{_flags_line(result, 1000, names)}")
             for flag in result.flags:
                 if needs_attention(flag):
                     seen.setdefault(flag_name(flag), None)
