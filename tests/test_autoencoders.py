@@ -48,6 +48,12 @@ def with_function(name: str, fn) -> dict:
 # ---------------------------------------------------------------- how each is checked
 
 
+def run_tools(ns, seeds=(0, 1)):
+    check("tools_from_03", ns["affine_forward"], ns["affine_backward"], ns["sigmoid_forward"],
+          ns["sigmoid_backward"], ns["relu_forward"], ns["relu_backward"],
+          ns["numerical_gradient"], seeds=list(seeds))
+
+
 def run_reconstruction_loss(ns):
     check("reconstruction_loss", ns["reconstruction_loss"], seeds=[0, 1], shapes=[(4, 64), (1, 64)])
 
@@ -88,7 +94,7 @@ def run_vae(ns):
     check("vae_loss_and_grads", ns["vae_loss_and_grads"], seeds=[0], shapes=[(4, 64, 16, 2)])
 
 
-RUNNERS = [run_reconstruction_loss, run_autoencoder, run_l1, run_kl_sparsity, run_contractive,
+RUNNERS = [run_tools, run_reconstruction_loss, run_autoencoder, run_l1, run_kl_sparsity, run_contractive,
            run_reparameterize, run_gaussian_kl, run_negative_elbo, run_vae]
 
 
@@ -459,3 +465,206 @@ def test_each_check_call_is_one_run_of_steps(monkeypatch):
         runs.clear()
         run(ns)
         assert len(runs) == 1, (run.__name__, runs)
+
+
+# ------------------------------------------------ 6.0: the student's tools from 03
+
+
+def test_tools_transposed_affine_weight_gradient_fails():
+    ns = mutant("tools_from_03", ("return dout @ w.T, x.T @ dout, dout.sum(axis=0)",
+                                  "return dout @ w.T, dout.T @ x, dout.sum(axis=0)"))
+    fails(lambda: run_tools(ns), contains=["your affine layer from assignment 03", "`dw`",
+                                           "transposed", "作业 03 中你的仿射层"])
+
+
+def test_tools_relu_mask_from_the_output_is_fine_but_a_missing_mask_fails():
+    ns = mutant("tools_from_03", ("return dout * (x > 0)", "return dout"))
+    fails(lambda: run_tools(ns), contains=["your ReLU layer", "`dx`"])
+
+
+def test_tools_sigmoid_in_float32_fails_with_the_rule():
+    ns = mutant("tools_from_03", ("return dout * out * (1.0 - out)",
+                                  "return (dout * out * (1.0 - out)).astype(np.float32)"))
+    fails(lambda: run_tools(ns), kind="numerical", contains=["your sigmoid layer", "float32"])
+
+
+def test_tools_one_sided_differences_fail():
+    ns = mutant("tools_from_03", ("f_minus = f(x)", "f_minus = f(x + 0.0 * old)"),
+                ("x[index] = old - h", "x[index] = old"),
+                ("grad[index] = (f_plus - f_minus) / (2 * h)",
+                 "grad[index] = (f_plus - f_minus) / h"))
+    fails(lambda: run_tools(ns), contains=["numerical_gradient", "`grad`"])
+
+
+def test_tools_checker_that_leaves_x_perturbed_fails():
+    ns = mutant("tools_from_03", ("    x = np.array(x, dtype=float)\n", ""),
+                ("        x[index] = old\n", ""))
+    fails(lambda: run_tools(ns), kind="mutated", contains=["numerical_gradient", "`x`"])
+
+
+def test_the_setup_sigmoid_is_the_students_sigmoid_forward():
+    """06 gives no answer of 02 or 03: sigmoid in the setup cell calls the student's layer."""
+    ns = mutant("tools_from_03", ("out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+                                  "out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)) + 1"))
+    assert ns["sigmoid"](np.zeros(1))[0] == 1.5
+    fails(lambda: run_negative_elbo(ns), contains=["`dlogits`"])
+
+
+# ------------------------------------------------------------------ the questions
+
+QUESTIONS = {  # id: (the reference answer, {a wrong answer: a fragment of its hint})
+    "q6_1": ("c", {"a": "many codes are equally", "b": "not the only one",
+                   "d": "Eckart–Young"}),
+    "q6_2": ("c", {"a": "without a penalty", "b": "ten times", "d": "reconstruction loss"}),
+    "q6_3": (0.5, {1: "-½", -0.5: "never negative", 0: "μ = 1", 1.5: "The 1 inside"}),
+}
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_reference_answer_passes_and_is_the_notebooks(question, capsys):
+    answer, _ = QUESTIONS[question]
+    assert solution(A)[f"answer_{question}"] == answer
+    check(question, answer)
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_wrong_answers_fail_with_their_hint_in_both_languages(question):
+    from grader.checks import messages as M
+
+    _, wrong = QUESTIONS[question]
+    for answer, fragment in wrong.items():
+        failure = fails(lambda answer=answer: check(question, answer),
+                        contains=[fragment, "not the right answer", "答案不正确"])
+        hint_lines = failure.args[0].splitlines()[-2:]
+        assert all(line.strip() for line in hint_lines)
+        assert any(fragment in M.CATALOGUE[k].en for k in M.CATALOGUE if k.startswith(question))
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_blank_scores_zero(question):
+    ns = stubs(A)
+    assert ns[f"answer_{question}"] is None
+    fails(lambda: check(question, ns[f"answer_{question}"]), kind="not_done",
+          contains=["not answered yet", "还没有作答"])
+
+
+def test_question_other_forms_of_the_right_answer_pass():
+    check("q6_1", " C ")
+    check("q6_2", "(c)")
+    check("q6_3", "0.50")
+    check("q6_3", 1 / 2)
+
+
+def test_question_answers_of_the_wrong_kind_say_what_is_expected():
+    fails(lambda: check("q6_1", "e"), kind="type", contains=["one of the letters"])
+    fails(lambda: check("q6_3", "half"), kind="type", contains=["a number"])
+
+
+# ------------------------------------------------- the notebook's claims (issue #20)
+
+
+@pytest.fixture(scope="module")
+def full_run():
+    """Every code cell of the solution notebook, run in order as a student runs it (the
+    full run, not the shortened one of autograding)."""
+    import contextlib
+    import io
+    import os
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    nb = _notebook()
+    namespace: dict = {"__name__": "__main__"}
+    saved = {k: os.environ.pop(k, None) for k in ("NBGRADER_EXECUTION",)}
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    exec(compile(cell.source, f"<cell {index}>", "exec"), namespace)
+    finally:
+        for k, v in saved.items():
+            if v is not None:
+                os.environ[k] = v
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    namespace["_printed"] = out.getvalue()
+    return namespace
+
+
+@pytest.mark.slow
+def test_claim_every_gradient_check_of_the_notebook_agrees(full_run):
+    errors = full_run["gradient_errors"]
+    assert len(errors) >= 10
+    assert all(error < 1e-6 for error in errors.values()), errors
+    assert "DISAGREES" not in full_run["_printed"]
+
+
+@pytest.mark.slow
+def test_claim_smaller_codes_reconstruct_worse(full_run):
+    ns = full_run
+    error = {k: ns["test_error"](p, ns["X_test"], ns["X_test"]) for k, p in ns["autoencoders"].items()}
+    assert error[2] > error[8] > error[32]
+    assert error[2] > 2.5 and error[32] < 0.5, error
+
+
+@pytest.mark.slow
+def test_claim_each_denoiser_beats_the_plain_autoencoder_on_its_noise(full_run):
+    d = full_run["denoising"]
+    for kind in ("gaussian", "masking"):
+        assert d["plain AE"][kind] > 1.5 * d[f"DAE ({kind})"][kind], d
+    assert d["plain AE"]["clean"] < min(d["DAE (gaussian)"]["clean"], d["DAE (masking)"]["clean"])
+
+
+@pytest.mark.slow
+def test_claim_sparsity_penalties_switch_units_off_at_a_cost(full_run):
+    s = full_run["sparsity"]
+    assert s["KL"]["active units"] < s["L1"]["active units"] < s["no penalty"]["active units"]
+    assert s["KL"]["active units"] < 10  # question 6.2's answer (c)
+    assert s["no penalty"]["active units"] > 45  # "most units are on for every image"
+    assert abs(s["KL"]["mean activation"] - 0.05) < 0.02  # "near the target"
+    assert (s["KL"]["reconstruction"] > s["L1"]["reconstruction"]
+            > s["no penalty"]["reconstruction"])
+
+
+@pytest.mark.slow
+def test_claim_the_contractive_code_moves_less(full_run):
+    c = full_run["contraction"]
+    assert c["CAE"]["moved at 1"] < 0.5 * c["plain AE"]["moved at 1"], c
+    assert c["CAE"]["jacobian"] < c["plain AE"]["jacobian"]
+    assert c["CAE"]["reconstruction"] > c["plain AE"]["reconstruction"]
+
+
+@pytest.mark.slow
+def test_claim_the_vae_switches_some_latent_units_off(full_run):
+    kl = full_run["kl_per_unit"]
+    assert (kl < 0.05).any() and (kl > 0.5).any(), kl
+
+
+@pytest.mark.slow
+def test_claim_few_labels(full_run):
+    """Section 8: the AE code below the pixels at every k; at k = 1 the DAE code above the
+    pixels and the fine-tuned DAE above the same network trained from scratch."""
+    acc = {name: np.array(values) for name, values in full_run["accuracy"].items()}
+    assert full_run["labels_per_class"][0] == 1
+    assert (acc["AE code"] < acc["raw pixels"]).all(), acc
+    assert acc["DAE code"][0] > acc["raw pixels"][0], acc
+    assert acc["fine-tuned DAE"][0] > acc["same network, random init"][0], acc
+
+
+def test_a_linear_autoencoder_code_is_pca_up_to_an_invertible_map():
+    """Section 3's corrected statement (question 6.1): an optimal linear autoencoder's code
+    spans the principal subspace, and a non-orthogonal map of the code is just as good."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 6)) @ rng.standard_normal((6, 6))
+    Xc = X - X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(Xc, full_matrices=False)
+    V2 = Vt[:2].T
+    best = Xc @ V2 @ V2.T
+    A_map = np.array([[2.0, 0.7], [0.0, 0.5]])  # invertible, not a rotation
+    W1, W2 = V2 @ A_map, np.linalg.inv(A_map) @ V2.T
+    assert np.allclose(Xc @ W1 @ W2, best)
+    assert not np.allclose(A_map @ A_map.T, np.eye(2))

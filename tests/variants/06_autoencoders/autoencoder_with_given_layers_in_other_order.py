@@ -3,7 +3,7 @@
 #   first (dh + dh_decoder), a namedtuple cache, the reconstruction loss with np.square and
 #   np.mean over the pixel sums
 # assignment: 06_autoencoders
-# ruff: noqa: F821
+# ruff: noqa: F821, E402
 # %% id=reconstruction_loss
 def reconstruction_loss(X_hat, X):
     per_image = np.square(X_hat - X).sum(axis=1)
