@@ -870,3 +870,35 @@ def test_the_debugging_recipe_shows_what_it_says(ran):
     assert ran["losses_tiny"][-1] < 0.05 and ran["tiny_accuracy"] == 1.0
     assert ran["accuracy"]["XOR"] == 1.0 and ran["accuracy"]["two moons"] >= 0.97
     assert "expected" in ran["_printed"]
+
+
+# ------------------------------------------------------------ backward reads its cache
+
+
+def test_neuron_backward_that_reads_a_global_is_caught(ref):
+    last = {}
+
+    def neuron_forward(w, x, b, y):
+        loss, cache = ref["neuron_forward"](w, x, b, y)
+        last.update(cache)  # the student keeps the forward values in a global instead
+        return loss, {"z": cache["z"], "h": cache["h"]}
+
+    def neuron_backward(cache):
+        return ref["neuron_backward"]({**last, **cache})
+
+    fails(_run("neuron_chain", _with(ref, neuron_forward=neuron_forward,
+                                     neuron_backward=neuron_backward)), contains=["`dh`"])
+
+
+def test_layer_backward_that_reads_a_global_is_named(ref):
+    saved = {}
+
+    def relu_forward(x):
+        saved["x"] = x
+        return np.maximum(x, 0), None
+
+    def relu_backward(dout, cache):
+        return dout * (saved["x"] > 0)
+
+    fails(_run("relu", _with(ref, relu_forward=relu_forward, relu_backward=relu_backward)),
+          contains=["`dx`", "last forward call", "最近一次前向调用"])

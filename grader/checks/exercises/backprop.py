@@ -24,14 +24,9 @@ import numpy as np
 
 from grader.checks import messages as M
 from grader.checks import torchref
-from grader.checks.compare import Case, CheckFailure, as_tuple, compare_array
+from grader.checks.compare import Case, CheckFailure, as_tuple, compare_array, require_callable
 from grader.checks.exercises import register
-from grader.checks.specs import (
-    LayerSpec,
-    LossSpec,
-    _unpack,
-    away_from,
-)
+from grader.checks.specs import LayerSpec, LossSpec, _unpack, away_from, function_name
 from grader.checks.steps import Done
 
 ASSIGNMENT = "03_backprop"
@@ -49,6 +44,15 @@ M.register(
             "请创建新数组（`dx = dout * out * (1 - out)`），不要原地更新旧数组（`out *= 1 - out`）。",
         ),
         # --- likely mistakes (hints; no placeholders) ---------------------------------
+        "backprop_not_from_cache": (
+            "Likely mistake: the backward pass did not take what it needs from its cache. It "
+            "returned the gradient for the inputs of the last forward call (the check made a "
+            "second forward call in between), as if it read a global variable. Keep everything "
+            "backward needs in the cache that forward returns.",
+            "可能的错误：反向传播没有从它自己的缓存中取值。它返回的是最近一次前向调用的输入所对应的梯度"
+            "（检查在两者之间又调用了一次前向），就像读取了全局变量一样。"
+            "请把反向传播需要的一切都放进前向传播返回的缓存里。",
+        ),
         "backprop_prelu_slope": (
             "Likely mistake: where x < 0 the layer is out = alpha·x, so its local slope there "
             "is alpha (and 1 where x > 0); dx is dout times that slope.",
@@ -221,17 +225,38 @@ class CachedLayerSpec(LayerSpec):
     #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
     answer_text: tuple[str, ...] = ()
 
+    def draw(self, case: Case, rng: np.random.Generator) -> None:
+        super().draw(case, rng)
+        # Other inputs for a second forward pass made before the backward pass: a backward
+        # that reads anything but its own cache (a global, the last call) gets those.
+        case.data["other"] = {k: -v if v.dtype.kind == "f" else v for k, v in case.inputs.items()}
+
     def prepare(self, case: Case) -> None:
         super().prepare(case)
-        case.data["alternatives"] = _alternatives_with_upstream(
-            self.reference, case, self.grads, self.mutants)
+        found = _alternatives_with_upstream(self.reference, case, self.grads, self.mutants)
+        _, other = torchref.evaluate(self.reference, case.data["other"], self.grads,
+                                     case.data["dout"], case.data["params"])
+        for name in self.grads:
+            found[name].append(("backprop_not_from_cache", other[name]))
+        case.data["alternatives"] = found
 
     def drive(self, steps, case, forward, backward):
         __tracebackhide__ = True
-        plan = super().drive(steps, case, forward, backward)
+        names = {"forward": function_name(forward, f"{self.id}_forward"),
+                 "backward": function_name(backward, f"{self.id}_backward")}
+        require_callable(case, names["forward"], forward)
+        require_callable(case, names["backward"], backward)
+        arg_names, params = list(case.inputs), case.data["params"]
+        forward_call = steps.call(forward, *case.inputs.values(), name=names["forward"],
+                                  arg_names=arg_names, **params)
+        steps.call(forward, *case.data["other"].values(), name=names["forward"],
+                   arg_names=arg_names, fetch=False, **params)
+        backward_call = steps.call(backward, case.data["dout"], steps.item(forward_call, 1),
+                                   name=names["backward"], arg_names=("dout", "cache"),
+                                   unchanged=[forward_call])
         # The cache as backward left it: compared with the cache forward returned.
-        plan["cache_after"] = steps.item(plan["forward"], 1, fetch=True)
-        return plan
+        return {"names": names, "forward": forward_call, "backward": backward_call,
+                "cache_after": steps.item(forward_call, 1, fetch=True)}
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True

@@ -174,13 +174,13 @@ class NeuronSpec(Exercise):
     def drive(self, steps: Steps, case: Case, forward: Any, backward: Any) -> dict:
         names = {"forward": function_name(forward, "neuron_forward"),
                  "backward": function_name(backward, "neuron_backward")}
-        calls = []
-        for w, x, b, y in case.data["group"]:
-            fwd = steps.call(forward, w, x, b, y, name=names["forward"],
-                             arg_names=("w", "x", "b", "y"))
-            bwd = steps.call(backward, steps.item(fwd, 1), name=names["backward"],
-                             arg_names=("cache",))
-            calls.append((fwd, bwd, steps.item(fwd, 1, fetch=True)))
+        # Every forward pass first, then the backward passes in reverse order: a backward that
+        # reads anything but the cache it is given (a global, the last call) cannot pass.
+        forwards = [steps.call(forward, w, x, b, y, name=names["forward"],
+                               arg_names=("w", "x", "b", "y")) for w, x, b, y in case.data["group"]]
+        backwards = {fwd.index: steps.call(backward, steps.item(fwd, 1), name=names["backward"],
+                                           arg_names=("cache",)) for fwd in reversed(forwards)}
+        calls = [(fwd, backwards[fwd.index], steps.item(fwd, 1, fetch=True)) for fwd in forwards]
         return {"names": names, "calls": calls}
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
