@@ -325,15 +325,20 @@ def test_samples_get_what_they_deserve(graded_samples):
         assert result.status == ("blank" if sample.student == "blank" else "ok")
 
 
-def test_csv_has_a_row_per_submission_and_a_column_per_cell(graded_samples):
+def test_csv_has_a_row_per_submission_and_one_per_exercise(graded_samples):
     root, samples, results = graded_samples
     with open(root / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(samples)
-    assert list(rows[0])[:6] == ["student", "assignment", "score", "max_score", "status", "flags"]
-    assert "test_add_bias" in rows[0]
+    assert list(rows[0]) == ["student", "assignment", "score", "max_score", "percent", "status",
+                             "flags", "reason"]
     perfect = next(r for r in rows if r["student"] == "perfect")
     assert perfect["score"] == perfect["max_score"]
+    with open(root / "out" / "exercises.csv", newline="", encoding="utf-8") as handle:
+        exercises = list(csv.DictReader(handle))
+    mine = [e for e in exercises if e["student"] == "perfect"]
+    assert {e["test_cell"] for e in mine} >= {"test_add_bias"}
+    assert sum(float(e["score"]) for e in mine) == float(perfect["score"])
 
 
 def test_gradebook_and_feedback_are_written(graded_samples):

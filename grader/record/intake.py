@@ -28,10 +28,10 @@ HUGE_OUTPUTS_MB = 5  # outputs above this are stripped and flagged (they are nev
 # A notebook the sandbox could never be sent is the student's to fix, not a grader error to
 # retry forever: the code cells travel to the sandbox in one JSON frame of at most
 # grader.runtime.wire.MAX_JSON (32 MiB), where a character takes up to 12 bytes (an emoji
-# is escaped as two \uXXXX) and a cell some 100 bytes of framing. 2,000 cells and 2 million
-# characters of code (about 24 MB at worst) fit; the largest instructor notebook has about
-# 150 cells and 35,000 characters of code (tests/test_intake.py checks both margins).
-MAX_CELLS = 2_000
+# is escaped as two \uXXXX) and a cell some 100 bytes of framing. 5,000 cells and 2 million
+# characters of code (about 25 MB at worst) fit; the largest instructor notebook has about
+# 200 cells and 40,000 characters of code (tests/test_intake.py checks both margins).
+MAX_CELLS = 5_000
 MAX_CODE_CHARS = 2_000_000
 
 M.register(
