@@ -322,12 +322,14 @@ class _Worker:
         run.started = time.monotonic()
         self.progress = Progress(pending.claimable + pending.held, run.quiet)
         previous = {}
+        finished = False
         try:
             self.new_pool()
             for signum in (signal.SIGTERM, signal.SIGINT):  # after the fork: ours only
                 previous[signum] = signal.signal(signum, self.stop)
             self.book = run.open_book()
             self.loop()
+            finished = True
         except Stopped as stopped:
             stopped.returned = len(self.in_flight)
             raise
@@ -342,7 +344,7 @@ class _Worker:
             if self.book is not None:
                 with contextlib.suppress(Exception):
                     self.book.close()
-            self.shut_pool()
+            self.shut_pool(kill=not finished)
         return self.graded
 
     def stop(self, signum, _frame) -> None:
@@ -359,14 +361,23 @@ class _Worker:
         self.pool.submit(int).result()  # with fork, every process starts now
         self.queue.connect()
 
-    def shut_pool(self) -> None:
+    def shut_pool(self, kill: bool = True) -> None:
+        """Idle at the end of the class: joined. Stopped, or failed: a notebook still being
+        graded is abandoned (its sandbox goes with its process)."""
         if self.pool is None:
+            return
+        if not kill:
+            self.pool.shutdown(wait=True)
+            self.pool = None
             return
         processes = list(getattr(self.pool, "_processes", {}).values())
         self.pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # a notebook still being graded: its sandbox goes with it
+        for process in processes:
             with contextlib.suppress(Exception):
                 process.terminate()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(timeout=10)
         self.pool = None
 
     def loop(self) -> None:
