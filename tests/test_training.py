@@ -23,6 +23,10 @@ def stub():
 
 # One runner per exercise, as the hidden tests call it (kept small: these run in seconds).
 RUNNERS = {
+    "layers_from_03": lambda ns: check("layers_from_03", ns["affine_forward"], ns["affine_backward"],
+                                       ns["relu_forward"], ns["relu_backward"],
+                                       ns["softmax_cross_entropy"], ns["numerical_gradient"],
+                                       ns["relative_error"], seeds=[1]),
     "data_iter": lambda ns: check("data_iter", ns["data_iter"], seeds=[1],
                                   shapes=[(1, 2), (10, 3), (12, 2, 3)], batch_sizes=[1, 4, 100]),
     "sgd": lambda ns: check("sgd", ns["sgd"], seeds=[1], shapes=[(1,), (5, 2)], steps=15,
@@ -674,3 +678,171 @@ def test_capstone_reference_reaches_the_bar_for_many_students(ref):
     on any of them (a sample of seeds that are no check call's)."""
     check("capstone", ref["train_capstone"], ref["predict"], seeds=list(range(100, 110)),
           threshold=0.94)
+
+
+# ------------------------------------------------- 5.0 Assignment 3's layers, checked again
+
+
+def test_assignment_3_layers_are_not_printed_in_this_notebook():
+    """The release of 05 holds no Assignment 3 answer: the layers are the student's own."""
+    from grader.checks import exercises
+
+    text = "\n".join(c.source for c in _release().cells)
+    for ident in ("affine", "relu", "softmax_ce_loss"):
+        for fragment in getattr(exercises.get(ident), "answer_text", ()):
+            assert fragment not in text, (ident, fragment)
+    assert "dout @ w.T" not in text and "x.T @ dout" not in text
+
+
+def test_a_wrong_assignment_3_layer_is_named_by_its_assignment_3_exercise(ref):
+    def affine_backward(dout, cache):
+        x, w = cache
+        return dout @ w.T, x.T @ dout, dout.mean(axis=0)  # db averaged, not summed
+
+    fails(_run("layers_from_03", ref, affine_backward=affine_backward),
+          contains=["Exercise 3.3", "db"])
+
+
+# ---------------------------------------------------------------------- the questions
+
+QUESTIONS = {  # question: (right answers, {wrong answer: a fragment of its hint})
+    "q5_1": ([0.08, 2 / 25, "0.08"], {2: "flat direction", 0.04: "1/λ"}),
+    "q5_2": ([1, 1.0], {3.16: "without bias correction", 0.1: "before the correction"}),
+    "q5_3": ([0.113, 0.01 * 16 / np.sqrt(2), 0.11], {0.16: "linear layer alone", 0.08: "not by 1/2",
+                                                    0.0128: "variance"}),
+    "q5_4": ([5, 5.0], {3: "restored", 4: "only one epoch", 6: "never runs epoch 6"}),
+}
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_reference_answers_pass(ref, question, capsys):
+    check(question, ref[f"answer_{question}"])
+    for answer in QUESTIONS[question][0]:
+        check(question, answer)
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_wrong_answers_fail_with_their_hint(question):
+    for answer, hint in QUESTIONS[question][1].items():
+        failure = fails(lambda answer=answer: check(question, answer), contains=[hint])
+        assert "答案不正确" in failure.args[0]  # both languages
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_left_blank_is_not_done(stub, question):
+    assert stub[f"answer_{question}"] is None
+    fails(lambda: check(question, stub[f"answer_{question}"]), kind="not_done",
+          contains=["not answered yet", "还没有作答"])
+
+
+def test_two_questions_are_graded_by_hand():
+    from grader import notebooks
+
+    manual = [c for c in _release().cells if c.cell_type == "markdown"
+              and notebooks.nbgrader_meta(c).get("grade")]
+    assert [notebooks.grade_id(c) for c in manual] == ["answer_q5_5", "answer_q5_6"]
+    for cell in manual:
+        meta = notebooks.nbgrader_meta(cell)
+        assert meta["solution"] and meta["points"] == 2 and not meta["locked"]
+        assert "YOUR ANSWER HERE" in cell.source  # the release holds no model answer
+
+
+def _release():
+    from grader import notebooks
+    from grader.paths import COURSE
+
+    return notebooks.read(COURSE / A / "training.ipynb")
+
+
+# ------------------------------------------------- the notebook's claims, as printed
+
+
+@pytest.fixture(scope="module")
+def ran():
+    """Every code cell of the solution notebook, run in order (demos, recipe and plots)."""
+    import contextlib
+    import io
+    import os
+    import warnings
+
+    import matplotlib
+
+    from grader import notebooks
+    from grader.paths import SOLUTIONS
+
+    matplotlib.use("Agg")
+    nb = notebooks.read(SOLUTIONS / A / "training.ipynb")
+    namespace: dict = {}
+    out = io.StringIO()
+    previous = os.environ.pop("NBGRADER_EXECUTION", None)  # the student's run: full training
+    try:
+        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    exec(compile(cell.source, f"<{cell.id}>", "exec"), namespace)  # noqa: S102
+    finally:
+        if previous is not None:
+            os.environ["NBGRADER_EXECUTION"] = previous
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    namespace["_printed"] = out.getvalue()
+    return namespace
+
+
+@pytest.mark.slow
+def test_the_printed_expected_ranges_hold(ran):
+    table = ran["batch_table"]
+    losses = [table[b][1] for b in sorted(table)]
+    assert losses == sorted(losses) and table[512][0] < table[32][0]
+    runs, ceiling = ran["lr_runs"], ran["ceiling"]
+    slow, good, under, over = (runs[lr] for lr in (0.01, 0.3, 0.95 * ceiling, 1.15 * ceiling))
+    assert slow[-1] > slow[0] / 2 and good[-1] < 0.01 and under[-1] < 0.01 and over[-1] > over[0]
+    valley = ran["valley_after_40"]
+    assert valley["sgd_momentum"] < 1e-4 and valley["sgd"] > 1e-3 and valley["adam"] > 1e-3
+    assert 0.004 < ran["best_loss"] < 0.006
+    excess = ran["final_excess"]
+    assert 5 * max(excess["exponential"], excess["1/t"]) < excess["constant"]
+    assert excess["exponential"] == min(excess.values())
+    assert ran["distinct_units"] == {"all zeros": 1, "all 0.1": 1, "random N(0, 0.1²)": 32}
+    factor = ran["per_layer"]
+    assert 0.10 < factor["N(0, 0.01²)"] < 0.125 and 10 < factor["N(0, 1)"] < 12.5
+    assert 0.65 < factor["Glorot"] < 0.8 and 0.9 < factor["He"] < 1.1
+    assert abs(factor["N(0, 0.01²)"] - ran["answer_q5_3"]) < 0.01  # Question 5.3's answer
+    kept = ran["train_out"] != 0
+    assert 0.4 <= kept.mean() <= 0.6 and set(np.unique(ran["train_out"][kept])) == {2.0}
+    assert 0.98 < ran["average"].mean() < 1.02
+    (stop2, best2), (stop10, best10) = ran["stopped"][2], ran["stopped"][10]
+    assert best2 < 20 and best10 == int(np.argmin(ran["val_curve"])) and stop2 < stop10
+    assert "expected" in ran["_printed"]
+
+
+@pytest.mark.slow
+def test_the_debugging_recipe_shows_what_it_says(ran):
+    assert all(2.2 < loss < 2.8 for loss in ran["initial_losses"])
+    assert max(ran["gradient_errors"].values()) < 1e-6
+    assert ran["tiny_losses"][-1] < 0.05 and ran["tiny_accuracy"] == 1.0
+
+
+@pytest.mark.slow
+def test_the_tuning_and_overfitting_claims_hold(ran):
+    tuning = list(ran["tuning"].values())
+    assert tuning[0] < 0.94 <= 0.95 <= tuning[-1]  # the defaults miss the bar, the choice clears it
+    table = ran["runs_table"]  # name -> (train acc, val acc, test acc, distance travelled)
+    history = ran["runs_history"]
+    plain, random = table["no regularisation"], table["all labels random"]
+    assert plain[0] == 1.0 and random[0] == 1.0 and random[1] <= 0.2
+    val = np.array(history["no regularisation"]["val_loss"])
+    assert val[-1] >= val.min() + 0.15
+    finals = {name: history[name]["val_loss"][-1]
+              for name in ("no regularisation", "L2, weight_decay=3e-3", "dropout 0.5")}
+    assert min(finals, key=finals.get) == "dropout 0.5"
+    stopped = "early stopping, patience 10"
+    assert len(history[stopped]["val_loss"]) < 40
+    first_four = [name for name in table if name != "all labels random"]
+    assert max(first_four, key=lambda name: table[name][2]) == stopped
+    assert table[stopped][3] < table["no regularisation"][3] / 2
+    batch = ran["batch_runs"]
+    assert batch[32]["train_loss"][-1] < batch[128]["train_loss"][-1] < batch[512]["train_loss"][-1]

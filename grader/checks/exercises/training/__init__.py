@@ -12,7 +12,7 @@ the student's own process. The modules:
 * :mod:`.optimisers` — 5.2–5.4 update rules next to ``torch.optim``, 5.5 schedules;
 * :mod:`.stopping` — 5.8 early stopping, 5.9 the MLP's loss with dropout;
 * :mod:`.capstone` — 5.10 the training loop, 5.11 the held-out capstone;
-* :mod:`.questions` — the notebook's auto-graded questions.
+* :mod:`.recap` — 5.0 the student's Assignment 3 layers checked again, and the questions.
 
 NumPy answers used as references live in :mod:`grader.checks.references.training`.
 """
@@ -28,10 +28,11 @@ from grader.checks.exercises.training.batches import (
 from grader.checks.exercises.training.capstone import CapstoneExercise, TrainMlpExercise
 from grader.checks.exercises.training.common import ASSIGNMENT, digits_split
 from grader.checks.exercises.training.optimisers import LrDecayExercise, UpdateRuleExercise
+from grader.checks.exercises.training.recap import Assignment3Layers
 from grader.checks.exercises.training.stopping import EarlyStoppingExercise, MlpLossExercise
 
 __all__ = [
     "ASSIGNMENT", "digits_split", "DataIterExercise", "DropoutExercise", "InitExercise",
     "UpdateRuleExercise", "LrDecayExercise", "EarlyStoppingExercise", "MlpLossExercise",
-    "TrainMlpExercise", "CapstoneExercise",
+    "TrainMlpExercise", "CapstoneExercise", "Assignment3Layers",
 ]

@@ -52,6 +52,8 @@ class DataIterExercise(Exercise):
     from the same seed must repeat the first epoch.
     """
 
+    answer_text: tuple[str, ...] = ("rng.permutation(len(X))",)
+
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    batch_sizes: Sequence[int], num_epochs: int = 3) -> list[Case]:
         found = []
@@ -180,7 +182,7 @@ class InitExercise(Exercise):
     variance the scheme's, each within five standard errors of the estimate.
     """
 
-    answer_text: tuple[str, ...] = ("sqrt(3 * variance)", "\\sqrt{3\\operatorname{Var}}")
+    answer_text: tuple[str, ...] = ("\\sqrt{3\\operatorname{Var}}", "np.sqrt(variance)")
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    draws: int = 20) -> list[Case]:
@@ -281,7 +283,7 @@ class DropoutExercise(Exercise):
     """
 
     tol: Tolerance = field(default_factory=Tolerance)
-    answer_text: tuple[str, ...] = ("\\mathbf m \\odot d\\mathbf{out}", "dout * mask",
+    answer_text: tuple[str, ...] = ("\\mathbf m \\odot d\\mathbf{out}", "dout * cache",
                                     "d\\mathbf x = d\\mathbf{out}")
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple], p: float,

@@ -175,6 +175,7 @@ register(UpdateRuleExercise(
     mutants_with_decay=[("training_hint_wd_sign", "wd_sign"),
                         ("training_hint_wd_missing", "wd_missing"),
                         ("training_hint_wd_unscaled", "wd_unscaled")],
+    answer_text=("\\mathbf g + \\lambda\\boldsymbol\\theta", "dw + weight_decay * w"),
 ))
 
 register(UpdateRuleExercise(
