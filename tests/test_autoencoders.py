@@ -626,6 +626,8 @@ def test_claim_sparsity_penalties_switch_units_off_at_a_cost(full_run):
     assert s["KL"]["active units"] < 10  # question 6.2's answer (c)
     assert s["no penalty"]["active units"] > 45  # "most units are on for every image"
     assert abs(s["KL"]["mean activation"] - 0.05) < 0.02  # "near the target"
+    per_unit = full_run["encode"](full_run["sparse_models"]["KL"], full_run["X_test"]).mean(axis=0)
+    assert np.mean(per_unit < 0.15) > 0.5, per_unit  # "most units' mean activations"
     assert (s["KL"]["reconstruction"] > s["L1"]["reconstruction"]
             > s["no penalty"]["reconstruction"])
 
@@ -668,3 +670,22 @@ def test_a_linear_autoencoder_code_is_pca_up_to_an_invertible_map():
     W1, W2 = V2 @ A_map, np.linalg.inv(A_map) @ V2.T
     assert np.allclose(Xc @ W1 @ W2, best)
     assert not np.allclose(A_map @ A_map.T, np.eye(2))
+
+
+@pytest.mark.slow
+def test_claim_the_2d_code_groups_digits_and_the_printed_differences_hold(full_run):
+    """Section 3's scatter plot (digits of one kind land near each other): the nearest
+    training code's digit is right far more often than chance; the worked example and the
+    contractive demo agree with autograd as printed."""
+    ns = full_run
+    codes_train = ns["encode"](ns["autoencoders"][2], ns["X_train"])
+    codes_test = ns["encode"](ns["autoencoders"][2], ns["X_test"])
+    nearest = ((codes_test[:, None, :] - codes_train[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    assert np.mean(ns["y_train"][nearest] == ns["y_test"]) > 0.5
+    assert np.abs(ns["W1_t"].grad.numpy() - ns["dW1_mine"]).max() < 1e-12
+    import torch
+
+    h = np.random.default_rng(0).standard_normal((5, 8))  # the worked example's inputs
+    h_t = torch.tensor(h, requires_grad=True)
+    (0.1 * (h_t**2).sum() / (2 * 5)).backward()
+    assert np.abs(ns["l2_code_penalty"](h, 0.1)[1] - h_t.grad.numpy()).max() < 1e-15
