@@ -1,26 +1,27 @@
-"""One training step of the two-layer MLP, three ways · MLP 单个训练步的三种实现.
+"""One training step of the two-layer MLP, four ways · MLP 单个训练步的四种实现.
 
-    python bench/autodiff_step.py [--repeats 200] [--threads 1]
+    python bench/autodiff_step.py [--notebook PATH] [--repeats 100] [--threads 1]
 
-1. the tensor engine of Assignment 4 (``Tensor`` and ``mlp_loss`` from
-   ``solutions/04_autodiff``: the graph is built and walked on every step);
-2. hand-written NumPy backprop, as in Assignment 3 (forward with caches, backward
-   by the matrix formulas, no graph);
-3. PyTorch autograd on the CPU.
+1. the tensor engine of Assignment 4 (``Tensor`` and ``mlp_loss`` from the notebook at
+   ``--notebook``, by default the reference solution ``solutions/04_autodiff``; the graph is
+   built and walked on every step), with gradients created lazily and only for tensors
+   with ``requires_grad=True``, as the notebook's ``Tensor`` does;
+2. the same engine made eager: a zero ``grad`` for every node when it is created and a
+   gradient for every input, the data ``X`` included (what the engine did before its
+   gradients became lazy, and what the notebook's Section 8 explains);
+3. hand-written NumPy backprop, as in Assignment 3 (forward with caches, backward by the
+   matrix formulas, no graph);
+4. PyTorch autograd on the CPU.
 
-All three run in float64 on the same data and weights (the gradients are compared
-first), for a small, a medium and a wide configuration. Each step is forward,
-backward and an SGD update. The script prints milliseconds per step and the ratio
-to the hand-written version. It is a benchmark, not a test: numbers depend on the
-machine.
+All run in float64 on the same data and weights (the gradients are compared first), for
+a small, a medium and a wide configuration. Each step is forward, backward and an SGD
+update. The script prints milliseconds per step and the ratio to the hand-written
+version. It is a benchmark, not a test: numbers depend on the machine.
 
-What to expect: on small layers the engine and torch pay a per-operation overhead
-(Python objects, closures, the graph walk). On wide layers the engine stays a few
-times slower than hand-written code for two reasons that have nothing to do with
-the graph: it allocates a zero ``grad`` for every node up front (memory traffic as
-large as the activations) and it computes a gradient for the input ``X`` (one more
-matrix product as large as the first layer's). PyTorch creates ``.grad`` lazily and
-only for tensors with ``requires_grad=True``, so it comes closer.
+What to expect: on small layers every engine pays a per-operation overhead (Python
+objects, closures, the graph walk). On wide layers the eager engine pays twice more: the
+zero arrays (memory traffic as large as the activations) and the gradient of ``X`` (one
+more matrix product as large as the first layer); the lazy engine and PyTorch skip both.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 CONFIGS = [  # (name, batch_size, num_inputs, num_hiddens, num_outputs)
     ("two moons", 200, 2, 32, 2),
@@ -40,6 +42,8 @@ CONFIGS = [  # (name, batch_size, num_inputs, num_hiddens, num_outputs)
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--notebook", default=None,
+                   help="the notebook whose engine is timed (default: solutions/04_autodiff)")
     p.add_argument("--repeats", type=int, default=100, help="timed steps per block")
     p.add_argument("--blocks", type=int, default=5, help="blocks; the median is reported")
     p.add_argument("--threads", type=int, default=1,
@@ -59,9 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     from grader.paths import SOLUTIONS
 
     torch.set_num_threads(args.threads)
-    path = SOLUTIONS / "04_autodiff" / "autodiff.ipynb"
-    engine = notebooks.exec_graded_code(notebooks.read(path), str(path))
-    Tensor, mlp_loss = engine["Tensor"], engine["mlp_loss"]
+    path = Path(args.notebook) if args.notebook else SOLUTIONS / "04_autodiff" / "autodiff.ipynb"
+    code = notebooks.graded_code(notebooks.read(path))
+    lazy = _run(code, str(path))
+    eager = _run([source.replace(LAZY, EAGER).replace(LAZY_ZERO, EAGER_ZERO)
+                  for source in code], f"{path} (eager)")
+    if not any(LAZY in source for source in code):
+        print("note: the notebook's Tensor.__init__ is not the given one; eager = lazy")
     lr = 0.1
 
     def manual_step(params, X, y):
@@ -85,14 +93,18 @@ def main(argv: list[str] | None = None) -> int:
             params[k] -= lr * grads[k]
         return loss, grads
 
-    def engine_step(params, X, y):
-        loss = mlp_loss(params, X, y)
-        loss.backward()
-        grads = {k: p.grad.copy() for k, p in params.items()}
-        for p in params.values():
-            p.data -= lr * p.grad
-            p.zero_grad()
-        return float(loss.data), grads
+    def engine_step_of(engine):
+        def step(params, X, y):
+            loss = engine["mlp_loss"](params, X, y)
+            loss.backward()
+            grads = {k: np.array(p.grad) for k, p in params.items()}
+            for p in params.values():
+                p.data -= lr * p.grad
+                p.zero_grad()
+            return float(loss.data), grads
+        return step
+
+    engine_step, eager_step = engine_step_of(lazy), engine_step_of(eager)
 
     def torch_step(params, X, y):
         H = torch.relu(X @ params["W1"] + params["b1"])
@@ -116,10 +128,12 @@ def main(argv: list[str] | None = None) -> int:
             blocks.append((time.perf_counter() - start) / args.repeats)
         return statistics.median(blocks)
 
+    print(f"engine: {path}")
     print(f"threads={args.threads}, float64, {args.blocks} blocks of {args.repeats} steps "
           f"(median); one step = forward + backward + SGD update")
     header = (f"{'configuration':<14} {'N, D, H, C':<18} {'manual ms':>10} {'engine ms':>10} "
-              f"{'torch ms':>10} {'engine/manual':>14} {'torch/manual':>13} {'max |dgrad|':>12}")
+              f"{'eager ms':>9} {'torch ms':>9} {'engine/manual':>14} {'eager/manual':>13} "
+              f"{'torch/manual':>13} {'max |dgrad|':>12}")
     print(header)
     print("-" * len(header))
     for name, n, d, h, c in CONFIGS:
@@ -132,26 +146,48 @@ def main(argv: list[str] | None = None) -> int:
             "W2": rng.standard_normal((h, c)) * np.sqrt(2 / h),
             "b2": np.zeros(c),
         }
+
+        def ours(engine, weights=weights):
+            return {k: engine["Tensor"](v.copy(), requires_grad=True) for k, v in weights.items()}
+
         manual = {k: v.copy() for k, v in weights.items()}
-        ours = {k: Tensor(v.copy()) for k, v in weights.items()}
         theirs = {k: torch.tensor(v.copy(), requires_grad=True) for k, v in weights.items()}
         X_t, y_t = torch.tensor(X), torch.tensor(y)
-        # Same weights, same data: the three must agree before their speed means anything.
+        # Same weights, same data: the four must agree before their speed means anything.
         _, g_manual = manual_step({k: v.copy() for k, v in weights.items()}, X, y)
-        _, g_engine = engine_step({k: Tensor(v.copy()) for k, v in weights.items()}, X, y)
+        _, g_engine = engine_step(ours(lazy), X, y)
+        _, g_eager = eager_step(ours(eager), X, y)
         _, g_torch = torch_step({k: torch.tensor(v.copy(), requires_grad=True)
                                  for k, v in weights.items()}, X_t, y_t)
-        diff = max(max(np.abs(g_manual[k] - g_engine[k]).max(),
-                       np.abs(g_manual[k] - g_torch[k]).max()) for k in weights)
+        diff = max(max(np.abs(g_manual[k] - g[k]).max() for g in (g_engine, g_eager, g_torch))
+                   for k in weights)
         t_manual = timed(manual_step, manual, X, y)
-        t_engine = timed(engine_step, ours, X, y)
+        t_engine = timed(engine_step, ours(lazy), X, y)
+        t_eager = timed(eager_step, ours(eager), X, y)
         t_torch = timed(torch_step, theirs, X_t, y_t)
         print(f"{name:<14} {f'{n}, {d}, {h}, {c}':<18} {t_manual * 1e3:10.3f} "
-              f"{t_engine * 1e3:10.3f} {t_torch * 1e3:10.3f} {t_engine / t_manual:14.2f} "
+              f"{t_engine * 1e3:10.3f} {t_eager * 1e3:9.3f} {t_torch * 1e3:9.3f} "
+              f"{t_engine / t_manual:14.2f} {t_eager / t_manual:13.2f} "
               f"{t_torch / t_manual:13.2f} {diff:12.1e}")
     print("ratios > 1 mean slower than the hand-written backprop; max |dgrad| is the largest "
-          "gradient difference between the three before timing")
+          "gradient difference between the four before timing")
     return 0
+
+
+#: The given Tensor.__init__ and zero_grad (lazy), and their eager versions for the comparison.
+LAZY = ("        self.grad = None\n"
+        "        self.requires_grad = bool(requires_grad) or any(c.requires_grad for c in _children)")
+EAGER = ("        self.grad = np.zeros_like(self.data)\n"
+         "        self.requires_grad = True")
+LAZY_ZERO = "    def zero_grad(self):\n        self.grad = None"
+EAGER_ZERO = "    def zero_grad(self):\n        self.grad = np.zeros_like(self.data)"
+
+
+def _run(code: list[str], filename: str) -> dict:
+    namespace: dict = {"__name__": "__bench__"}
+    for index, source in enumerate(code):
+        exec(compile(source, f"{filename}[{index}]", "exec"), namespace)
+    return namespace
 
 
 if __name__ == "__main__":

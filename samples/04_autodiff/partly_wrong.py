@@ -86,7 +86,7 @@ def cross_entropy(logits, y):
     def _backward():
         d = probs.copy()
         d[np.arange(n), y] -= 1
-        logits.grad += d / n * out.grad
+        logits._accumulate(d / n * out.grad)
 
     out._backward = _backward
     return out

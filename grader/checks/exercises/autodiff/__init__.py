@@ -18,15 +18,23 @@ for the reference and on traced nodes for the student's engine. The modules:
 * :mod:`.programs` — scalar operations, programs (random and fixed), known mistakes;
 * :mod:`.common` — tracing, reading results, the case loop;
 * :mod:`.scalar` — 4.1–4.3, ``Value``;
-* :mod:`.tensor` — 4.4–4.7, ``unbroadcast``, ``Tensor``, cross-entropy, the MLP's loss.
+* :mod:`.tensor` — 4.4–4.7, ``unbroadcast``, ``Tensor``, cross-entropy, the MLP's loss;
+* :mod:`.nets` — networks of Linear and ReLU layers with known weights, in torch and as steps;
+* :mod:`.modules` — 4.8–4.9, ``Linear``, ``ReLU``, ``Sequential``, ``SGD``;
+* :mod:`.training` — 4.10, ``train_step``;
+* :mod:`.questions` — Questions 4.1–4.4, auto-graded by salted digests.
 
 Every reference comes from torch: no NumPy answer is needed here.
 """
 
 from __future__ import annotations
 
-from grader.checks.exercises.autodiff import messages  # noqa: F401  (registers the catalogue)
+from grader.checks.exercises.autodiff import (
+    messages,  # noqa: F401  (registers the catalogue)
+    questions,  # noqa: F401  (registers Q4.1-4.4)
+)
 from grader.checks.exercises.autodiff.common import Traced
+from grader.checks.exercises.autodiff.modules import ModulesExercise, SgdExercise
 from grader.checks.exercises.autodiff.programs import (
     ALL_OPS,
     ARITH_OPS,
@@ -43,9 +51,11 @@ from grader.checks.exercises.autodiff.tensor import (
     TensorOpsExercise,
     UnbroadcastExercise,
 )
+from grader.checks.exercises.autodiff.training import TrainStepExercise
 
 __all__ = [
     "ALL_OPS", "ARITH_OPS", "CORE_OPS", "FUNC_OPS", "OPS", "Program", "random_program",
     "torch_run", "Traced", "ValueExercise", "UnbroadcastExercise", "TensorOpsExercise",
-    "CrossEntropyExercise", "MlpLossExercise",
+    "CrossEntropyExercise", "MlpLossExercise", "ModulesExercise", "SgdExercise",
+    "TrainStepExercise",
 ]

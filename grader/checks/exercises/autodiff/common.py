@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +112,12 @@ def paused_gc() -> Iterator[None]:
 
 @dataclass
 class EngineExercise(Exercise):
-    """An exercise of this assignment: the shared case loop, with the collector paused."""
+    """An exercise of this assignment: the shared case loop, with the collector paused.
+
+    ``answer_text``: the formula text of the answer, which the notebook must not print
+    before the exercise (tests/test_pedagogy.py); the folded hints after it may."""
+
+    answer_text: tuple[str, ...] = ()
 
     def run(self, *student: Any, **literal: Any) -> None:
         __tracebackhide__ = True
@@ -121,6 +126,31 @@ class EngineExercise(Exercise):
 
 
 # ------------------------------------------------------------------- reading results
+
+
+_FRAME = re.compile(r'File "[^"]*", line \d+, in (\w+)')
+
+
+def step_value(case: Case, done: Done, ref: Ref) -> Any:
+    """``done.value``; when the student's code says "not done yet" from inside another of
+    their functions (``Tensor.backward`` running ``unbroadcast``), that function is named."""
+    __tracebackhide__ = True
+    try:
+        return done.value(case, ref)
+    except CheckFailure as failure:
+        if failure.kind != "not_done":
+            raise
+        failing = next((i for i, o in enumerate(done.outcomes) if o.status == "error"), None)
+        if failing is None:
+            raise
+        step = done.steps.items[failing]
+        frames = _FRAME.findall(str((done.outcomes[failing].error or {}).get("frames", "")))
+        inner = frames[-1] if frames else ""
+        if not inner or inner.startswith("<") or step.name.split(".")[-1] == inner:
+            raise
+        raise CheckFailure(M.bilingual("autodiff_not_done_inside", exercise=case.title,
+                                       function=inner, caller=step.name),
+                           kind="not_done", exercise=case.exercise) from None
 
 
 def as_number(value: Any) -> float | None:
@@ -179,7 +209,7 @@ def read_number(case: Case, done: Done, ref: Ref, function: str, cls: str) -> fl
     missing = _missing_attribute(case, done, ref)
     if missing is not None:
         raise _not_a_node(case, function, cls, "data", missing[0], missing[1])
-    value = done.value(case, ref)
+    value = step_value(case, done, ref)
     number = as_number(value)
     if number is None:
         raise _not_a_node(case, function, cls, "data", _found(value, "data"), False)
@@ -190,7 +220,7 @@ def read_grad(case: Case, done: Done, ref: Ref, node: str) -> float:
     """The number a ``.grad`` step read after backward()."""
     __tracebackhide__ = True
     missing = _missing_attribute(case, done, ref)
-    value = None if missing is not None else done.value(case, ref)
+    value = None if missing is not None else step_value(case, done, ref)
     number = None if missing is not None else as_number(value)
     if number is None:
         found = missing[0] if missing is not None else _found(value, "grad")
@@ -208,9 +238,49 @@ def read_array(case: Case, done: Done, ref: Ref, function: str, cls: str) -> Any
     if missing is not None:
         raise _not_a_node(case, function, cls, done.steps.items[ref.index].args[0], missing[0],
                           missing[1], what="autodiff_what_array")
-    return done.value(case, ref)
+    return step_value(case, done, ref)
 
 
+
+
+def backward(case: Case, done: Done, ref: Ref) -> None:
+    """The ``backward()`` step's outcome; a TypeError on None (``grad += ...`` before a
+    gradient exists) gets the hint about lazy gradients."""
+    __tracebackhide__ = True
+    try:
+        step_value(case, done, ref)
+    except CheckFailure as failure:
+        error = done[ref].error or {}
+        if failure.kind == "exception" and error.get("type") == "TypeError" and \
+                "NoneType" in str(error.get("msg", "")):
+            raise CheckFailure(failure.args[0] + "\n"
+                               + M.bilingual("autodiff_hint_grad_none", indent="  "),
+                               kind=failure.kind, exercise=failure.exercise) from None
+        raise
+
+
+def _describe_grad(value: Any) -> M.Text | str:
+    if isinstance(value, np.ndarray):
+        return M.text("autodiff_found_array", shape=tuple(value.shape))
+    return _found(value, "grad")
+
+
+def expect_no_grad(case: Case, done: Done, ref: Ref, name: str, cls: str, key: str) -> None:
+    """A ``.grad`` step must have read None: before backward() (gradients are made when they
+    arrive) or for a leaf made without requires_grad (no gradient is computed for it)."""
+    __tracebackhide__ = True
+    missing = _missing_attribute(case, done, ref)
+    if missing is not None:
+        raise _not_a_node(case, cls, cls, "grad", missing[0], missing[1],
+                          what="autodiff_what_array")
+    value = step_value(case, done, ref)
+    if value is None:
+        return
+    raise CheckFailure("\n".join([case.header("autodiff_hdr_grad_none", name=name),
+                                   M.bilingual(key, indent="  ", name=name,
+                                               found=_describe_grad(value)),
+                                   *case.reproduce_lines()]),
+                       exercise=case.exercise)
 
 
 def fmt(x: float) -> str:
@@ -250,9 +320,13 @@ def compare(case: Case, name: str, expected: Any, actual: Any, *, tol: Tolerance
     raise CheckFailure("\n".join(lines), exercise=case.exercise)
 
 
-def leaf_steps(steps: Steps, Tensor: Any, cls: str, arrays: dict[str, np.ndarray]
-                ) -> dict[str, Ref]:
-    return {name: steps.call(Tensor, value, name=cls, arg_names=(name,), fetch=False)
+def leaf_steps(steps: Steps, Tensor: Any, cls: str, arrays: dict[str, np.ndarray],
+               requires: Sequence[str] | None = None) -> dict[str, Ref]:
+    """``Tensor(array, requires_grad=True)`` for each array named in ``requires`` (all by
+    default), plain ``Tensor(array)`` for the others (data, which needs no gradient)."""
+    wanted = set(arrays) if requires is None else set(requires)
+    return {name: steps.call(Tensor, value, name=cls, arg_names=(name,), fetch=False,
+                             **({"requires_grad": True} if name in wanted else {}))
             for name, value in arrays.items()}
 
 

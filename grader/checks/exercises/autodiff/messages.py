@@ -24,6 +24,140 @@ M.register(
             "Did you forget `return out` at the end of the method?",
             "是否忘了在方法末尾写 `return out`？",
         ),
+        "autodiff_found_array": ("an array of shape {shape}", "一个形状为 {shape} 的数组"),
+        "autodiff_hdr_grad_none": ("`{name}.grad` should be None", "`{name}.grad` 应当是 None"),
+        "autodiff_grad_before": (
+            "Before backward(), `{name}.grad` should be None: a gradient is created only when "
+            "the first contribution arrives (found {found}).",
+            "调用 backward() 之前，`{name}.grad` 应当是 None：梯度只在第一份贡献到达时才创建"
+            "（实际是{found}）。",
+        ),
+        "autodiff_grad_not_required": (
+            "`{name}` was made without requires_grad, so no gradient may be computed for it and "
+            "`{name}.grad` should stay None after backward() (found {found}). Give a "
+            "contribution only to an input that requires it: `if x.requires_grad: "
+            "x._accumulate(...)`.",
+            "`{name}` 创建时没有设置 requires_grad，所以不应为它计算梯度，backward() 之后 "
+            "`{name}.grad` 应当仍是 None（实际是{found}）。只把贡献交给需要梯度的输入："
+            "`if x.requires_grad: x._accumulate(...)`。",
+        ),
+        "autodiff_hint_grad_none": (
+            "Likely mistake: `.grad` is None until the first gradient arrives, so `+=` on it "
+            "fails. Add every contribution with `x._accumulate(...)`.",
+            "可能的错误：在第一份梯度到达之前 `.grad` 是 None，所以对它用 `+=` 会出错。"
+            "请用 `x._accumulate(...)` 添加每一份贡献。",
+        ),
+        # --- 4.8-4.10: modules, SGD, a training step ------------------------------------
+        "autodiff_hdr_parameters": ("`{model}.parameters()` is wrong",
+                                    "`{model}.parameters()` 不正确"),
+        "autodiff_parameter_count": (
+            "`{model}.parameters()` returned {found} parameters; expected {expected}: W and b "
+            "of every Linear, in the order of the layers.",
+            "`{model}.parameters()` 返回了 {found} 个参数，期望 {expected} 个：按层的顺序，"
+            "每个 Linear 的 W 和 b。",
+        ),
+        "autodiff_hint_collect": (
+            "Likely mistake: the parameters of some layers were not collected. "
+            "Linear.parameters() returns [W, b]; Sequential.parameters() joins the lists of "
+            "all its layers (a ReLU has none).",
+            "可能的错误：有些层的参数没有被收集。Linear.parameters() 返回 [W, b]；"
+            "Sequential.parameters() 把所有层的列表连接起来（ReLU 没有参数）。",
+        ),
+        "autodiff_hdr_init": (
+            "the initial `{name}` of Linear({num_inputs}, {num_outputs}) is wrong",
+            "Linear({num_inputs}, {num_outputs}) 的初始 `{name}` 不正确",
+        ),
+        "autodiff_requires_grad": (
+            "`{name}` should be a Tensor with requires_grad=True, so that backward() gives "
+            "it a gradient (found requires_grad={found}).",
+            "`{name}` 应当是 requires_grad=True 的 Tensor，这样 backward() 才会给它梯度"
+            "（实际 requires_grad={found}）。",
+        ),
+        "autodiff_init_shape": (
+            "`{name}.data` has shape {found}; expected {expected}: W is "
+            "`(num_inputs, num_outputs)` and b is `(num_outputs,)`.",
+            "`{name}.data` 的形状是 {found}，期望是 {expected}：W 是 "
+            "`(num_inputs, num_outputs)`，b 是 `(num_outputs,)`。",
+        ),
+        "autodiff_init_bounds": (
+            "`{name}` should be drawn uniformly from [-k, k] with k = 1/sqrt(num_inputs) = {k} "
+            "(rng.uniform(-k, k, size=...)); its values go from {low} to {high}.",
+            "`{name}` 应当从 [-k, k] 上均匀抽取，k = 1/sqrt(num_inputs) = {k}"
+            "（rng.uniform(-k, k, size=...)）；实际取值从 {low} 到 {high}。",
+        ),
+        "autodiff_init_constant": (
+            "`{name}` should be random (drawn with rng.uniform), but all its {count} values "
+            "are equal.",
+            "`{name}` 应当是随机的（用 rng.uniform 抽取），但它的 {count} 个值全都相等。",
+        ),
+        "autodiff_hdr_not_zeroed": ("`{name}.grad` was not reset by {call}",
+                                    "{call} 没有重置 `{name}.grad`"),
+        "autodiff_not_zeroed": (
+            "After {call}, `{name}.grad` should be None (or zeros), but it still holds a "
+            "gradient of shape {shape}: the next backward() would add to it.",
+            "调用 {call} 之后，`{name}.grad` 应当是 None（或全零），但它仍保存着形状为 {shape} "
+            "的梯度：下一次 backward() 会在它上面累加。",
+        ),
+        "autodiff_own_tensors": (
+            "The check set `{name}.data` through the Tensors parameters() returned, but a second "
+            "call of parameters() does not show the new values: parameters() must return the "
+            "module's own Tensors (the ones forward uses), not new copies.",
+            "检查程序通过 parameters() 返回的 Tensor 设置了 `{name}.data`，但再次调用 "
+            "parameters() 时看不到新值：parameters() 必须返回模块自己的 Tensor"
+            "（即 forward 中用到的那些），而不是新的副本。",
+        ),
+        "autodiff_grad_missing": (
+            "`{name}.grad` is None after backward(): parameters() must return the module's own "
+            "Tensors (the ones forward uses), not copies.",
+            "backward() 之后 `{name}.grad` 是 None：parameters() 必须返回模块自己的 Tensor"
+            "（即 forward 中用到的那些），而不是副本。",
+        ),
+        "autodiff_hint_not_zeroed": (
+            "Likely mistake: the gradients were not reset between the two backward passes, so "
+            "the second was added to the first. zero_grad() sets every parameter's .grad to "
+            "None.",
+            "可能的错误：两次反向传播之间梯度没有被重置，第二次的梯度加到了第一次上。"
+            "zero_grad() 要把每个参数的 .grad 设为 None。",
+        ),
+        "autodiff_hint_lr_fixed": (
+            "Likely mistake: the learning rate changed between steps, but step() kept using the "
+            "first one. Read self.lr inside step().",
+            "可能的错误：学习率在两步之间改变了，但 step() 仍在使用最初的学习率。"
+            "请在 step() 中读取 self.lr。",
+        ),
+        "autodiff_loss_float": (
+            "train_step should return the loss as a float (`float(loss.data)`), found {found}.",
+            "train_step 应当以浮点数返回损失（`float(loss.data)`），实际是 {found}。",
+        ),
+        "autodiff_hint_no_zero_grad": (
+            "Likely mistake: optimizer.zero_grad() is never called, so every step's gradient "
+            "is added to all the earlier ones.",
+            "可能的错误：从未调用 optimizer.zero_grad()，所以每一步的梯度都加到了之前所有的梯度上。",
+        ),
+        "autodiff_hint_no_update": (
+            "Likely mistake: the parameters did not move, because step() found no gradient: "
+            "optimizer.step() must come after loss.backward(), and optimizer.zero_grad() "
+            "before loss.backward().",
+            "可能的错误：参数没有移动，因为 step() 时没有梯度：optimizer.step() 必须在 "
+            "loss.backward() 之后，optimizer.zero_grad() 必须在 loss.backward() 之前。",
+        ),
+        "autodiff_hint_loss_after": (
+            "Likely mistake: the loss returned was computed after the update. Return the loss "
+            "of the forward pass that the gradient came from.",
+            "可能的错误：返回的损失是在更新之后计算的。请返回与这次梯度对应的那次前向传播的损失。",
+        ),
+        "autodiff_hint_builds_on": (
+            "train_step builds on your cross_entropy, Linear, ReLU, Sequential and SGD: if one "
+            "of their checks fails, fix that one first.",
+            "train_step 建立在你的 cross_entropy、Linear、ReLU、Sequential 和 SGD 之上："
+            "如果其中某个检查没有通过，请先修正它。",
+        ),
+        "autodiff_not_done_inside": (
+            "✗ {exercise}: `{function}`, called by `{caller}`, is not written yet (it raises "
+            "NotImplementedError). Replace the `raise NotImplementedError` line with your code.",
+            "✗ {exercise}：`{caller}` 调用的 `{function}` 还没有完成（它抛出了 "
+            "NotImplementedError）。请把 `raise NotImplementedError` 这一行换成你的代码。",
+        ),
         "autodiff_what_number": ("a number", "一个数"),
         "autodiff_what_array": ("an array", "一个数组"),
         "autodiff_found_object": (

@@ -37,6 +37,7 @@ from grader.checks.exercises.autodiff.common import (
     paused_gc,
     read_grad,
     read_number,
+    step_value,
 )
 from grader.checks.exercises.autodiff.programs import (
     ALL_OPS,
@@ -366,14 +367,43 @@ class ValueExercise(EngineExercise):
         report_pass(self.title, len(cases))
 
     def explain(self, case: Case, Value: Any, failure: CheckFailure) -> None:
-        """Run the failing case again, alone, reading everything; raise what that shows."""
+        """Run the failing case again, alone, reading everything; raise what that shows.
+
+        For an expression, each operation it uses runs on its own first (the one-operation
+        cases of every stage, not only this exercise's), so that a wrong local derivative is
+        named as such and the graph diagnosis (accumulation, order) speaks only when every
+        operation is right on its own."""
         __tracebackhide__ = True
+        singles: list[Case] = []
         if case.data["kind"] == "program":  # what each use contributes, for the diagnosis
             case.data["reference"] = torch_run(case.data["program"], contributions=True)
+            singles = self._single_op_cases(case)
         steps = Steps()
+        plans = [self.drive(steps, single, Value, full=True) for single in singles]
         plan = self.drive(steps, case, Value, full=True)
-        self.judge(case, steps.run(), plan)
+        done = steps.run()
+        for single, single_plan in zip(singles, plans, strict=True):
+            self.judge(single, done, single_plan)
+        self.judge(case, done, plan)
         raise failure  # the student's code did not fail twice in the same way
+
+    def _single_op_cases(self, case: Case) -> list[Case]:
+        """One-operation cases (with their references) for every operation of the program."""
+        used = {instr.op for instr in case.data["program"].instrs}
+        rng = np.random.default_rng(case.seed)
+        found = []
+        for stage in ("core", "arith", "func"):
+            for name, same in STAGES[stage]:
+                if name not in used:
+                    continue
+                operands = op_operands(rng, name, self.cases_per_op)
+                if stage in PLAIN_STAGES:
+                    found.append(self._vector_case(case.seed, name, same, operands, None))
+                scales = [round(float(rng.uniform(0.5, 2.0)), 2) * (-1 if i % 2 else 1)
+                          for i in range(len(operands))]
+                found.append(self._vector_case(case.seed, name, same, operands, scales))
+        self._references(found)
+        return found
 
     def drive(self, steps: Steps, case: Case, Value: Any, full: bool = False) -> list[Emitted]:
         __tracebackhide__ = True
@@ -402,7 +432,7 @@ class ValueExercise(EngineExercise):
             values = [read_number(case, done, ref, emitted.functions[i], cls)
                       for i, ref in emitted.data.items()]
             outs.append(values[-1])
-            done.value(case, emitted.backward)
+            step_value(case, done, emitted.backward)
             leaves = _leaves(data["programs"][0])
             grads.append([read_grad(case, done, emitted.grads[k], leaf_names[j])
                           for j, k in enumerate(leaves)])
@@ -430,7 +460,7 @@ class ValueExercise(EngineExercise):
                 ]
                 raise CheckFailure("\n".join(lines + _program_lines(case, program)),
                                    exercise=case.exercise)
-        done.value(case, emitted.backward)
+        step_value(case, done, emitted.backward)
         grads = {i: read_grad(case, done, g, names[i]) for i, g in emitted.grads.items()}
         graded = [*_leaves(program), len(program.instrs) - 1]
         if all(_close(grads[i], ref.grads[i], self.tol) for i in graded):
@@ -495,8 +525,9 @@ def _describe(name: str, same: bool, operands: Sequence[tuple], scales) -> str:
 register(
     ValueExercise(
         id="value_core",
-        title_en="Exercise 4.1 · Value: +, * and backward()",
-        title_zh="练习 4.1 · Value：加法、乘法与 backward()",
+        answer_text=("other.data * out.grad", "self.data * out.grad"),
+        title_en="Exercise 4.1 · Value: * and backward()",
+        title_zh="练习 4.1 · Value：乘法与 backward()",
         assignment=ASSIGNMENT,
         stages=("core",),
         fixed=core_fixed,
@@ -507,6 +538,7 @@ register(
 register(
     ValueExercise(
         id="value_arith",
+        answer_text=("k * self.data ** (k - 1)", "k\\,x^{k-1}", "self * other**-1"),
         title_en="Exercise 4.2 · Value: -, /, ** and numbers on the left",
         title_zh="练习 4.2 · Value：减法、除法、乘方与左侧的普通数",
         assignment=ASSIGNMENT,
@@ -519,6 +551,7 @@ register(
 register(
     ValueExercise(
         id="value_ops",
+        answer_text=("1 - t**2", "s * (1 - s)", "out.grad / self.data", "1 - \\tanh^2"),
         title_en="Exercise 4.3 · Value: exp, log, tanh, relu, sigmoid",
         title_zh="练习 4.3 · Value：exp、log、tanh、relu、sigmoid",
         assignment=ASSIGNMENT,

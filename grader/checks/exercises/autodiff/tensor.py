@@ -16,11 +16,14 @@ from grader.checks.exercises import register
 from grader.checks.exercises.autodiff.common import (
     EngineExercise,
     Traced,
+    backward,
     class_name,
     compare,
     dict_step,
+    expect_no_grad,
     leaf_steps,
     read_array,
+    step_value,
 )
 from grader.checks.exercises.autodiff.programs import TOL
 from grader.checks.specs import away_from
@@ -73,7 +76,7 @@ class UnbroadcastExercise(EngineExercise):
 
     def judge(self, case: Case, done: Done, plan: Ref) -> None:
         __tracebackhide__ = True
-        result = done.value(case, plan)
+        result = step_value(case, done, plan)
         expected = case.data["expected"]
         self._check_shape(case, result, case.inputs["grad"], expected)
         compare_array(case, "unbroadcast(grad, shape)", expected, result, tol=self.tol,
@@ -106,6 +109,7 @@ class UnbroadcastExercise(EngineExercise):
 
 register(UnbroadcastExercise(
     id="unbroadcast",
+    answer_text=("sum(axis=1, keepdims=True)",),
     title_en="Exercise 4.4 · unbroadcast",
     title_zh="练习 4.4 · 反广播（unbroadcast）",
     assignment=ASSIGNMENT,
@@ -123,6 +127,10 @@ class TensorExpr:
     kinks: tuple[str, ...] = ()  # inputs kept away from 0 (ReLU)
     reuse: tuple[str, ...] = ()  # inputs used twice: overwriting keeps half the gradient
     mutants: Callable[[dict, np.ndarray], dict[str, list]] | None = None  # known wrong grads
+    requires: tuple[str, ...] | None = None  # inputs made with requires_grad=True (None: all)
+
+    def requires_grad(self, name: str) -> bool:
+        return self.requires is None or name in self.requires
 
 
 def _sq(n: int, d: int, m: int) -> dict[str, tuple]:
@@ -158,6 +166,13 @@ TENSOR_EXPRS: tuple[TensorExpr, ...] = (
     TensorExpr("h = x @ w; out = (h.relu() + h).mean()", "__matmul__, relu, __add__ or mean",
                lambda n, d, m: {"x": (n, d), "w": (d, m)},
                lambda x, w: (lambda h: (h.relu() + h).mean())(x @ w)),
+    TensorExpr("out = x @ w with x = Tensor(x), no requires_grad", "__matmul__",
+               lambda n, d, m: {"x": (n, d), "w": (d, m)}, lambda x, w: x @ w,
+               requires=("w",)),
+    TensorExpr("out = (x @ w + b).relu() with x = Tensor(x), no requires_grad",
+               "__matmul__, __add__ or relu",
+               lambda n, d, m: {"x": (n, d), "w": (d, m), "b": (m,)},
+               lambda x, w, b: (x @ w + b).relu(), requires=("w", "b")),
 )
 
 
@@ -196,13 +211,13 @@ class TensorOpsExercise(EngineExercise):
     def prepare(self, case: Case) -> None:
         torch = torchref.torch
         expr = case.data["expr"]
-        tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=expr.requires_grad(k))
                    for k, v in case.inputs.items()}
         out = expr.build(**tensors)
         upstream = np.random.default_rng(case.data["upstream_seed"]).standard_normal(
             tuple(out.shape))
         out.backward(torch.tensor(upstream))
-        grads = {k: t.grad.numpy().copy() for k, t in tensors.items()}
+        grads = {k: None if t.grad is None else t.grad.numpy().copy() for k, t in tensors.items()}
         alternatives: dict[str, list] = {k: [] for k in case.inputs}
         for name in expr.reuse:
             alternatives[name].append(("autodiff_hint_accumulate", grads[name] / 2))
@@ -217,11 +232,12 @@ class TensorOpsExercise(EngineExercise):
         cls = class_name(Tensor, "Tensor")
         require_callable(case, cls, Tensor)
         expr = case.data["expr"]
-        leaves = leaf_steps(steps, Tensor, cls, case.inputs)
+        leaves = leaf_steps(steps, Tensor, cls, case.inputs, expr.requires)
         out = expr.build(**{k: Traced(steps, ref, cls) for k, ref in leaves.items()}).ref
         return {
             "cls": cls,
             "data": steps.attr(out, "data", name=f"{cls}.{expr.methods}"),
+            "before": {k: steps.attr(ref, "grad", name=cls) for k, ref in leaves.items()},
             "backward": steps.method(out, "backward", case.data["upstream"], name=f"{cls}.backward",
                                      arg_names=("grad",), fetch=False,
                                      unchanged=list(leaves.values())),
@@ -235,8 +251,13 @@ class TensorOpsExercise(EngineExercise):
         data = read_array(case, done, plan["data"], f"{cls}.{expr.methods}", cls)
         compare_array(case, "out.data", case.data["out"], data, tol=self.tol,
                       header_key="hdr_mismatch_autograd")
-        done.value(case, plan["backward"])
+        for name, ref in plan["before"].items():
+            expect_no_grad(case, done, ref, name, cls, "autodiff_grad_before")
+        backward(case, done, plan["backward"])
         for name, ref in plan["grads"].items():
+            if not expr.requires_grad(name):
+                expect_no_grad(case, done, ref, name, cls, "autodiff_grad_not_required")
+                continue
             grad = read_array(case, done, ref, f"{cls}.backward", cls)
             compare_array(case, f"{name}.grad", case.data["grads"][name], grad, tol=self.tol,
                           alternatives=case.data["alternatives"][name],
@@ -245,8 +266,10 @@ class TensorOpsExercise(EngineExercise):
 
 register(TensorOpsExercise(
     id="tensor_ops",
-    title_en="Exercise 4.5 · Tensor: +, @, relu, sum, mean",
-    title_zh="练习 4.5 · Tensor：加法、矩阵乘法、relu、sum、mean",
+    answer_text=("out.grad @ other.data.T", "self.data.T @ out.grad",
+                 "(self.data > 0) * out.grad", "/ self.data.size"),
+    title_en="Exercise 4.5 · tensor operations: @, relu, sum, mean",
+    title_zh="练习 4.5 · 张量运算：矩阵乘法、relu、sum、mean",
     assignment=ASSIGNMENT,
 ))
 
@@ -287,10 +310,10 @@ class CrossEntropyExercise(EngineExercise):
         require_callable(case, cls, Tensor)
         require_callable(case, "cross_entropy", cross_entropy)
         leaf = steps.call(Tensor, case.inputs["logits"], name=cls, arg_names=("logits",),
-                          fetch=False)
+                          fetch=False, requires_grad=True)
         loss = steps.call(cross_entropy, leaf, case.inputs["y"], name="cross_entropy",
                           arg_names=("logits", "y"), fetch=False, unchanged=[leaf])
-        return {"cls": cls, "data": steps.attr(loss, "data", name="cross_entropy"),
+        return {"cls": cls, "call": loss, "data": steps.attr(loss, "data", name="cross_entropy"),
                 "backward": steps.method(loss, "backward", np.array(case.data["g"]),
                                          name=f"{cls}.backward", fetch=False, unchanged=[leaf]),
                 "grad": steps.attr(leaf, "grad", name="cross_entropy")}
@@ -298,10 +321,11 @@ class CrossEntropyExercise(EngineExercise):
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
         n = len(case.inputs["y"])
+        step_value(case, done, plan["call"])
         data = read_array(case, done, plan["data"], "cross_entropy", plan["cls"])
         compare(case, "loss", case.data["loss"], data, tol=self.tol, batch_size=n,
                 header_key="hdr_mismatch_autograd")
-        done.value(case, plan["backward"])
+        backward(case, done, plan["backward"])
         grad = read_array(case, done, plan["grad"], "cross_entropy", plan["cls"])
         compare_array(case, "logits.grad", case.data["dlogits"], grad, tol=self.tol,
                       batch_size=n,
@@ -312,8 +336,10 @@ class CrossEntropyExercise(EngineExercise):
 
 register(CrossEntropyExercise(
     id="cross_entropy",
-    title_en="Exercise 4.6 · cross-entropy on Tensors",
-    title_zh="练习 4.6 · Tensor 上的交叉熵",
+    answer_text=("\\operatorname{softmax}(Z) - \\operatorname{onehot}(y)",
+                 "dlogits / n * out.grad"),
+    title_en="Exercise 4.6 · cross-entropy on the tensor engine",
+    title_zh="练习 4.6 · 张量引擎上的交叉熵",
     assignment=ASSIGNMENT,
 ))
 
@@ -369,7 +395,7 @@ class MlpLossExercise(EngineExercise):
         loss = steps.call(mlp_loss, params, case.inputs["X"], case.inputs["y"], name="mlp_loss",
                           arg_names=("params", "X", "y"), fetch=False,
                           unchanged=list(leaves.values()))
-        return {"cls": cls, "data": steps.attr(loss, "data", name="mlp_loss"),
+        return {"cls": cls, "call": loss, "data": steps.attr(loss, "data", name="mlp_loss"),
                 "backward": steps.method(loss, "backward", name=f"{cls}.backward", fetch=False,
                                          unchanged=list(leaves.values())),
                 "grads": {k: steps.attr(ref, "grad", name="mlp_loss")
@@ -378,10 +404,11 @@ class MlpLossExercise(EngineExercise):
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
         n = len(case.inputs["y"])
+        step_value(case, done, plan["call"])
         data = read_array(case, done, plan["data"], "mlp_loss", plan["cls"])
         compare(case, "loss", case.data["loss"], data, tol=self.tol, batch_size=n,
                 header_key="hdr_mismatch_autograd")
-        done.value(case, plan["backward"])
+        backward(case, done, plan["backward"])
         for name, ref in plan["grads"].items():
             grad = read_array(case, done, ref, "mlp_loss", plan["cls"])
             compare_array(case, f"params['{name}'].grad", case.data["grads"][name], grad,
@@ -392,6 +419,7 @@ PARAMS = ("W1", "b1", "W2", "b2")
 
 register(MlpLossExercise(
     id="mlp_loss",
+    answer_text=('(Tensor(X) @ params["W1"] + params["b1"]).relu()',),
     title_en="Exercise 4.7 · the MLP loss on the tensor engine",
     title_zh="练习 4.7 · 用张量引擎计算 MLP 的损失",
     assignment=ASSIGNMENT,
