@@ -1,7 +1,10 @@
 """Assignment 02 · 从异或到多层感知机: activations, output layers, losses, MLP forward, XOR.
 
-Every expected value is a PyTorch expression in float64 (the XOR truth table uses a
-trusted NumPy forward pass, since it grades a truth table, not a number).
+Every expected value is a PyTorch expression in float64, computed while a case is prepared
+(:meth:`~grader.checks.specs.Exercise.prepare`); what the known mistakes return is computed
+there too, from the inputs and torch, never from a NumPy answer. Every check call runs its
+calls on the student's code as :class:`~grader.checks.steps.Steps`: one message to the
+sandbox in the grade of record, the same code in the student's kernel.
 
 Activations follow one contract, stated in the notebook:
 
@@ -22,7 +25,7 @@ the returned values happen to be right (``1 / (1 + np.exp(-z))`` at z = -1000).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,12 +37,13 @@ from grader.checks.compare import (
     Case,
     CheckFailure,
     Tolerance,
-    call_student,
     compare_array,
-    report_pass,
+    is_plain,
+    require_callable,
 )
 from grader.checks.exercises import register
-from grader.checks.specs import Exercise, away_from, function_name
+from grader.checks.specs import Exercise, _unpack, away_from, function_name
+from grader.checks.steps import Done, Ref, Steps
 
 ASSIGNMENT = "02_mlp"
 
@@ -80,6 +84,7 @@ M.register(
             "期望返回 `(W1, b1, W2, b2)`，形状依次为 `(2, 2)`、`(2,)`、`(2, 1)`、`(1,)`："
             "两个输入、两个隐藏单元、一个输出。实际是 {found}。",
         ),
+        "mlp_xor_not_numbers": ("non-numeric values", "非数值的内容"),
         "mlp_xor_rule": (
             "The check computes y_hat = relu(X @ W1 + b1) @ W2 + b2 and predicts 1 when "
             "y_hat > 0.5. Rows that disagree with XOR are marked ✗:",
@@ -138,16 +143,21 @@ M.register(
             "可能的错误：np.sign(z) 在 z 为负时是 -1，但 ReLU 在那里是平的，导数是 0。",
         ),
         "mlp_hint_relu_grad_from_output": (
-            "Likely mistake: the mask was built from the output with >=. relu(z) >= 0 holds "
-            "everywhere, so every gradient passes; the derivative is 1 only where z > 0.",
-            "可能的错误：用输出配合 >= 构造了掩码。relu(z) >= 0 处处成立，于是梯度全部放行；"
-            "导数只在 z > 0 处为 1。",
+            "Likely mistake: the derivative is 1 everywhere, also where z < 0 and ReLU is flat. "
+            "The derivative is 1 only where z > 0. (A mask built from the output with >= does "
+            "this: relu(z) >= 0 holds everywhere.)",
+            "可能的错误：导数处处为 1，连 ReLU 是平的 z < 0 一侧也是 1。导数只在 z > 0 处为 1。"
+            "（用输出配合 >= 构造掩码就会这样：relu(z) >= 0 处处成立。）",
         ),
         "mlp_hint_leaky_slope": (
-            "Likely mistake: the slope for z < 0 should be alpha (it was 0 or 1, or alpha "
-            "was not the one passed in).",
-            "可能的错误：z < 0 一侧的斜率应当是 alpha（结果中是 0 或 1，"
-            "或者没有使用传入的 alpha)。",
+            "Likely mistake: the slope for z < 0 is 0, as for ReLU; leaky ReLU keeps the "
+            "slope alpha there.",
+            "可能的错误：z < 0 一侧的斜率是 0，和 ReLU 一样；leaky ReLU 在那里保留斜率 alpha。",
+        ),
+        "mlp_hint_leaky_alpha": (
+            "Likely mistake: the slope 0.01 is written into the code; use the `alpha` the "
+            "function receives (this check passes another value).",
+            "可能的错误：斜率 0.01 被写死在代码里了；请使用函数收到的 `alpha`（本检查传入的是另一个值）。",
         ),
         "mlp_hint_leaky_at_zero": (
             "Likely mistake: the derivative at z = 0. PyTorch uses the left slope, alpha, "
@@ -280,7 +290,8 @@ def _tensors(inputs: Mapping[str, np.ndarray]) -> dict[str, Any]:
 
 
 def _numeric_warnings(caught: list) -> list:
-    return [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    return [w for w in caught if isinstance(w.category, type)
+            and issubclass(w.category, RuntimeWarning)]
 
 
 def _fail_on_warnings(case: Case, function: str, caught: list, hint: str | None) -> None:
@@ -317,6 +328,8 @@ def _compare(case: Case, name: str, expected: np.ndarray, actual: Any, *,
 
 
 def _nonfinite_where_finite(expected: np.ndarray, actual: Any) -> bool:
+    if not is_plain(actual):
+        return False
     try:
         array = np.asarray(actual, dtype=np.float64)
     except (TypeError, ValueError):
@@ -338,8 +351,9 @@ def _describe(inputs: Mapping[str, Any]) -> str:
 
 
 def _rows_to_distribution(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    """Rows of probabilities (torch's softmax: the check's inputs, not an answer)."""
+    torch = _torch()
+    return torch.softmax(torch.tensor(logits), dim=1).numpy().copy()
 
 
 # -------------------------------------------------------------------- activations
@@ -354,7 +368,7 @@ class ActivationSpec(Exercise):
 
     Random cases come from ``seeds`` x ``shapes`` (kept away from kinks); then the edge
     case ``EDGE_Z`` (±1000, ±30, exactly 0) always runs, since stability is part of
-    the exercise.
+    the exercise. Both functions of every case run in one batch of steps.
     """
 
     reference: Callable[..., Any] = None  # type: ignore[assignment]
@@ -364,49 +378,62 @@ class ActivationSpec(Exercise):
     value_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
     grad_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
     tol: Tolerance = field(default_factory=Tolerance)
+    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
+    answer_text: tuple[str, ...] = ()
 
-    def cases(self, seeds: Sequence[int], shapes: Sequence[tuple]) -> Iterator[tuple]:
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
+                   **params: Any) -> list[Case]:
+        found = []
         for seed in seeds:
             for shape in shapes:
                 rng = np.random.default_rng(seed)
                 z = away_from(rng, shape, kinks=self.kinks, margin=1e-3, scale=3.0)
-                yield self.case(seed=seed, inputs={"z": z}), z, rng
+                dout = away_from(rng, z.shape, kinks=(0.0,), margin=0.25)
+                found.append(self.case(seed=seed, inputs={"z": z},
+                                       data={"params": params, "dout": dout}))
         z = EDGE_Z.copy()
-        yield self.case(description=_describe({"z": z})), z, np.random.default_rng(0)
+        dout = away_from(np.random.default_rng(0), z.shape, kinks=(0.0,), margin=0.25)
+        found.append(self.case(description=_describe({"z": z}), inputs={"z": z},
+                               data={"params": params, "dout": dout}))
+        return found
 
-    def run(self, fn, fn_grad, *, seeds: Sequence[int], shapes: Sequence[tuple],
-            **params: Any) -> None:
+    def prepare(self, case: Case) -> None:
+        z, dout, params = case.inputs["z"], case.data["dout"], case.data["params"]
+        out_ref, grads = torchref.evaluate(lambda z: self.reference(z, **params), {"z": z},
+                                           ["z"], dout)
+        case.data["out"] = out_ref
+        case.data["dz"] = grads["z"] / dout + 0.0  # f'(z), read off autograd (+ 0.0: no -0)
+        case.data["value_alternatives"] = (list(self.value_mutants(z, params))
+                                           if self.value_mutants else [])
+        case.data["grad_alternatives"] = [("mlp_hint_returned_activation", out_ref)] + (
+            list(self.grad_mutants(z, params)) if self.grad_mutants else [])
+
+    def drive(self, steps: Steps, case: Case, fn: Any, fn_grad: Any) -> dict:
         __tracebackhide__ = True
-        name = function_name(fn, self.function or self.id)
-        grad_name = function_name(fn_grad, f"{self.function or self.id}_grad")
-        count = 0
-        for case, z, rng in self.cases(seeds, shapes):
-            dout = away_from(rng, z.shape, kinks=(0.0,), margin=0.25)
-            out_ref, grads = torchref.evaluate(
-                lambda z: self.reference(z, **params), {"z": z}, ["z"], dout
-            )
-            dz_ref = grads["z"] / dout + 0.0  # f'(z), read off autograd (+ 0.0: no -0)
+        names = (function_name(fn, self.function or self.id),
+                 function_name(fn_grad, f"{self.function or self.id}_grad"))
+        require_callable(case, names[0], fn)
+        require_callable(case, names[1], fn_grad)
+        z, params = case.inputs["z"], case.data["params"]
+        return {"names": names,
+                "f": steps.call(fn, z, name=names[0], arg_names=("z",), **params),
+                "grad": steps.call(fn_grad, z, name=names[1], arg_names=("z",), **params)}
 
-            caught: list = []
-            out = call_student(case, name, fn, z.copy(), record_warnings=caught,
-                               arg_names=("z",), **params)
-            alternatives = self.value_mutants(z, params) if self.value_mutants else []
-            _compare(case, "out", out_ref, out, tol=self.tol, alternatives=alternatives,
-                     nonfinite_hint=self.stability_hint, header_key="hdr_mismatch_autograd")
-            _fail_on_warnings(case, name, caught, self.stability_hint)
-
-            caught = []
-            derivative = call_student(case, grad_name, fn_grad, z.copy(),
-                                      record_warnings=caught, arg_names=("z",), **params)
-            alternatives = [("mlp_hint_returned_activation", out_ref)]
-            if self.grad_mutants:
-                alternatives += self.grad_mutants(z, params)
-            _compare(case, f"{grad_name}(z)", dz_ref, derivative, tol=self.tol,
-                     alternatives=alternatives, nonfinite_hint=self.stability_hint,
-                     header_key="hdr_mismatch_autograd")
-            _fail_on_warnings(case, grad_name, caught, self.stability_hint)
-            count += 1
-        report_pass(self.title, count)
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        name, grad_name = plan["names"]
+        caught: list = []
+        out = done.value(case, plan["f"], record_warnings=caught)
+        _compare(case, "out", case.data["out"], out, tol=self.tol,
+                 alternatives=case.data["value_alternatives"],
+                 nonfinite_hint=self.stability_hint, header_key="hdr_mismatch_autograd")
+        _fail_on_warnings(case, name, caught, self.stability_hint)
+        caught = []
+        derivative = done.value(case, plan["grad"], record_warnings=caught)
+        _compare(case, f"{grad_name}(z)", case.data["dz"], derivative, tol=self.tol,
+                 alternatives=case.data["grad_alternatives"],
+                 nonfinite_hint=self.stability_hint, header_key="hdr_mismatch_autograd")
+        _fail_on_warnings(case, grad_name, caught, self.stability_hint)
 
 
 def _sigmoid_grad_mutants(z, params) -> Alternatives:
@@ -427,15 +454,19 @@ def _relu_grad_mutants(z, params) -> Alternatives:
 
 def _leaky_grad_mutants(z, params) -> Alternatives:
     alpha = params.get("alpha", 0.01)
-    return [
-        ("mlp_hint_leaky_at_zero", np.where(z >= 0, 1.0, alpha)),
-        ("mlp_hint_leaky_slope", (z > 0).astype(float)),
-        ("mlp_hint_leaky_slope", np.where(z > 0, 1.0, 0.01)),
-    ]
+    found = [("mlp_hint_leaky_at_zero", np.where(z >= 0, 1.0, alpha)),
+             ("mlp_hint_leaky_slope", (z > 0).astype(float))]
+    if alpha != 0.01:
+        found.append(("mlp_hint_leaky_alpha", np.where(z > 0, 1.0, 0.01)))
+    return found
 
 
 def _leaky_value_mutants(z, params) -> Alternatives:
-    return [("mlp_hint_leaky_slope", np.where(z > 0, z, 0.01 * z))]
+    alpha = params.get("alpha", 0.01)
+    found = [("mlp_hint_leaky_slope", np.maximum(z, 0.0))]
+    if alpha != 0.01:
+        found.append(("mlp_hint_leaky_alpha", np.where(z > 0, z, 0.01 * z)))
+    return found
 
 
 def _torch_leaky(z, alpha=0.01):
@@ -500,44 +531,55 @@ class ValueSpec(Exercise):
     strict_warnings: bool = False
     hint: str | None = None  # shown for NaN/inf and for warnings
     call_args: Callable[[Inputs], tuple] | None = None  # how inputs become arguments
+    arg_names: Sequence[str] = ()  # the arguments' names when call_args regroups them
     scalar_batch: bool = False  # the output is one number: N is the first input's length
+    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
+    answer_text: tuple[str, ...] = ()
 
-    def expected(self, inputs: Inputs, params: Mapping[str, Any]) -> np.ndarray:
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
+                   **params: Any) -> list[Case]:
+        full = {**self.params, **params}
+        data = {"params": full, "passed": params}
+        found = [self.case(seed=seed, inputs=self.make_inputs(np.random.default_rng(seed),
+                                                              tuple(shape)), data=dict(data))
+                 for seed in seeds for shape in shapes]
+        for inputs in self.edges(full) if self.edges else []:
+            found.append(self.case(description=_describe(inputs), inputs=inputs,
+                                   data=dict(data)))
+        return found
+
+    def prepare(self, case: Case) -> None:
         torch = _torch()
         with torch.no_grad():
-            return self.reference(**_tensors(inputs), **params).numpy().copy()
+            expected = self.reference(**_tensors(case.inputs), **case.data["params"])
+        case.data["expected"] = expected.numpy().copy()
+        case.data["alternatives"] = (list(self.mutants(case.inputs, case.data["params"]))
+                                     if self.mutants else [])
 
-    def cases(self, seeds, shapes, params) -> Iterator[tuple[Case, Inputs]]:
-        for seed in seeds:
-            for shape in shapes:
-                inputs = self.make_inputs(np.random.default_rng(seed), tuple(shape))
-                yield self.case(seed=seed, inputs=inputs), inputs
-        for inputs in self.edges(params) if self.edges else []:
-            yield self.case(description=_describe(inputs)), inputs
-
-    def run(self, fn, *, seeds: Sequence[int], shapes: Sequence[tuple], **params: Any) -> None:
+    def drive(self, steps: Steps, case: Case, fn: Any) -> tuple[str, Ref]:
         __tracebackhide__ = True
-        full = {**self.params, **params}
         name = function_name(fn, self.id)
-        count = 0
-        for case, inputs in self.cases(seeds, shapes, full):
-            expected = self.expected(inputs, full)
-            given = {k: v.copy() for k, v in inputs.items()}
-            args = self.call_args(given) if self.call_args else tuple(given.values())
-            caught: list = []
-            actual = call_student(case, name, fn, *args, record_warnings=caught,
-                                  arg_names=tuple(given), **params)
-            first = next(iter(inputs.values()))
-            batch = first.shape[0] if self.scalar_batch else (
-                expected.shape[0] if expected.ndim else None)
-            alternatives = self.mutants(inputs, full) if self.mutants else []
-            _compare(case, self.output_name, expected, actual, tol=self.tol,
-                     batch_size=batch, alternatives=alternatives, nonfinite_hint=self.hint,
-                     header_key="mlp_hdr_mismatch_torch")
-            if self.strict_warnings:
-                _fail_on_warnings(case, name, caught, self.hint)
-            count += 1
-        report_pass(self.title, count)
+        require_callable(case, name, fn)
+        inputs = case.inputs
+        args = self.call_args(inputs) if self.call_args else tuple(inputs.values())
+        return name, steps.call(fn, *args, name=name,
+                                arg_names=tuple(self.arg_names or inputs),
+                                **case.data["passed"])
+
+    def judge(self, case: Case, done: Done, plan: tuple[str, Ref]) -> None:
+        __tracebackhide__ = True
+        name, call = plan
+        caught: list = []
+        actual = done.value(case, call, record_warnings=caught)
+        expected = case.data["expected"]
+        first = next(iter(case.inputs.values()))
+        batch = first.shape[0] if self.scalar_batch else (
+            expected.shape[0] if expected.ndim else None)
+        _compare(case, self.output_name, expected, actual, tol=self.tol,
+                 batch_size=batch, alternatives=case.data["alternatives"],
+                 nonfinite_hint=self.hint, header_key="mlp_hdr_mismatch_torch")
+        if self.strict_warnings:
+            _fail_on_warnings(case, name, caught, self.hint)
 
 
 # --- softmax and log-softmax ------------------------------------------------------
@@ -557,19 +599,20 @@ def _softmax_edges(params) -> list[Inputs]:
 
 
 def _softmax_mutants(inputs, params) -> Alternatives:
-    Z = inputs["Z"]
-    e = np.exp(Z - Z.max(axis=0, keepdims=True))  # with N = 1 this is all ones
-    out: Alternatives = [("mlp_hint_softmax_axis", e / e.sum(axis=0, keepdims=True))]
-    with np.errstate(under="ignore", over="ignore", invalid="ignore", divide="ignore"):
-        e = np.exp(Z - Z.max())
-        out.append(("mlp_hint_global_max", e / e.sum(axis=1, keepdims=True)))
+    torch = _torch()
+    Z = torch.tensor(inputs["Z"])
+    # normalised down the columns (with N = 1 every entry is 1)
+    out: Alternatives = [("mlp_hint_softmax_axis", torch.softmax(Z, dim=0).numpy().copy())]
+    # one maximum for the whole batch: rows far below it underflow to 0 / 0
+    e = torch.exp(Z - Z.max())
+    out.append(("mlp_hint_global_max", (e / e.sum(dim=1, keepdim=True)).numpy().copy()))
     return out
 
 
 def _log_softmax_mutants(inputs, params) -> Alternatives:
-    Z = inputs["Z"]
-    m = Z.max(axis=0, keepdims=True)
-    return [("mlp_hint_softmax_axis", Z - m - np.log(np.exp(Z - m).sum(axis=0, keepdims=True)))]
+    torch = _torch()
+    return [("mlp_hint_softmax_axis",
+             torch.log_softmax(torch.tensor(inputs["Z"]), dim=0).numpy().copy())]
 
 
 register(
@@ -615,25 +658,6 @@ def _torch_activation(name: str) -> Callable[[Any], Any]:
     return table[name]
 
 
-def _numpy_activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
-    """Trusted NumPy activations, only used to build the 'known mistake' answers."""
-
-    def softmax(Z):
-        e = np.exp(Z - Z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-
-    table = {
-        "identity": lambda Z: Z,
-        "sigmoid": lambda Z: 0.5 * (1 + np.tanh(Z / 2)),
-        "tanh": np.tanh,
-        "relu": lambda Z: np.maximum(Z, 0),
-        "leaky_relu": lambda Z: np.where(Z > 0, Z, 0.01 * Z),
-        "softplus": lambda Z: np.logaddexp(0, Z),
-        "softmax": softmax,
-    }
-    return table[name]
-
-
 def _dense_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
     """shape = (N, num_inputs, num_outputs)."""
     n, d, m = shape
@@ -645,11 +669,11 @@ def _dense_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
 
 
 def _dense_mutants(inputs, params) -> Alternatives:
-    act = _numpy_activation(params.get("activation", "relu"))
-    X, W, b = inputs["X"], inputs["W"], inputs["b"]
+    act = _torch_activation(params.get("activation", "relu"))
+    t = _tensors(inputs)
     return [
-        ("mlp_hint_missing_bias", act(X @ W)),
-        ("mlp_hint_bias_after_activation", act(X @ W) + b),
+        ("mlp_hint_missing_bias", act(t["X"] @ t["W"]).numpy().copy()),
+        ("mlp_hint_bias_after_activation", (act(t["X"] @ t["W"]) + t["b"]).numpy().copy()),
     ]
 
 
@@ -674,37 +698,39 @@ def _mlp_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
     return inputs
 
 
-def _mlp_params(inputs: Mapping[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+def _mlp_params(inputs: Mapping[str, Any]) -> list[tuple[Any, Any]]:
     layers = (len(inputs) - 1) // 2
     return [(inputs[f"W{i}"], inputs[f"b{i}"]) for i in range(1, layers + 1)]
 
 
-def _mlp_forward(inputs, hidden, output, lib_activation) -> Any:
+def _mlp_forward(inputs, hidden, output) -> Any:
+    """The network in torch, with the activations named (the reference and its mistakes)."""
     H = inputs["X"]
     params = _mlp_params(inputs)
     for W, b in params[:-1]:
-        H = lib_activation(hidden)(H @ W + b)
+        H = _torch_activation(hidden)(H @ W + b)
     W, b = params[-1]
-    return lib_activation(output)(H @ W + b)
+    return _torch_activation(output)(H @ W + b)
 
 
 def _mlp_reference(hidden_activation="relu", output_activation="identity", **inputs):
-    return _mlp_forward(inputs, hidden_activation, output_activation, _torch_activation)
+    return _mlp_forward(inputs, hidden_activation, output_activation)
 
 
 def _mlp_mutants(inputs, params) -> Alternatives:
     hidden = params.get("hidden_activation", "relu")
     output = params.get("output_activation", "identity")
+    t = _tensors(inputs)
     out: Alternatives = []
     if hidden != output:
         out.append(("mlp_hint_output_activation",
-                    _mlp_forward(inputs, hidden, hidden, _numpy_activation)))
+                    _mlp_forward(t, hidden, hidden).numpy().copy()))
     if hidden != "identity" and len(inputs) > 3:
         out.append(("mlp_hint_no_hidden_activation",
-                    _mlp_forward(inputs, "identity", output, _numpy_activation)))
+                    _mlp_forward(t, "identity", output).numpy().copy()))
     if output != "identity":
         out.append(("mlp_hint_no_output_activation",
-                    _mlp_forward(inputs, hidden, "identity", _numpy_activation)))
+                    _mlp_forward(t, hidden, "identity").numpy().copy()))
     return out
 
 
@@ -714,7 +740,7 @@ register(
         title_zh="练习 2.10 · 多层感知机的前向传播",
         assignment=ASSIGNMENT, make_inputs=_mlp_inputs,
         reference=_mlp_reference, mutants=_mlp_mutants, output_name="y_hat",
-        call_args=lambda given: (given["X"], _mlp_params(given)),
+        call_args=lambda given: (given["X"], _mlp_params(given)), arg_names=("X", "params"),
     )
 )
 
@@ -790,8 +816,8 @@ def _entropy_edges(params) -> list[Inputs]:
 
 
 def _entropy_mutants(inputs, params) -> Alternatives:
-    q = inputs["q"]
-    h = -(q * np.log(np.where(q > 0, q, 1.0))).sum(axis=1)
+    torch = _torch()
+    h = torch.special.entr(torch.tensor(inputs["q"])).sum(dim=1).numpy().copy()
     return [("mlp_hint_log_base", h / np.log(2)), ("mlp_hint_per_batch", h.sum()),
             ("mlp_hint_per_batch", h.mean())]
 
@@ -822,25 +848,25 @@ def _kl_edges(params) -> list[Inputs]:
     ]
 
 
+def _torch_kl(q, p):
+    # F.kl_div(input=log p, target=q) is KL(q‖p), elementwise; sum over classes.
+    return _torch().nn.functional.kl_div(p.log(), q, reduction="none").sum(dim=1)
+
+
 def _kl_mutants(inputs, params) -> Alternatives:
-    q, p = inputs["q"], inputs["p"]
-    out: Alternatives = []
+    t = _tensors(inputs)
+    kl = _torch_kl(t["q"], t["p"]).numpy().copy()
     with np.errstate(all="ignore"):
-        kl = (q * np.log(np.where(q > 0, q, 1.0) / p)).sum(axis=1)
-        out.append(("mlp_hint_kl_swapped", (p * np.log(p / q)).sum(axis=1)))
-    out += [("mlp_hint_log_base", kl / np.log(2)), ("mlp_hint_per_batch", kl.sum()),
-            ("mlp_hint_per_batch", kl.mean())]
-    return out
+        swapped = _torch_kl(t["p"], t["q"]).numpy().copy()
+    return [("mlp_hint_kl_swapped", swapped), ("mlp_hint_log_base", kl / np.log(2)),
+            ("mlp_hint_per_batch", kl.sum()), ("mlp_hint_per_batch", kl.mean())]
 
 
 register(
     ValueSpec(
         id="kl_divergence", title_en="Exercise 2.14 · KL divergence",
         title_zh="练习 2.14 · KL 散度",
-        assignment=ASSIGNMENT, make_inputs=_kl_inputs,
-        # F.kl_div(input=log p, target=q) is KL(q‖p), elementwise; sum over classes.
-        reference=lambda q, p: _torch().nn.functional.kl_div(
-            p.log(), q, reduction="none").sum(dim=1),
+        assignment=ASSIGNMENT, make_inputs=_kl_inputs, reference=_torch_kl,
         edges=_kl_edges, mutants=_kl_mutants, output_name="KL",
         hint="mlp_hint_zero_log_zero",
     )
@@ -855,44 +881,45 @@ class CollapseSpec(Exercise):
     """``collapse_affine(W1, b1, W2, b2) -> (W, b)`` with X @ W + b == (X @ W1 + b1) @ W2 + b2."""
 
     tol: Tolerance = field(default_factory=Tolerance)
+    answer_text: tuple[str, ...] = ()
 
-    def run(self, fn, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> None:
-        __tracebackhide__ = True
-        from grader.checks.specs import _unpack
-
-        name = function_name(fn, self.id)
-        count = 0
+    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
+        found = []
         for seed in seeds:
-            for shape in shapes:
-                d, h, m = shape
+            for d, h, m in shapes:
                 rng = np.random.default_rng(seed)
-                inputs = {
-                    "W1": rng.standard_normal((d, h)),
-                    "b1": rng.standard_normal(h),
-                    "W2": rng.standard_normal((h, m)),
-                    "b2": rng.standard_normal(m),
-                }
-                case = self.case(seed=seed, inputs=inputs)
-                t = _tensors(inputs)
-                W_ref = (t["W1"] @ t["W2"]).numpy()
-                b_ref = (t["b1"] @ t["W2"] + t["b2"]).numpy()
-                result = call_student(case, name, fn, *(v.copy() for v in inputs.values()),
-                                      arg_names=tuple(inputs))
-                W, b = _unpack(case, name, result, ("W", "b"))
-                alternatives = []
-                if d == m and h == d:
-                    alternatives.append(("mlp_hint_collapse_order",
-                                         inputs["W2"] @ inputs["W1"]))
-                compare_array(case, "W", W_ref, W, tol=self.tol, alternatives=alternatives)
-                compare_array(
-                    case, "b", b_ref, b, tol=self.tol,
-                    alternatives=[("mlp_hint_collapse_bias", inputs["b2"]),
-                                  ("mlp_hint_collapse_bias", inputs["b1"] @ inputs["W2"])]
-                    + ([("mlp_hint_collapse_bias", inputs["b1"] + inputs["b2"])]
-                       if h == m else []),
-                )
-                count += 1
-        report_pass(self.title, count)
+                found.append(self.case(seed=seed, inputs={
+                    "W1": rng.standard_normal((d, h)), "b1": rng.standard_normal(h),
+                    "W2": rng.standard_normal((h, m)), "b2": rng.standard_normal(m)}))
+        return found
+
+    def prepare(self, case: Case) -> None:
+        t = _tensors(case.inputs)
+        case.data["W"] = (t["W1"] @ t["W2"]).numpy().copy()
+        case.data["b"] = (t["b1"] @ t["W2"] + t["b2"]).numpy().copy()
+        W1, b1, W2, b2 = (case.inputs[k] for k in ("W1", "b1", "W2", "b2"))
+        case.data["W_alternatives"] = (
+            [("mlp_hint_collapse_order", W2 @ W1)] if W1.shape == W2.shape == W1.T.shape
+            else [])
+        case.data["b_alternatives"] = (
+            [("mlp_hint_collapse_bias", b2), ("mlp_hint_collapse_bias", b1 @ W2)]
+            + ([("mlp_hint_collapse_bias", b1 + b2)] if b1.shape == b2.shape else []))
+
+    def drive(self, steps: Steps, case: Case, fn: Any) -> tuple[str, Ref]:
+        __tracebackhide__ = True
+        name = function_name(fn, self.id)
+        require_callable(case, name, fn)
+        return name, steps.call(fn, *case.inputs.values(), name=name,
+                                arg_names=tuple(case.inputs))
+
+    def judge(self, case: Case, done: Done, plan: tuple[str, Ref]) -> None:
+        __tracebackhide__ = True
+        name, call = plan
+        W, b = _unpack(case, name, done.value(case, call), ("W", "b"))
+        compare_array(case, "W", case.data["W"], W, tol=self.tol,
+                      alternatives=case.data["W_alternatives"])
+        compare_array(case, "b", case.data["b"], b, tol=self.tol,
+                      alternatives=case.data["b_alternatives"])
 
 
 register(
@@ -916,39 +943,51 @@ class XorSpec(Exercise):
 
     The network is ``y_hat = relu(X @ W1 + b1) @ W2 + b2`` and predicts 1 when
     ``y_hat > 0.5``. With ``jitter > 0`` each corner is moved by up to ``jitter``
-    (per seed), so the network must keep a margin.
+    (per seed), so the network must keep a margin. The network is evaluated here, on the
+    weights the student returned (plain arrays): it is the question, not an answer.
     """
 
-    def run(self, fn, *, seeds: Sequence[int] = (), jitter: float = 0.0) -> None:
+    answer_text: tuple[str, ...] = ()
+
+    def make_cases(self, *, seeds: Sequence[int] = (), jitter: float = 0.0) -> list[Case]:
+        found = [self.case(description="xor_params()", inputs={"X": XOR_X.copy()},
+                           data={"seed": None, "jitter": jitter})]
+        for seed in seeds:
+            X = XOR_X.copy()
+            if jitter > 0:
+                X = X + np.random.default_rng(seed).uniform(-jitter, jitter, X.shape)
+            found.append(self.case(description="xor_params()", inputs={"X": X},
+                                   data={"seed": seed, "jitter": jitter}))
+        return found
+
+    def drive(self, steps: Steps, case: Case, fn: Any) -> tuple[str, Ref]:
         __tracebackhide__ = True
         name = function_name(fn, self.id)
-        case = self.case(description="xor_params()")
-        from grader.checks.specs import _unpack
+        require_callable(case, name, fn)
+        return name, steps.call(fn, name=name)
 
-        result = call_student(case, name, fn)
-        parts = _unpack(case, name, result, ("W1", "b1", "W2", "b2"))
+    def judge(self, case: Case, done: Done, plan: tuple[str, Ref]) -> None:
+        __tracebackhide__ = True
+        name, call = plan
+        parts = _unpack(case, name, done.value(case, call), ("W1", "b1", "W2", "b2"))
         W1, b1, W2, b2 = self._shaped(case, parts)
-        count = 0
-        for seed in [None, *seeds]:
-            X = XOR_X.copy()
-            if seed is not None and jitter > 0:
-                X = X + np.random.default_rng(seed).uniform(-jitter, jitter, X.shape)
-            with np.errstate(all="ignore"):
-                y_hat = (np.maximum(X @ W1 + b1, 0) @ W2 + b2).reshape(-1)
-            pred = (y_hat > 0.5).astype(int)
-            if not np.array_equal(pred, XOR_Y):
-                self._fail(case, X, y_hat, pred, seed, jitter)
-            count += 1
-        report_pass(self.title, count)
+        X = case.inputs["X"]
+        with np.errstate(all="ignore"):
+            y_hat = (np.maximum(X @ W1 + b1, 0) @ W2 + b2).reshape(-1)
+        pred = (y_hat > 0.5).astype(int)
+        if not np.array_equal(pred, XOR_Y):
+            self._fail(case, X, y_hat, pred)
 
     def _shaped(self, case: Case, parts: tuple) -> tuple[np.ndarray, ...]:
         __tracebackhide__ = True
         arrays = []
-        try:
-            arrays = [np.asarray(p, dtype=np.float64) for p in parts]
-        except (TypeError, ValueError):
-            pass
-        found = ", ".join(str(tuple(a.shape)) for a in arrays) if arrays else "non-numeric values"
+        if all(is_plain(p) for p in parts):
+            try:
+                arrays = [np.asarray(p, dtype=np.float64) for p in parts]
+            except (TypeError, ValueError):
+                arrays = []
+        found = (", ".join(str(tuple(a.shape)) for a in arrays) if arrays
+                 else M.text("mlp_xor_not_numbers"))
         ok = (
             len(arrays) == 4
             and arrays[0].shape == (2, 2)
@@ -967,11 +1006,12 @@ class XorSpec(Exercise):
         W1, b1, W2, b2 = arrays
         return W1, b1, W2.reshape(2, 1), b2.reshape(1)
 
-    def _fail(self, case, X, y_hat, pred, seed, jitter) -> None:
+    def _fail(self, case, X, y_hat, pred) -> None:
         __tracebackhide__ = True
         lines = [case.header("mlp_hdr_xor"), M.bilingual("mlp_xor_rule", indent="  ")]
-        if seed is not None:
-            lines.append(M.bilingual("mlp_xor_jitter", indent="  ", jitter=jitter, seed=seed))
+        if case.data["seed"] is not None:
+            lines.append(M.bilingual("mlp_xor_jitter", indent="  ", jitter=case.data["jitter"],
+                                     seed=case.data["seed"]))
         rows_en, rows_zh = [], []
         for x, value, p, target in zip(X, y_hat, pred, XOR_Y, strict=True):
             text = M.text("mlp_xor_row", mark="✓" if p == target else "✗",
