@@ -164,5 +164,33 @@ def execute(items: list[dict], catch: type[BaseException] = Exception
                                         for i in _changed(given[j], originals[j])],
                        warnings=[_warning(w) for w in caught[:50]])
         if item.get("fetch", True):
+            size = _array_bytes(value)
+            if size > MAX_RESULT_BYTES:  # what no check needs: refused before it is copied
+                outcome.update(status="error", error=_too_large(size))
+                failed = True
+                continue
             outcome["value"] = snapshot(value)
     return outcomes, values
+
+
+#: The largest result a step may return (its arrays together); a check's data is far smaller.
+MAX_RESULT_BYTES = 64 * 2**20
+
+
+def _array_bytes(value: Any, depth: int = 0) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if depth < 20 and type(value) in (tuple, list):
+        return sum(_array_bytes(v, depth + 1) for v in value)
+    if depth < 20 and type(value) is dict:
+        return sum(_array_bytes(v, depth + 1) for v in value.values())
+    return 0
+
+
+def _too_large(size: int) -> dict:
+    message = (f"the result holds {size / 2**20:.0f} MiB of arrays; no check needs more than "
+               f"{MAX_RESULT_BYTES // 2**20} MiB · 结果中的数组共 {size / 2**20:.0f} MiB，"
+               f"任何检查都用不到超过 {MAX_RESULT_BYTES // 2**20} MiB")
+    return {"type": "ValueError", "bases": ["ValueError", "Exception", "BaseException",
+                                            "object"],
+            "msg": message, "frames": f"ValueError: {message}\n", "not_done": False}

@@ -208,6 +208,7 @@ class Worker:
         self.flag_set: set[str] = set()
         self.armed = False
         self.allowed_roots: tuple[str, ...] = ()
+        self.scratch: tuple[str, ...] = ()
         self.sink = _Sink()
         self.mode = "full"
         self.blocked: set[str] = set()
@@ -236,6 +237,11 @@ class Worker:
                 full = os.path.normpath(os.path.join("/tmp" if not path.startswith("/") else "",
                                                      path))
                 if not full.startswith(self.allowed_roots):
+                    self.flag(f"file:{full}")
+                elif event == "open" and full.startswith(self.scratch) and \
+                        not _writing(args) and not os.path.exists(full):
+                    # the scratch folder is where the course may live on the host (a clone
+                    # in /tmp): reading a path that is not there is looking for the host's
                     self.flag(f"file:{full}")
         elif event in _AUDIT_PROCESS:
             self.flag(f"process:{event}")
@@ -277,6 +283,7 @@ class Worker:
                  os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
         self.allowed_roots = tuple(sorted({r.rstrip("/") + "/" for r in roots} |
                                           {r.rstrip("/") for r in roots}))
+        self.scratch = (os.getcwd().rstrip("/") + "/", "/tmp/")
         sys.addaudithook(self._audit)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -647,6 +654,15 @@ def without_magics(source: str) -> str:
         else:
             out.append(line)
     return "\n".join(out)
+
+
+def _writing(args: tuple) -> bool:
+    """Whether an ``open`` audit event creates or writes (its mode, or its os.open flags)."""
+    mode = args[1] if len(args) > 1 else None
+    flags = args[2] if len(args) > 2 else 0
+    if isinstance(mode, str):
+        return any(c in mode for c in "wax+")
+    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
 
 
 def _array_like(obj: Any) -> np.ndarray | None:
