@@ -119,6 +119,9 @@ class Exercise:
     title_en: str
     title_zh: str
     assignment: str = ""
+    #: the formula text of the answer, which the release must not print above the exercise
+    #: (tests/test_pedagogy.py; folded hints after the exercise may hold it)
+    answer_text: Sequence[str] = ()
     #: True when :meth:`prepare` runs one of grader.checks.references (an answer): judging
     #: then never calls a reference, so the release can do without them.
     needs_solution: ClassVar[bool] = False
