@@ -14,10 +14,12 @@ on loopback (tests/pgserver.py) and removed at the end.
    per N: wall time (first start to last exit), the class's throughput and each worker's,
    both as ratios against the 1-worker run of this same session, how many submissions
    each worker took, the mean time from a worker's start to its first claim (collecting
-   the class, loading the grader), the mean time a claim was held (grading one notebook,
-   as the worker saw it), and the CPU seconds of all the processes per notebook. Every
-   run must record every submission exactly once with the same scores, or the exit
-   status is 1.
+   the class, loading the grader), and the mean time a claim was held (grading one
+   notebook, as the worker saw it); then, from the 1-worker run, that time per assignment:
+   one process grading one notebook at a time, the cost of a notebook in core-seconds
+   (on a machine with other work, an upper bound). Every run must record every
+   submission exactly once with the same scores, or the exit status is 1. (CPU time is
+   not reported: a sandbox's processes are reaped outside the grader's process tree.)
 2. **The queue alone.** ``--keys`` synthetic submissions (12,000 by default: a 2,000-student
    course of six assignments) registered by one worker, then claimed and completed with a
    tiny result, as fast as possible, by 1 and by 4 claimers at once: what claiming costs
@@ -34,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -85,7 +86,6 @@ def run_workers(count: int, submitted: Path, root: Path, url: str) -> dict:
     for name in ("NNFS_COURSE_SECRET_FILE", "NNFS_RUN_ID", "SLURM_ARRAY_TASK_ID",
                  "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"):
         env.pop(name, None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = load()
     started = time.time()
     processes = [subprocess.Popen(
@@ -95,7 +95,6 @@ def run_workers(count: int, submitted: Path, root: Path, url: str) -> dict:
         for k in range(count)]
     errors = [p.communicate()[1] for p in processes]
     wall = time.time() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     failed = [(p.returncode, e[-2000:]) for p, e in zip(processes, errors) if p.returncode]
     claims = _claims(url)
     by_worker: dict[str, list[dict]] = {}
@@ -105,8 +104,7 @@ def run_workers(count: int, submitted: Path, root: Path, url: str) -> dict:
     return dict(wall=wall, failed=failed, claims=claims, load=(load_before, load()),
                 taken=sorted((len(rows) for rows in by_worker.values()), reverse=True),
                 startup=statistics.mean(first) if first else 0.0,
-                held=statistics.mean(c["seconds"] for c in claims if c["seconds"] is not None),
-                cpu=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+                held=statistics.mean(c["seconds"] for c in claims if c["seconds"] is not None))
 
 
 def bench_queue(url: str, keys: int) -> list[tuple[int, float, float]]:
@@ -213,18 +211,26 @@ def main(argv: list[str] | None = None) -> int:
         one = runs[1]
         base = per_minute(n, one["wall"])
         print(f"\n{'workers':>7} {'wall s':>8} {'class/min':>10} {'x 1 worker':>11} "
-              f"{'per worker/min':>15} {'x 1 worker':>11} {'start s':>8} {'claim held s':>13} "
-              f"{'CPU s/notebook':>15}")
+              f"{'per worker/min':>15} {'x 1 worker':>11} {'start s':>8} {'claim held s':>13}")
         for count, run in sorted(runs.items()):
             rate = per_minute(n, run["wall"])
             print(f"{count:>7} {run['wall']:>8.1f} {rate:>10.1f} {rate / base:>11.2f} "
                   f"{rate / count:>15.1f} {rate / count / base:>11.2f} {run['startup']:>8.1f} "
-                  f"{run['held']:>13.2f} {run['cpu'] / n:>15.2f}")
+                  f"{run['held']:>13.2f}")
         print(f"(ratios against the 1-worker run above; {cores} cores: past {cores} workers of "
               "one process each they share the cores, so the class cannot go faster and each "
               "worker's share falls. start s: from a worker's start to its first claim. claim "
-              "held s: claim to record, one notebook as its worker saw it. CPU s/notebook: every "
-              "process of the run, start-up included, per notebook)")
+              "held s: claim to record, one notebook as its worker saw it)")
+        print("\nthe 1-worker run, seconds a claim was held, per assignment (one process, one "
+              "notebook at a time: core-seconds per notebook):")
+        held = {}
+        for c in one["claims"]:
+            held.setdefault(c["assignment"], []).append(c["seconds"] or 0.0)
+        for a in chosen:
+            if a in held:
+                print(f"  {a:<16} {statistics.mean(held[a]):6.2f}")
+        every = [x for xs in held.values() for x in xs]
+        print(f"  {'all, as mixed':<16} {statistics.mean(every):6.2f}")
 
         if args.keys:
             print(f"\nthe queue alone: {args.keys} synthetic submissions ...", flush=True)
