@@ -689,6 +689,15 @@ def test_modules_parameters_as_a_generator_keep_every_point():
     modules(ns)
 
 
+def test_modules_sequential_without_layers_attribute_fails():
+    ns = variant(("        self.layers = list(layers)", "        self._modules = list(layers)"),
+                 ("        for layer in self.layers:\n            x = layer(x)",
+                  "        for layer in self._modules:\n            x = layer(x)"),
+                 ("        return [p for layer in self.layers for p in layer.parameters()]",
+                  "        return [p for layer in self._modules for p in layer.parameters()]"))
+    fails(lambda: modules(ns), contains=["`self.layers`", "found a length of ?"])
+
+
 # --------------------------------------------------------------------- bug zoo: SGD
 
 SGD_STEP = """        for p in self.params:
@@ -896,3 +905,4 @@ def test_paths_roughly_double_per_step_while_nodes_grow_by_two(notebook_run):
 def test_your_framework_and_torch_agree_to_rounding_error(notebook_run):
     assert notebook_run["curve_difference"] < 1e-10
     assert max(notebook_run["gradient_differences"].values()) < 1e-12
+

@@ -106,6 +106,13 @@ M.register(
             "parameters() 时看不到新值：parameters() 必须返回模块自己的 Tensor"
             "（即 forward 中用到的那些），而不是新的副本。",
         ),
+        "autodiff_hdr_layers": ("`{model}.layers` is wrong", "`{model}.layers` 不正确"),
+        "autodiff_layers": (
+            "Sequential keeps its layers in `self.layers`, a list of the {count} modules it was "
+            "given, in order (found a length of {found}).",
+            "Sequential 要把各层保存在 `self.layers` 中：按顺序列出传入的 {count} 个模块"
+            "（实际长度为 {found}）。",
+        ),
         "autodiff_grad_missing": (
             "`{name}.grad` is None after backward(): parameters() must return the module's own "
             "Tensors (the ones forward uses), not copies.",

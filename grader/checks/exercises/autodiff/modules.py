@@ -190,6 +190,8 @@ class ModulesExercise(EngineExercise):
                                          name=f"{names['Tensor']}.backward", fetch=False)
         plan["grads2"] = [steps.attr(p, "grad", name=f"{names['Tensor']}.backward")
                           for p in params]
+        layers = steps.attr(model, "layers", name=names["Sequential"], fetch=False)
+        plan["layers"] = steps.op("len", layers, name=f"len({names['Sequential']}.layers)")
         return plan
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
@@ -224,6 +226,14 @@ class ModulesExercise(EngineExercise):
                                             case.data["grads2"], strict=True):
             _compare_grad(case, done, ref, name, second, cls,
                           [("autodiff_hint_not_zeroed", first + second)])
+        outcome = done[plan["layers"]]
+        count = outcome.value if outcome.status == "ok" else None
+        if count != 2 * len(pairs) - 1:  # the Linears and the ReLUs between them
+            raise CheckFailure("\n".join([
+                case.header("autodiff_hdr_layers", model=model),
+                M.bilingual("autodiff_layers", indent="  ", count=2 * len(pairs) - 1,
+                            found="?" if count is None else count),
+                *case.reproduce_lines()]), exercise=case.exercise)
 
 
 register(ModulesExercise(
