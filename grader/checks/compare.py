@@ -130,7 +130,8 @@ class Case:
             return []
         if self.description is not None:
             return [M.bilingual("reproduce_case", indent="  ", case=self.description)]
-        shapes = ", ".join(f"{k}.shape={_shape_str(v)}" for k, v in self.inputs.items())
+        parts = [f"{k}.shape={_shape_str(v)}" for k, v in self.inputs.items()]
+        shapes = M.Text(", ".join(parts), "，".join(parts))  # each language its own comma
         return [M.bilingual("reproduce", indent="  ", seed=self.seed, inputs=shapes)]
 
     def header(self, key: str, **values: Any) -> str:
@@ -522,6 +523,8 @@ def _diagnose_shape(name: str, expected, actual) -> str | None:
         return M.bilingual("hint_missing_batch_sum", indent="  ")
     if actual.size > expected.size:
         return M.bilingual("hint_shape_broadcast", indent="  ")
+    if actual.size == 1 and expected.size > 1:
+        return M.bilingual("hint_summed_to_scalar", indent="  ", shape=tuple(expected.shape))
     return None
 
 

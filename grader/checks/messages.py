@@ -141,7 +141,7 @@ register(
         ),
         "tolerance": (
             "Tolerance: |actual - expected| <= {atol} + {rtol} * |expected|, in float64.",
-            "容差：|实际 - 期望| <= {atol} + {rtol} * |期望|(float64)。",
+            "容差：|实际 - 期望| <= {atol} + {rtol} * |期望|（float64）。",
         ),
         "reproduce": (
             "Reproduce with: seed={seed}, {inputs}.",
@@ -196,6 +196,13 @@ register(
             "Likely mistake: the shape does not match the input it is the gradient of. A "
             "gradient always has the shape of its variable; reduce broadcast axes with a sum.",
             "可能的错误：形状与对应变量不一致。梯度的形状总是与变量相同；被广播的维度要用求和约简回去。",
+        ),
+        "hint_summed_to_scalar": (
+            "Likely mistake: one number came back where a gradient of shape {shape} belongs. "
+            "A gradient has the shape of its variable: sum only over the axes that were "
+            "broadcast (the batch), not over everything.",
+            "可能的错误：应当返回形状为 {shape} 的梯度，却只返回了一个数。梯度的形状与对应变量相同："
+            "只沿被广播的维度（批量维度）求和，而不是对所有元素求和。",
         ),
         "hint_float32": (
             "Likely mistake: computed in float32 (or float16): the values are right to about 7 "

@@ -188,7 +188,8 @@ class SeededSpec(Exercise):
             for shape in shapes:
                 rng = np.random.default_rng(seed)
                 inputs = self.make_inputs(rng, tuple(shape))
-                case = self.case(seed=seed, inputs=inputs, data={"params": params})
+                case = self.case(seed=seed, inputs=inputs,
+                                 data={"params": params, "shape": tuple(shape)})
                 self.draw(case, rng)
                 found.append(case)
         return found
@@ -218,7 +219,8 @@ class LayerSpec(SeededSpec):
     def prepare(self, case: Case) -> None:
         out_ref, grads_ref = torchref.evaluate(self.reference, case.inputs, self.grads,
                                                case.data["dout"], case.data["params"])
-        case.data.update(out=out_ref, grads=grads_ref)
+        case.data.update(out=out_ref, grads=grads_ref, alternatives=self._alternatives(
+            case.inputs, case.data["dout"], case.data["params"]))
 
     def drive(self, steps: Steps, case: Case, forward: Any, backward: Any) -> dict:
         __tracebackhide__ = True
@@ -246,7 +248,7 @@ class LayerSpec(SeededSpec):
         self.check_backward(case, done, plan)
         returned = _unpack(case, names["backward"], as_tuple(done.value(case, plan["backward"])),
                            [f"d{name}" for name in self.grads])
-        alternatives = self._alternatives(case.inputs, case.data["dout"], case.data["params"])
+        alternatives = case.data["alternatives"]
         for name, grad in zip(self.grads, returned, strict=True):
             compare_array(case, f"d{name}", case.data["grads"][name], grad, tol=self.tol,
                           batch_size=batch, alternatives=alternatives.get(name, []),
@@ -279,7 +281,8 @@ class LossSpec(SeededSpec):
 
     def prepare(self, case: Case) -> None:
         loss_ref, grads_ref = torchref.evaluate(self.reference, case.inputs, self.grads)
-        case.data.update(loss=loss_ref, grads=grads_ref)
+        case.data.update(loss=loss_ref, grads=grads_ref, alternatives=(
+            self.mutants(case.inputs, np.ones(()), {}) if self.mutants else {}))
 
     def drive(self, steps: Steps, case: Case, loss_fn: Any) -> tuple[str, Ref]:
         __tracebackhide__ = True
@@ -296,7 +299,7 @@ class LossSpec(SeededSpec):
         batch = next(iter(case.inputs.values())).shape[0]
         compare_array(case, "loss", case.data["loss"], parts[0], tol=self.tol,
                       batch_size=batch, header_key="hdr_mismatch_autograd")
-        alternatives = self.mutants(case.inputs, np.ones(()), {}) if self.mutants else {}
+        alternatives = case.data["alternatives"]
         for grad_name, grad in zip(self.grads, parts[1:], strict=True):
             compare_array(case, f"d{grad_name}", case.data["grads"][grad_name], grad,
                           tol=self.tol, batch_size=batch,

@@ -228,8 +228,10 @@ class CachedLayerSpec(LayerSpec):
     def draw(self, case: Case, rng: np.random.Generator) -> None:
         super().draw(case, rng)
         # Other inputs for a second forward pass made before the backward pass: a backward
-        # that reads anything but its own cache (a global, the last call) gets those.
-        case.data["other"] = {k: -v if v.dtype.kind == "f" else v for k, v in case.inputs.items()}
+        # that reads anything but its own cache (a global, the last call) gets those. They are
+        # drawn afresh: a function of the first inputs (their negation) would make this
+        # diagnosis coincide with others (a flipped sign).
+        case.data["other"] = self.make_inputs(rng, case.data["shape"])
 
     def prepare(self, case: Case) -> None:
         super().prepare(case)
