@@ -355,3 +355,58 @@ def test_each_check_call_is_one_run_of_steps(ref, exercise, monkeypatch):
     monkeypatch.setattr(compare, "call_student", None)  # nothing may call it any more
     RUNNERS[exercise](ref)
     assert len(runs) == 1 and runs[0] >= 1, runs
+
+
+def test_mlp_forward_that_pops_the_output_layer_from_params_fails(ref):
+    dense = ref["dense"]
+
+    def bug(X, params, hidden_activation="relu", output_activation="identity"):
+        W_out, b_out = params.pop()  # right values, but the caller's list loses a layer
+        H = X
+        for W, b in params:
+            H = dense(H, W, b, hidden_activation)
+        return dense(H, W_out, b_out, output_activation)
+
+    _fails(ref, "mlp_forward", ["changed its input `params` in place", "原地修改了输入 `params`"],
+           kind="mutated", mlp_forward=bug)
+
+
+def test_mlp_forward_that_scales_a_weight_in_place_fails(ref):
+    dense = ref["dense"]
+
+    def bug(X, params, hidden_activation="relu", output_activation="identity"):
+        H = X
+        for W, b in params[:-1]:
+            H = dense(H, W, b, hidden_activation)
+        W, b = params[-1]
+        W *= 2.0  # in place; halved again below, so the output is exactly right
+        return dense(H, W / 2.0, b, output_activation)
+
+    _fails(ref, "mlp_forward", ["`params`"], kind="mutated", mlp_forward=bug)
+
+
+# ------------------------------------------------------ hints only where their pattern is
+
+
+def test_softplus_grad_through_a_naive_sigmoid_points_at_the_sigmoid(ref):
+    def naive_sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    failure = _fails(ref, "softplus_activation",
+                     ["`softplus_grad`", "numerical warning", "softplus' is the sigmoid",
+                      "Exercise 2.2"], softplus_grad=naive_sigmoid)
+    assert "log1p" not in failure.args[0]  # the forward's hint is not the story here
+
+
+def test_leaky_relu_with_slope_zero_is_told_apart_from_a_written_in_alpha(ref):
+    failure = _fails(ref, "leaky_relu_alpha", ["slope for z < 0 is 0"],
+                     leaky_relu_grad=lambda z, alpha=0.01: (z > 0).astype(float))
+    assert "0.01" not in failure.args[0]
+    failure = _fails(ref, "leaky_relu_alpha", ["slope 0.01 is written into the code", "写死"],
+                     leaky_relu_grad=lambda z, alpha=0.01: np.where(z > 0, 1.0, 0.01))
+    assert "is 0, as for ReLU" not in failure.args[0]
+
+
+def test_relu_grad_of_ones_says_what_is_wrong_whatever_made_it(ref):
+    _fails(ref, "relu_activation", ["derivative is 1 everywhere", "z > 0"],
+           relu_grad=lambda z: np.ones_like(z))

@@ -135,11 +135,31 @@ def test_radius_squared_is_named(ref):
     fails(lambda: RUNNERS["radius"](_with(ref, radius=bug)), contains=["R", "squared"])
 
 
-def test_bound_with_unnormalised_margin_fails(ref):
+def test_bound_with_unnormalised_margin_is_named(ref):
     bug_margin = lambda X, y, theta: np.min(y * (X @ theta))  # noqa: E731
     bound = lambda X, y, t: (ref["radius"](X) / bug_margin(X, y, t)) ** 2  # noqa: E731
     fails(lambda: RUNNERS["perceptron_bound"](_with(ref, perceptron_bound=bound)),
-          contains=["bound"])
+          contains=["`bound`", "||theta||"])
+
+
+def test_bound_with_squared_radius_is_named(ref):
+    bound = lambda X, y, t: (ref["radius"](X) ** 2 / ref["margin"](X, y, t)) ** 2  # noqa: E731
+    fails(lambda: RUNNERS["perceptron_bound"](_with(ref, perceptron_bound=bound)),
+          contains=["`bound`", "squared norm", "范数平方"])
+
+
+def test_bound_not_squared_is_named(ref):
+    bound = lambda X, y, t: ref["radius"](X) / ref["margin"](X, y, t)  # noqa: E731
+    failure = fails(lambda: RUNNERS["perceptron_bound"](_with(ref, perceptron_bound=bound)),
+                    contains=["`bound`", "its square", "平方"])
+    assert "||theta||" not in failure.args[0] and "squared norm" not in failure.args[0]
+
+
+def test_a_wrong_bound_gets_no_diagnosis_it_does_not_show(ref):
+    bound = lambda X, y, t: 1.5 * ref["perceptron_bound"](X, y, t)  # noqa: E731
+    failure = fails(lambda: RUNNERS["perceptron_bound"](_with(ref, perceptron_bound=bound)),
+                    contains=["`bound`"])
+    assert "Likely mistake" not in failure.args[0]
 
 
 def test_bound_check_catches_a_pla_that_overcounts(ref):
@@ -148,7 +168,7 @@ def test_bound_check_catches_a_pla_that_overcounts(ref):
         return theta, mistakes + 10_000
 
     fails(lambda: RUNNERS["perceptron_bound"](_with(ref, pla_train=pla_train)),
-          contains=["(R/gamma)^2", "上界"])
+          contains=["(R/gamma)^2", "上界", "pla_train is likely wrong", "只在分类错误时更新"])
 
 
 @pytest.mark.parametrize(
@@ -169,9 +189,12 @@ def test_gates_not_a_dict_is_explained():
     fails(lambda: check("gate_weights", lambda: np.zeros(3)), kind="type", contains=["dict"])
 
 
-def test_xor_as_or_is_caught(ref):
+def test_xor_as_or_shows_the_wrong_row_of_the_truth_table(ref):
     bug = lambda X: np.where(X.max(axis=1) > 0, 1, -1)  # noqa: E731
-    fails(lambda: RUNNERS["xor_predict"](_with(ref, xor_predict=bug)), contains=["y_hat"])
+    failure = fails(lambda: RUNNERS["xor_predict"](_with(ref, xor_predict=bug)),
+                    contains=["`y_hat`", "(x1, x2) = (1, 1): expected -1, got +1",
+                              "输入 (x1, x2) = (1, 1) 时：期望 -1，实际 +1"])
+    assert "(0, 1): expected" not in failure.args[0]  # only the rows that are wrong
 
 
 def test_xor_with_01_outputs_is_named(ref):

@@ -119,6 +119,12 @@ M.register(
             "提示：softplus(z) = max(z, 0) + log1p(exp(-|z|))，或者用 np.logaddexp(0, z)。"
             "log(1 + exp(z)) 在 z 很大时会溢出。",
         ),
+        "mlp_hint_softplus_grad_sigmoid": (
+            "Hint: softplus' is the sigmoid. If your `softplus_grad` calls your `sigmoid`, "
+            "that sigmoid is what overflows: make it stable (Exercise 2.2) and check again.",
+            "提示：softplus 的导数就是 sigmoid。如果你的 `softplus_grad` 调用了你的 `sigmoid`，"
+            "溢出的就是那个 sigmoid：先让它稳定（练习 2.2），再运行检查。",
+        ),
         "mlp_hint_grad_on_z": (
             "Likely mistake: the derivative formula was applied to z instead of to the "
             "activation: sigmoid'(z) = s * (1 - s) with s = sigmoid(z), and "
@@ -375,6 +381,8 @@ class ActivationSpec(Exercise):
     function: str = ""  # the notebook's name for f; the derivative is f"{function}_grad"
     kinks: Sequence[float] = ()
     stability_hint: str | None = None
+    #: the hint when the derivative warns or is not finite (default: ``stability_hint``)
+    grad_stability_hint: str | None = None
     value_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
     grad_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
     tol: Tolerance = field(default_factory=Tolerance)
@@ -430,10 +438,11 @@ class ActivationSpec(Exercise):
         _fail_on_warnings(case, name, caught, self.stability_hint)
         caught = []
         derivative = done.value(case, plan["grad"], record_warnings=caught)
+        hint = self.grad_stability_hint or self.stability_hint
         _compare(case, f"{grad_name}(z)", case.data["dz"], derivative, tol=self.tol,
                  alternatives=case.data["grad_alternatives"],
-                 nonfinite_hint=self.stability_hint, header_key="hdr_mismatch_autograd")
-        _fail_on_warnings(case, grad_name, caught, self.stability_hint)
+                 nonfinite_hint=hint, header_key="hdr_mismatch_autograd")
+        _fail_on_warnings(case, grad_name, caught, hint)
 
 
 def _sigmoid_grad_mutants(z, params) -> Alternatives:
@@ -505,6 +514,7 @@ for _spec in (
         assignment=ASSIGNMENT,
         reference=lambda z: _torch().logaddexp(z, _torch().zeros_like(z)),
         stability_hint="mlp_hint_stable_softplus",
+        grad_stability_hint="mlp_hint_softplus_grad_sigmoid",
     ),
 ):
     register(_spec)
@@ -556,21 +566,31 @@ class ValueSpec(Exercise):
         case.data["alternatives"] = (list(self.mutants(case.inputs, case.data["params"]))
                                      if self.mutants else [])
 
-    def drive(self, steps: Steps, case: Case, fn: Any) -> tuple[str, Ref]:
+    def drive(self, steps: Steps, case: Case, fn: Any) -> dict:
         __tracebackhide__ = True
         name = function_name(fn, self.id)
         require_callable(case, name, fn)
         inputs = case.inputs
-        args = self.call_args(inputs) if self.call_args else tuple(inputs.values())
-        return name, steps.call(fn, *args, name=name,
-                                arg_names=tuple(self.arg_names or inputs),
-                                **case.data["passed"])
+        args = list(self.call_args(inputs) if self.call_args else inputs.values())
+        nested = {}
+        for position, value in enumerate(args):
+            if isinstance(value, list):
+                # A list of arrays (the MLP's params) is made in the student's process and
+                # passed as itself, so that what the function does to it can be looked at.
+                args[position] = steps.op("list", value, name="list", fetch=False)
+                nested[position] = args[position]
+        call = steps.call(fn, *args, name=name, arg_names=tuple(self.arg_names or inputs),
+                          **case.data["passed"])
+        after = {position: steps.op("list", ref, name="list") for position, ref in nested.items()}
+        return {"name": name, "call": call, "after": after}
 
-    def judge(self, case: Case, done: Done, plan: tuple[str, Ref]) -> None:
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
-        name, call = plan
+        name, call = plan["name"], plan["call"]
         caught: list = []
         actual = done.value(case, call, record_warnings=caught)
+        for position, ref in plan["after"].items():
+            self._unchanged(case, name, position, done.value(case, ref))
         expected = case.data["expected"]
         first = next(iter(case.inputs.values()))
         batch = first.shape[0] if self.scalar_batch else (
@@ -580,6 +600,33 @@ class ValueSpec(Exercise):
                  nonfinite_hint=self.hint, header_key="mlp_hdr_mismatch_torch")
         if self.strict_warnings:
             _fail_on_warnings(case, name, caught, self.hint)
+
+
+    def _unchanged(self, case: Case, name: str, position: int, after: Any) -> None:
+        """A list argument (the MLP's params) must be as it was given, arrays included."""
+        __tracebackhide__ = True
+        given = (self.call_args(case.inputs) if self.call_args
+                 else tuple(case.inputs.values()))[position]
+        if not _same_nested(given, after):
+            names = tuple(self.arg_names or case.inputs)
+            raise CheckFailure(
+                "\n".join([case.header("hdr_modified"),
+                           M.bilingual("mutated_input", indent="  ", function=name,
+                                       name=names[position] if position < len(names)
+                                       else f"argument {position + 1}"),
+                           *case.reproduce_lines()]),
+                kind="mutated", exercise=case.exercise)
+
+
+def _same_nested(given: Any, found: Any, depth: int = 0) -> bool:
+    """Whether ``found`` (plain data from the student's process) equals ``given``."""
+    if isinstance(given, np.ndarray):
+        return (type(found) is np.ndarray and found.shape == given.shape
+                and bool(np.array_equal(found, given)))
+    if isinstance(given, (list, tuple)):
+        return (type(found) in (list, tuple) and len(found) == len(given) and depth < 20
+                and all(_same_nested(g, f, depth + 1) for g, f in zip(given, found)))
+    return bool(type(found) is type(given) and found == given)
 
 
 # --- softmax and log-softmax ------------------------------------------------------

@@ -23,6 +23,7 @@ from grader.checks.compare import (
     as_number,
     compare_array,
     compare_value,
+    is_plain,
 )
 from grader.checks.exercises import register
 from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
@@ -52,8 +53,16 @@ M.register(
             "可能的错误：y·(theta·x) = 0 的点也必须算作错误（用 <= 0），否则 theta = 0 永远不会更新。",
         ),
         "perceptron_update_always": (
-            "Likely mistake: theta is updated on every example. Update only on a mistake.",
-            "可能的错误：每个样本都更新了 theta。只应在分类错误时更新。",
+            "Likely mistake: theta is updated on every example. Update it only on a mistake.",
+            "可能的错误：每个样本都更新了 theta。只应在分类错误时更新 theta。",
+        ),
+        "perceptron_bound_not_squared": (
+            "Likely mistake: this is R/gamma; the theorem's bound is its square, (R/gamma)^2.",
+            "可能的错误：这是 R/gamma；定理给出的上界是它的平方 (R/gamma)^2。",
+        ),
+        "perceptron_xor_row": (
+            "For input (x1, x2) = ({x1}, {x2}): expected {expected}, got {found}.",
+            "输入 (x1, x2) = ({x1}, {x2}) 时：期望 {expected}，实际 {found}。",
         ),
         "perceptron_update_sign": (
             "Likely mistake: the update has the wrong sign. On a mistake, theta <- theta + y·x.",
@@ -70,11 +79,12 @@ M.register(
             "可能的错误：R 是最大的范数 ||x_i||，而不是最大的范数平方。",
         ),
         "perceptron_bound_exceeded": (
-            "PLA made {mistakes} mistakes, more than the bound (R/gamma)^2 = {bound}. "
-            "The convergence theorem says this cannot happen on separable data: check "
-            "pla_train and perceptron_bound together.",
-            "PLA 犯了 {mistakes} 次错误，超过了上界 (R/gamma)^2 = {bound}。"
-            "收敛定理保证在线性可分数据上不会发生这种情况：请一起检查 pla_train 与 perceptron_bound。",
+            "Your pla_train made {mistakes} mistakes, more than the bound (R/gamma)^2 = {bound}. "
+            "The convergence theorem says this cannot happen on separable data, so pla_train "
+            "is likely wrong: does theta start at zero, and is it updated only on a mistake?",
+            "你的 pla_train 犯了 {mistakes} 次错误，超过了上界 (R/gamma)^2 = {bound}。"
+            "收敛定理保证在线性可分数据上不会发生这种情况，所以很可能是 pla_train 有错："
+            "theta 是否从零开始？是否只在分类错误时更新？",
         ),
         "perceptron_gate_row": (
             "For input (x1, x2) = ({x1}, {x2}) the gate should output {expected}, but "
@@ -293,7 +303,14 @@ class MistakeBoundSpec(Exercise):
         return found
 
     def prepare(self, case: Case) -> None:
+        X, y, theta_star = case.inputs["X"], case.inputs["y"], case.inputs["theta_star"]
+        R, gamma = _ref().radius(X), _ref().margin(X, y, theta_star)
         case.data["bound"] = _ref().bound(**case.inputs)
+        case.data["alternatives"] = [
+            ("perceptron_bound_not_squared", R / gamma),
+            ("perceptron_margin_norm", (R / float(np.min(y * (X @ theta_star)))) ** 2),
+            ("perceptron_radius_squared", (R * R / gamma) ** 2),
+        ]
 
     def drive(self, steps: Steps, case: Case, pla_train: Any, perceptron_bound: Any) -> dict:
         names = {"bound": function_name(perceptron_bound, "perceptron_bound"),
@@ -308,7 +325,8 @@ class MistakeBoundSpec(Exercise):
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
         bound = done.value(case, plan["bound"])
-        compare_array(case, "bound", case.data["bound"], bound, tol=Tolerance(1e-6, 1e-9))
+        compare_array(case, "bound", case.data["bound"], bound, tol=Tolerance(1e-6, 1e-9),
+                      alternatives=case.data["alternatives"])
         _, mistakes = _unpack(case, plan["names"]["pla"], done.value(case, plan["pla"]),
                               ("theta", "mistakes"))
         if not as_number(case, "mistakes", mistakes) <= as_number(case, "bound", bound):
@@ -426,8 +444,29 @@ class XorSpec(Exercise):
     def judge(self, case: Case, done: Done, plan: Any) -> None:
         __tracebackhide__ = True
         expected = case.data["expected"]
-        compare_array(case, "y_hat", expected, done.value(case, plan), tol=EXACT,
-                      alternatives=[("perceptron_labels_01", (expected + 1) // 2)])
+        actual = done.value(case, plan)
+        as_01 = (expected + 1) // 2
+        if is_plain(actual) and np.shape(actual) == expected.shape:
+            found = np.asarray(actual)
+            if (found.dtype.kind in "biuf" and not np.array_equal(found, expected)
+                    and not np.array_equal(found, as_01)):
+                self._truth_table(case, expected, found)
+        compare_array(case, "y_hat", expected, actual, tol=EXACT,
+                      alternatives=[("perceptron_labels_01", as_01)])
+
+    def _truth_table(self, case: Case, expected: np.ndarray, found: np.ndarray) -> None:
+        """The first input of each kind that gets the wrong label, as a row of the table."""
+        __tracebackhide__ = True
+        rows, seen = [], set()
+        for x, want, got in zip(case.inputs["X"], expected, found, strict=True):
+            key = (int(x[0]), int(x[1]))
+            if want != got and key not in seen:
+                seen.add(key)
+                rows.append(M.text("perceptron_xor_row", x1=key[0], x2=key[1],
+                                   expected=f"{int(want):+d}", found=f"{float(got):+g}"))
+        lines = [case.header("hdr_wrong", name="y_hat"), *("  " + row.en for row in rows),
+                 *("  " + row.zh for row in rows), *case.reproduce_lines()]
+        raise CheckFailure("\n".join(lines), exercise=self.id)
 
 
 register(
