@@ -14,8 +14,11 @@ import sys
 import numpy as np
 import pytest
 
-from grader.paths import REPO
+from grader import notebooks
+from grader.course.samples import samples_for
+from grader.paths import REPO, SOLUTIONS
 from grader.record import confine
+from grader.record.batch import grade
 from grader.record.sandbox import Limits, Sandbox, SandboxError, bwrap_available
 from grader.record.session import Session
 
@@ -241,3 +244,53 @@ def test_without_bubblewrap_the_worker_still_sees_only_the_runtime_as_grader():
         sandbox.close()
     assert names == ["check", "check_function", "check_layer", "check_loss"]
     assert np.asarray(names).size == 4
+
+
+@needs_bwrap
+def test_sandbox_sees_no_solutions_no_network_and_a_read_only_system(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("answer")
+    sandbox = Sandbox(Limits(), mode="bwrap")
+    sandbox.start()
+    try:
+        s = Session(sandbox)
+        s.load([{"source": "import os, socket\n"
+                 "def probe(paths):\n"
+                 "    out = {}\n"
+                 "    for p in paths:\n"
+                 "        try:\n"
+                 "            open(p).read(); out[p] = 'read'\n"
+                 "        except OSError as e:\n"
+                 "            out[p] = type(e).__name__\n"
+                 "    try:\n"
+                 "        open('/usr/owned', 'w'); out['write'] = 'ok'\n"
+                 "    except OSError as e:\n"
+                 "        out['write'] = type(e).__name__\n"
+                 "    try:\n"
+                 "        socket.create_connection(('127.0.0.1', 22), timeout=1); out['net'] = 'ok'\n"
+                 "    except OSError as e:\n"
+                 "        out['net'] = type(e).__name__\n"
+                 "    open('/tmp/scratch', 'w').write('x')\n"
+                 "    out['uid'] = os.getuid()\n"
+                 "    return out\n", "label": "sol"}, {"checkpoint": "t"}], {}, 60)
+        seen = s.resolve("t", "probe")([str(secret), str(SOLUTIONS / "01_perceptron")])
+    finally:
+        sandbox.close()
+    assert seen[str(secret)] != "read" and seen[str(SOLUTIONS / "01_perceptron")] != "read"
+    assert seen["write"] != "ok" and seen["net"] != "ok" and seen["uid"] != 0
+    assert any(f.startswith("file:") for f in s.flags)
+
+
+@needs_bwrap
+def test_a_sandbox_that_cannot_start_is_the_graders_problem(tmp_path, monkeypatch):
+    from grader.record import sandbox as sandbox_module
+
+    real = sandbox_module.bwrap_args
+    monkeypatch.setattr(sandbox_module, "bwrap_args",
+                        lambda *a, **k: [*real(*a, **k), "--no-such-option"])
+    sample = next(s for s in samples_for("01_perceptron") if s.student == "perfect")
+    notebooks.write_clean(sample.notebook, tmp_path / "in" / "ann" / "01_perceptron" /
+                          sample.notebook_name)
+    result = grade(tmp_path / "in", tmp_path / "out", jobs=1, quiet=True)[0]
+    assert result.status == "error" and result.score == 0
+    assert "not the student" in result.notebooks[0].message
