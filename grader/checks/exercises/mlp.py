@@ -61,7 +61,7 @@ M.register(
             "A numerically stable answer never overflows, not even at ±1000 or for logits "
             "of 1e4. Note that np.where(cond, a, b) computes both a and b on every element, "
             "so an exp that overflows in the branch you throw away still warns.",
-            "你的 `{function}` 返回值正确，但 NumPy 发出了警告：\"{warning}\"。"
+            "你的 `{function}` 返回值正确，但 NumPy 发出了警告：“{warning}”。"
             "数值稳定的实现在 ±1000 或 1e4 这样的 logits 上也不会溢出。"
             "注意 np.where(cond, a, b) 会对每个元素同时计算 a 和 b，"
             "所以被丢弃的那一支里的 exp 溢出时照样会报警。",
