@@ -694,6 +694,20 @@ def test_assignment_3_layers_are_not_printed_in_this_notebook():
     assert "dout @ w.T" not in text and "x.T @ dout" not in text
 
 
+def test_the_release_can_run_exercise_5_0_from_assignment_3_records():
+    """Assignment 3's checks read recorded values in the release: 5.0 must ask them exactly
+    what Assignment 3's visible checks ask (seed 0, the same shapes)."""
+    from grader.checks import exercises, recorded
+    from grader.checks.exercises.training.recap import SHAPES
+    from grader.course.release import recorded_calls
+    from grader.paths import COURSE
+
+    calls = recorded_calls(COURSE)
+    for ident, shapes in SHAPES.items():
+        if exercises.get(ident).needs_solution:
+            assert recorded.call_key({"seeds": [0], "shapes": shapes}) in calls.get(ident, {}), ident
+
+
 def test_a_wrong_assignment_3_layer_is_named_by_its_assignment_3_exercise(ref):
     def affine_backward(dout, cache):
         x, w = cache
