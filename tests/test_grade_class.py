@@ -22,6 +22,7 @@ import pytest
 from grader import notebooks
 from grader.course.samples import samples_for
 from grader.record.batch import grade
+from grader.record.intake import MAX_CELLS
 from grader.record.notebook import Options
 from grader.record.plan import parse_shard, shard_of
 from grader.record.seeds import SecretError, StudentSeeds, course_secret
@@ -636,7 +637,7 @@ def _hostile_class(root: Path) -> Path:
 
     _write(src / "many" / "hw.zip", _many_members(100_000))
     cells = json.loads(perfect)
-    cells["cells"] += [{"cell_type": "markdown", "metadata": {}, "source": ""}] * 2_001
+    cells["cells"] += [{"cell_type": "markdown", "metadata": {}, "source": ""}] * (MAX_CELLS + 1)
     _write(src / "cells" / name, json.dumps(cells))
     _write(src / "esc" / f"\x1b[2J\x1b]0;owned\x07\r\b\u202e{name}", perfect)
     _write(src / "esc" / "\x1b[31mnotes\r.txt", "x")
@@ -696,7 +697,7 @@ def test_the_instructor_is_told_on_the_students_row(hostile_class, student, flag
 @pytest.mark.parametrize("student, status, english, chinese", [
     ("bomber", "empty", "compressed with bzip2", "使用 bzip2 压缩"),
     ("many", "empty", "a zip of more than 1000 files", "zip 中的文件超过 1000 个"),
-    ("cells", "too_large", "cells, more than the 2000", "超过了 notebook 的上限 2000 个"),
+    ("cells", "too_large", f"cells, more than the {MAX_CELLS}", f"超过了 notebook 的上限 {MAX_CELLS} 个"),
 ])
 def test_input_that_can_never_be_graded_is_a_zero_with_a_reason(hostile_class, student, status,
                                                                 english, chinese):
@@ -714,7 +715,7 @@ def test_nothing_a_student_chose_reaches_the_terminal_raw(hostile_class):
     for name in ("collect.json", "report.json"):
         json.loads((out / name).read_text(encoding="utf-8"))  # valid, and readable UTF-8
     page = next((out / "feedback" / "cells" / PERCEPTRON).glob("*.html")).read_text("utf-8")
-    assert "more than the 2000 a notebook may have" in page
+    assert f"more than the {MAX_CELLS} a notebook may have" in page
 
 
 def test_printable_shows_what_moves_the_cursor_and_cuts_long_text():
