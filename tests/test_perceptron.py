@@ -200,3 +200,177 @@ def test_xor_as_or_shows_the_wrong_row_of_the_truth_table(ref):
 def test_xor_with_01_outputs_is_named(ref):
     bug = lambda X: (X[:, 0] != X[:, 1]).astype(int)  # noqa: E731
     fails(lambda: RUNNERS["xor_predict"](_with(ref, xor_predict=bug)), contains=["-1/+1"])
+
+
+# ------------------------------------------------------------------ the questions
+
+QUESTIONS = {  # id: (the reference answer, {a wrong answer: a fragment of its hint})
+    "q1_1": ("b", {"a": "perceptron_predict says +1", "c": "where the PLA starts",
+                   "d": "does not look at the sign of y"}),
+    "q1_2": (400, {20: "That is R/gamma", 0.0025: "upside down", 40: "squares R only"}),
+    "q1_3": ("b", {"a": "An epoch without a mistake", "c": "scales every score",
+                   "d": "a score of 0 is a mistake"}),
+}
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_reference_answer_passes_and_is_the_notebooks(ref, question, capsys):
+    answer, _ = QUESTIONS[question]
+    assert ref[f"answer_{question}"] == answer
+    check(question, answer)
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_wrong_answers_fail_with_their_hint_in_both_languages(question):
+    from grader.checks import messages as M
+
+    _, wrong = QUESTIONS[question]
+    for answer, fragment in wrong.items():
+        failure = fails(lambda answer=answer: check(question, answer),
+                        contains=[fragment, "not the right answer", "答案不正确"])
+        hint_lines = failure.args[0].splitlines()[-2:]
+        assert all(line.strip() for line in hint_lines)
+        keys = [k for k in M.CATALOGUE if k.startswith(question) and fragment in M.CATALOGUE[k].en]
+        assert keys and all(M.CATALOGUE[k].zh.strip() for k in keys)
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_blank_scores_zero(stub, question):
+    assert stub[f"answer_{question}"] is None
+    fails(lambda: check(question, stub[f"answer_{question}"]), kind="not_done",
+          contains=["not answered yet", "还没有作答"])
+
+
+def test_question_other_forms_of_the_right_answer_pass():
+    check("q1_1", " B ")
+    check("q1_2", "4e2")
+    check("q1_2", 400.0)
+    check("q1_3", "(b)")
+
+
+def test_question_answers_of_the_wrong_kind_say_what_is_expected():
+    fails(lambda: check("q1_1", "e"), kind="type", contains=["one of the letters"])
+    fails(lambda: check("q1_2", "four hundred"), kind="type", contains=["a number"])
+
+
+def test_question_answers_are_what_the_reference_computes(ref):
+    """Question 1.1: from theta = 0, x_1 = (1, 2, -1) with y_1 = +1 is a mistake and theta
+    becomes x_1, option (b); Question 1.2: (R/gamma)^2 for R = 2, gamma = 0.1."""
+    x_1 = np.array([[1.0, 2.0, -1.0]])
+    theta, mistakes = ref["pla_train"](x_1, np.array([1]), 1)
+    assert mistakes == 1 and np.array_equal(theta, x_1[0])
+    assert ref["perceptron_predict"](x_1, np.zeros(3))[0] == 1  # what option (a) relies on
+    check("q1_2", (2 / 0.1) ** 2)
+
+
+# ------------------------------------------------- the notebook's claims (issue #20)
+
+
+@pytest.fixture(scope="module")
+def full_run():
+    """Every code cell of the solution notebook, run in order as a student runs it (the
+    full run, not the shortened one of autograding)."""
+    import contextlib
+    import io
+    import os
+
+    import matplotlib
+
+    from grader import notebooks
+    from grader.paths import SOLUTIONS
+
+    matplotlib.use("Agg")
+    nb = notebooks.read(sorted((SOLUTIONS / A).glob("*.ipynb"))[0])
+    namespace: dict = {"__name__": "__main__"}
+    saved = os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    exec(compile(cell.source, f"<cell {index}>", "exec"), namespace)
+    finally:
+        if saved is not None:
+            os.environ["NBGRADER_EXECUTION"] = saved
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    namespace["_printed"] = out.getvalue()
+    return namespace
+
+
+def test_claim_the_bound_holds_and_is_loose(full_run):
+    """Section 5: every data set below the diagonal; the typical one (the median) uses less
+    than a tenth of the bound; the cell prints both."""
+    ratios = full_run["ratios"]
+    assert len(ratios) == 60
+    assert (ratios <= 1).all(), ratios.max()
+    assert np.median(ratios) < 0.1, np.median(ratios)
+    assert f"below the bound: {len(ratios)};" in full_run["_printed"]
+    assert f"median {np.median(ratios):.3f}" in full_run["_printed"]
+
+
+def test_claim_the_pla_cycles_on_xor_through_theta_zero(full_run):
+    """Section 6 and question 1.3's answer (b): a mistake at every corner of every epoch,
+    theta back at 0 after each epoch (the four updates sum to zero)."""
+    assert full_run["per_epoch"] == [4] * 12
+    assert all(np.array_equal(t, np.zeros(3)) for t in full_run["thetas"])
+    X = full_run["X_xor"]
+    assert np.array_equal(-X[0] + X[1] + X[2] - X[3], np.zeros(3))
+    assert "mistakes in each epoch: [4, 4," in full_run["_printed"]
+
+
+def test_claim_the_worked_gate_example(ref):
+    """Section 6's worked example: theta = (-0.5, 1, -1) computes "x1 and not x2" with the
+    scores -0.5, -1.5, +0.5, -0.5, each corner 0.5 from the boundary."""
+    corners = ref["add_bias"](np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float))
+    theta = np.array([-0.5, 1.0, -1.0])
+    assert np.array_equal(corners @ theta, [-0.5, -1.5, 0.5, -0.5])
+    assert np.array_equal(ref["perceptron_predict"](corners, theta), [-1, -1, 1, -1])
+    assert ref["margin"](corners, np.array([-1, -1, 1, -1]), theta) == pytest.approx(
+        0.5 / np.linalg.norm(theta))  # "0.5 away" in score; the normalised distance divides
+
+
+def test_claim_of_the_model_answer_the_pla_stops_on_the_hidden_features(ref):
+    """Question 1.4's model answer: the hidden layer (OR, NAND) maps the corners to (0, 1),
+    (1, 1), (1, 1), (1, 0), where the PLA finds a separator; on (x1, x2) it never does."""
+    X01 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([-1, 1, 1, -1])
+    gates = ref["gate_weights"]()
+    X1 = ref["add_bias"](X01)
+    H = np.column_stack([(ref["perceptron_predict"](X1, gates[g]) + 1) / 2 for g in ("OR", "NAND")])
+    assert H.tolist() == [[0, 1], [1, 1], [1, 1], [1, 0]]
+    theta, mistakes = ref["pla_train"](ref["add_bias"](H), y, 1000)
+    assert np.array_equal(ref["perceptron_predict"](ref["add_bias"](H), theta), y)
+    assert mistakes < 1000
+    rng = np.random.default_rng(0)
+    for _ in range(5):  # another order, or more epochs: still a mistake in the last epoch
+        order = rng.permutation(4)
+        theta, _ = ref["pla_train"](X1[order], y[order], 200)
+        assert not np.array_equal(ref["perceptron_predict"](X1, theta), y)
+
+
+def test_claim_the_sign_has_zero_gradient_and_the_sigmoid_does_not(full_run):
+    """Section 7: every printed gradient of sign is 0; the sigmoid's is positive everywhere."""
+    assert (full_run["z"].grad.numpy() == 0).all()
+    assert (full_run["z2"].grad.numpy() > 0).all()
+
+
+def test_claim_float64_agrees_to_about_1e15_and_the_checks_ask_less(ref):
+    """The opening: a float64 result, whatever the order of the sums, differs from the
+    reference by rounding only, about 1e-15 of the numbers involved (a margin near 0 is a
+    difference of larger scores), far less than the checks allow."""
+    rng = np.random.default_rng(0)
+    for n, d in [(10, 2), (200, 6), (1000, 30)]:
+        X = ref["add_bias"](rng.standard_normal((n, d)))
+        theta = rng.standard_normal(d + 1)
+        y = np.where(X @ theta >= 0, 1, -1)
+        looped_margin = min(y_i * sum(a * b for a, b in zip(x_i, theta))
+                            for x_i, y_i in zip(X, y)) / np.sqrt(sum(t * t for t in theta))
+        looped_radius = max(np.sqrt(sum(a * a for a in x_i[::-1])) for x_i in X)
+        involved = np.abs(X).max() * np.abs(theta).sum() / np.linalg.norm(theta)
+        for looped, reference, size in [(looped_margin, ref["margin"](X, y, theta), involved),
+                                        (looped_radius, ref["radius"](X), ref["radius"](X))]:
+            assert abs(looped - reference) <= 1e-14 * size, (looped, reference, size)
+    off = lambda X, y, theta: ref["margin"](X, y, theta) * (1 + 1e-9)  # noqa: E731
+    RUNNERS["margin"](_with(ref, margin=off))  # a million times further off still passes

@@ -25,7 +25,8 @@ from grader.checks.compare import (
     compare_value,
     is_plain,
 )
-from grader.checks.exercises import register
+from grader.checks.exercises import REGISTRY, register
+from grader.checks.questions import Question
 from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
 from grader.checks.steps import Done, Steps
 
@@ -477,3 +478,97 @@ register(
         assignment=ASSIGNMENT,
     )
 )
+
+
+# ------------------------------------------------------------------ answers not to print
+# The formula text of each exercise's answer: tests/test_pedagogy.py fails if the release
+# prints it above the exercise (outside a folded hint).
+_ANSWER_TEXT = {
+    "add_bias": ("np.hstack([np.ones", "np.column_stack([np.ones", "np.ones((X.shape[0], 1))"),
+    "perceptron_predict": ("np.where(X @ theta >= 0, 1, -1)",),
+    "pla_train": ("y_i * (x_i @ theta) <= 0", "theta = theta + y_i * x_i"),
+    "margin": ("np.min(y * (X @ theta))", "/ np.linalg.norm(theta)"),
+    "radius": ("np.linalg.norm(X, axis=1)",),
+    "perceptron_bound": ("(radius(X) / margin(X, y, theta_star)) ** 2",),
+    "gate_weights": ("[-1.5, 1.0, 1.0]", "[-0.5, 1.0, 1.0]", "[1.5, -1.0, -1.0]", "b = -1.5"),
+    "xor_predict": ("\\operatorname{AND}\\big(\\operatorname{OR}", "AND(OR(", "(h_or + 1) / 2"),
+}
+for _ident, _texts in _ANSWER_TEXT.items():
+    REGISTRY[_ident].answer_text = _texts
+del _ident, _texts
+
+
+# ------------------------------------------------------------------------ questions
+
+M.register(
+    {
+        "q1_1_predict": (
+            "perceptron_predict says +1 at a score of 0, and +1 is the label here; but the "
+            "PLA asks whether y·score <= 0, and 1 · 0 = 0 is <= 0.",
+            "perceptron_predict 在得分为 0 时给出 +1，这里的标签也是 +1；但 PLA 判断的是 "
+            "y·得分 <= 0 是否成立，而 1 · 0 = 0 <= 0。",
+        ),
+        "q1_1_zero": (
+            "theta = 0 is where the PLA starts; the update rule is what moves it away.",
+            "theta = 0 只是 PLA 的起点；正是更新规则让它离开这一点。",
+        ),
+        "q1_1_label": (
+            "The test y·score <= 0 does not look at the sign of y when the score is 0: "
+            "y · 0 = 0 for either label.",
+            "得分为 0 时，判断 y·得分 <= 0 与 y 的符号无关：无论哪个标签，y · 0 = 0。",
+        ),
+        "q1_2_not_squared": (
+            "That is R/gamma; the theorem bounds the mistakes by its square.",
+            "这是 R/gamma；定理给出的上界是它的平方。",
+        ),
+        "q1_2_inverted": (
+            "That is (gamma/R)^2, upside down: the closer the points come to the boundary "
+            "(small gamma), the more mistakes the PLA may make.",
+            "这是 (gamma/R)^2，上下颠倒了：点离边界越近（gamma 越小），PLA 可能犯的错误越多。",
+        ),
+        "q1_2_half_squared": (
+            "That squares R only: (R/gamma)^2 = R^2 / gamma^2.",
+            "这里只对 R 取了平方，而 (R/gamma)^2 = R^2 / gamma^2。",
+        ),
+        "q1_3_clean_epoch": (
+            "An epoch without a mistake would mean theta separates the four points, and "
+            "section 6 shows that no line does.",
+            "没有错误的一轮意味着 theta 能把四个点分开，而第 6 节说明了没有任何直线能做到。",
+        ),
+        "q1_3_large": (
+            "A larger theta scales every score by the same factor; it cannot change which "
+            "side of the line a corner is on.",
+            "theta 变大只是把所有得分乘上同一个因子，不会改变角点位于直线的哪一侧。",
+        ),
+        "q1_3_zero": (
+            "At theta = 0 every score is 0, and a score of 0 is a mistake whatever the label "
+            "(Question 1.1): the very first corner already makes the PLA update theta.",
+            "在 theta = 0 处每个得分都是 0，而得分为 0 时无论标签是什么都算错误（问题 1.1）："
+            "第一个角点就已经让 PLA 更新 theta。",
+        ),
+    }
+)
+
+register(Question(
+    id="q1_1", title_en="Question 1.1 · a score of exactly zero",
+    title_zh="问题 1.1 · 得分恰好为零", assignment=ASSIGNMENT, kind="choice", choices="abcd",
+    answers=("f486c60d6000eec2fef4a660986724a929fe1498be4ba255cb35b9f5eeb4ef08",),
+    hints={"f8fb880256349bfa045fb181e78c22bb4210d08d4570e1b4005dd6fba982e18e": "q1_1_predict",
+           "81184239b1d1b05e02b9e0689cbb7d51fdaed07214d9ee9fd76b1b0c4a70971a": "q1_1_zero",
+           "44f8852bdf88a9ce503781e6ef98b7af5d45bc020204c8a7988e3c2b6c034865": "q1_1_label"}))
+
+register(Question(
+    id="q1_2", title_en="Question 1.2 · the bound in numbers",
+    title_zh="问题 1.2 · 用数字算上界", assignment=ASSIGNMENT, kind="number",
+    answers=("96b86298ef1a2d5dda7b4f459a422c9262a7ab30c47c9577acc683a989d801a5",),  # 400
+    hints={"0cd70b6f0597bd7dc0f43e11a7c6a9066b3cfde064701ef6624648a9b4b7e50a": "q1_2_not_squared",
+           "ba78287781ed3b38c17d49af40f0353809eac0d40f526a4b7d74c0a4d84d5dc8": "q1_2_inverted",
+           "4cb4b9bc17dd39b74df3aae88b1fa4fc743b45905a993ec7d9d4b846ae3f1418": "q1_2_half_squared"}))
+
+register(Question(
+    id="q1_3", title_en="Question 1.3 · the PLA on XOR",
+    title_zh="问题 1.3 · PLA 遇上异或", assignment=ASSIGNMENT, kind="choice", choices="abcd",
+    answers=("54c610b120c4c1503dcfa71dca719d8b8fff83781c74829bb775d399af83efc1",),
+    hints={"aa21a71842594f4a2376a15abca4d58c662293d29642d6b6a6a0626f9664b41e": "q1_3_clean_epoch",
+           "0123a624ff245f232cc4201dbe095ca9ecb20f84437b98fc8e6ea188d04b56da": "q1_3_large",
+           "290bcfe7bed98f71dc8418f1994322499845d5aa4439dac9d45c3e36cea9500e": "q1_3_zero"}))
