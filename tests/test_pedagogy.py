@@ -33,10 +33,10 @@ from grader.record.source import load_assignment
 #: What each assignment does not do yet, per test (see the module docstring).
 ALL = {"01_perceptron", "02_mlp", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"}
 NOT_YET = {
-    "answers": ALL - {"01_perceptron", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"},
-    "headings": ALL - {"01_perceptron", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"},
-    "opening": ALL - {"01_perceptron", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"},
-    "questions": ALL - {"01_perceptron", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"},
+    "answers": ALL - {"01_perceptron", "02_mlp", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"},
+    "headings": ALL - {"01_perceptron", "02_mlp", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"},
+    "opening": ALL - {"01_perceptron", "02_mlp", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"},
+    "questions": ALL - {"01_perceptron", "02_mlp", "03_backprop", "04_autodiff", "05_training", "06_autoencoders"},
 }
 
 _DETAILS = re.compile(r"<details>.*?</details>", re.S | re.I)

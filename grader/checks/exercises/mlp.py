@@ -42,6 +42,7 @@ from grader.checks.compare import (
     require_callable,
 )
 from grader.checks.exercises import register
+from grader.checks.questions import Question
 from grader.checks.specs import Exercise, _unpack, away_from, function_name
 from grader.checks.steps import Done, Ref, Steps
 
@@ -174,6 +175,85 @@ M.register(
         "mlp_hint_missing_square": (
             "Likely mistake: the square is missing: tanh'(z) = 1 - tanh(z)**2.",
             "可能的错误：漏了平方：tanh'(z) = 1 - tanh(z)**2。",
+        ),
+        "mlp_hint_prelu_dalpha_zero": (
+            "Likely mistake: the derivative with respect to alpha is 0 everywhere, as if the "
+            "slope were a constant. alpha is learned: where z <= 0 the output is alpha * z, "
+            "so it moves by z when alpha moves.",
+            "可能的错误：对 alpha 的导数处处为 0，好像斜率是常数一样。alpha 是要学习的参数："
+            "在 z <= 0 处输出是 alpha * z，alpha 变动时输出按 z 的倍数变动。",
+        ),
+        "mlp_hint_prelu_dalpha_everywhere": (
+            "Likely mistake: the derivative with respect to alpha is z everywhere. Where "
+            "z > 0 the output is z itself and alpha does not appear in it: the derivative "
+            "is 0 there.",
+            "可能的错误：对 alpha 的导数处处取成了 z。在 z > 0 处输出就是 z 本身，其中没有 alpha："
+            "那里的导数是 0。",
+        ),
+        "mlp_hint_prelu_dalpha_is_slope": (
+            "Likely mistake: the derivative with respect to alpha was given the value of the "
+            "slope (alpha or 1), which is the derivative with respect to z. Differentiate "
+            "alpha * z with respect to alpha instead.",
+            "可能的错误：对 alpha 的导数取成了斜率（alpha 或 1），那是对 z 的导数。"
+            "请对 alpha * z 关于 alpha 求导。",
+        ),
+        "mlp_hint_prelu_dalpha_summed": (
+            "Likely mistake: one number came back: the gradient of a loss with respect to "
+            "alpha. `prelu_grad` returns the local derivative d out / d alpha element by "
+            "element, with the shape of z; the chain rule sums `dout * dalpha` afterwards.",
+            "可能的错误：返回了一个数，也就是损失对 alpha 的梯度。`prelu_grad` 应当逐元素返回"
+            "局部导数 d out / d alpha，形状与 z 相同；之后由链式法则对 `dout * dalpha` 求和。",
+        ),
+        "mlp_hint_prelu_alpha_written_in": (
+            "Likely mistake: a slope is written into the code (0.25, PyTorch's starting "
+            "value, or 0.01); use the `alpha` the function receives (this check passes "
+            "another value).",
+            "可能的错误：斜率被写死在代码里了（PyTorch 的初始值 0.25，或 0.01）；"
+            "请使用函数收到的 `alpha`（本检查传入的是另一个值）。",
+        ),
+        # --- questions ----------------------------------------------------------
+        "q2_1_weight": (
+            "That is the shape of W2, the weights of layer 2. The question asks for what "
+            "layer 2 outputs: one row per example.",
+            "这是第 2 层权重 W2 的形状。题目问的是第 2 层的输出：每个样本占一行。",
+        ),
+        "q2_1_transposed": (
+            "Rows and columns are swapped: in this course the examples are the rows.",
+            "行和列颠倒了：本课程中样本按行排列。",
+        ),
+        "q2_1_output": (
+            "That is what the whole network outputs (after layer 3). Stop after layer 2.",
+            "这是整个网络（第 3 层之后）的输出形状。请停在第 2 层。",
+        ),
+        "q2_1_layer_1": (
+            "That is what layer 1 outputs. Layer 2 maps its 128 inputs to how many outputs?",
+            "这是第 1 层的输出形状。第 2 层把 128 个输入映射成多少个输出？",
+        ),
+        "q2_2_unchanged": (
+            "That is the probability before scaling. Adding the same number to every logit "
+            "changes nothing; multiplying them does: the gaps between logits grow.",
+            "这是缩放之前的概率。给所有 logits 加同一个数不改变结果；乘以一个数却会："
+            "logits 之间的差距变大了。",
+        ),
+        "q2_2_one": (
+            "Closer than you might think, but not yet 1: compute e^6 / (e^6 + e^3 + e^0).",
+            "比想象的更接近 1，但还不是 1：算一算 e^6 / (e^6 + e^3 + e^0)。",
+        ),
+        "q2_2_uniform": (
+            "Scaling the logits up makes the distribution sharper, not flatter. Scaling them "
+            "down towards 0 is what makes it uniform.",
+            "把 logits 放大会让分布更尖锐，而不是更平坦。把它们缩小到接近 0 才会得到均匀分布。",
+        ),
+        "q2_3_linear": (
+            "One sigmoid neuron on (x1, x2) draws one straight line, however long it trains "
+            "and whatever its learning rate: XOR's classes cannot be split by one line.",
+            "在 (x1, x2) 上的单个 sigmoid 神经元只能画出一条直线，无论训练多久、学习率多大："
+            "异或的两类无法用一条直线分开。",
+        ),
+        "q2_3_perceptron": (
+            "The perceptron also draws one straight line; on XOR it cycles for ever "
+            "(Assignment 01).",
+            "感知机同样只能画一条直线；在异或上它会无休止地循环（作业 01）。",
         ),
         # --- hints: softmax and losses ----------------------------------------
         "mlp_hint_max_shift": (
@@ -488,18 +568,22 @@ for _spec in (
         title_en="Exercise 2.2 · sigmoid", title_zh="练习 2.2 · sigmoid",
         assignment=ASSIGNMENT, reference=lambda z: _torch().sigmoid(z),
         stability_hint="mlp_hint_stable_sigmoid", grad_mutants=_sigmoid_grad_mutants,
+        answer_text=("s * (1 - s)", "\\sigma(z)\\,\\bigl(1 - \\sigma(z)\\bigr)",
+                     "\\sigma(z)(1 - \\sigma(z))", "e / (1 + e)"),
     ),
     ActivationSpec(
         id="tanh_activation", function="tanh",
         title_en="Exercise 2.3 · tanh", title_zh="练习 2.3 · tanh",
         assignment=ASSIGNMENT, reference=lambda z: _torch().tanh(z),
         stability_hint="mlp_hint_stable_tanh", grad_mutants=_tanh_grad_mutants,
+        answer_text=("1 - np.tanh(z) ** 2", "1 - \\tanh^2(z)", "1 - tanh(z)**2"),
     ),
     ActivationSpec(
         id="relu_activation", function="relu",
         title_en="Exercise 2.4 · ReLU", title_zh="练习 2.4 · ReLU",
         assignment=ASSIGNMENT, reference=lambda z: _torch().relu(z), kinks=(0.0,),
         grad_mutants=_relu_grad_mutants,
+        answer_text=("(z > 0).astype(float)", "\\begin{cases} 1 & z > 0 \\\\ 0 & z \\le 0"),
     ),
     ActivationSpec(
         id="leaky_relu_activation", function="leaky_relu",
@@ -507,17 +591,105 @@ for _spec in (
         title_zh="练习 2.5 · 带泄露的 ReLU（即 leaky ReLU）",
         assignment=ASSIGNMENT, reference=_torch_leaky, kinks=(0.0,),
         value_mutants=_leaky_value_mutants, grad_mutants=_leaky_grad_mutants,
+        answer_text=("np.where(z > 0, 1.0, alpha)",
+                     "\\begin{cases} 1 & z > 0 \\\\ \\alpha & z \\le 0"),
     ),
     ActivationSpec(
         id="softplus_activation", function="softplus",
-        title_en="Exercise 2.6 · softplus", title_zh="练习 2.6 · softplus",
+        title_en="Exercise 2.7 · softplus", title_zh="练习 2.7 · softplus",
         assignment=ASSIGNMENT,
         reference=lambda z: _torch().logaddexp(z, _torch().zeros_like(z)),
         stability_hint="mlp_hint_stable_softplus",
         grad_stability_hint="mlp_hint_softplus_grad_sigmoid",
+        answer_text=("\\mathrm{softplus}'(z) = \\sigma(z)", "np.log1p(np.exp(-np.abs(z)))",
+                     "\\log\\bigl(1 + e^{-|z|}\\bigr)"),
     ),
 ):
     register(_spec)
+
+
+@dataclass
+class PreluSpec(ActivationSpec):
+    """``prelu(z, alpha)`` and ``prelu_grad(z, alpha) -> (dz, dalpha)``, both elementwise.
+
+    ``dz`` is d out / d z and ``dalpha`` is d out / d alpha, element by element, so that
+    the chain rule reads ``dz = dout * dz`` and ``dalpha = (dout * dalpha).sum()`` (one
+    learned slope, as ``torch.nn.PReLU()``). The reference is ``F.prelu``; ``dz`` is read
+    off autograd as for the other activations, ``dalpha`` off autograd's Jacobian of the
+    output with respect to the slope.
+    """
+
+    def prepare(self, case: Case) -> None:
+        torch = _torch()
+        z, dout, params = case.inputs["z"], case.data["dout"], case.data["params"]
+        alpha = float(params["alpha"])
+        prelu = torch.nn.functional.prelu
+        out_ref, grads = torchref.evaluate(
+            lambda z, weight: prelu(z, weight), {"z": z, "weight": np.array([alpha])},
+            ["z"], dout)
+        zt = torch.tensor(z)
+        jac = torch.autograd.functional.jacobian(lambda w: prelu(zt, w),
+                                                 torch.tensor([alpha], dtype=torch.float64))
+        case.data["out"] = out_ref
+        case.data["dz"] = grads["z"] / dout + 0.0
+        case.data["dalpha"] = jac.reshape(z.shape).numpy().copy() + 0.0
+        written_in = [a for a in (0.25, 0.01) if a != alpha]
+        case.data["value_alternatives"] = (
+            [("mlp_hint_leaky_slope", np.maximum(z, 0.0))]
+            + [("mlp_hint_prelu_alpha_written_in", np.where(z > 0, z, a * z))
+               for a in written_in])
+        case.data["grad_alternatives"] = (
+            [("mlp_hint_returned_activation", out_ref),
+             ("mlp_hint_leaky_at_zero", np.where(z >= 0, 1.0, alpha)),
+             ("mlp_hint_leaky_slope", (z > 0).astype(float))]
+            + [("mlp_hint_prelu_alpha_written_in", np.where(z > 0, 1.0, a))
+               for a in written_in])
+        case.data["dalpha_alternatives"] = [
+            ("mlp_hint_prelu_dalpha_zero", np.zeros_like(z)),
+            ("mlp_hint_prelu_dalpha_everywhere", z.copy()),
+            ("mlp_hint_prelu_dalpha_is_slope", np.where(z > 0, 1.0, alpha)),
+            ("mlp_hint_prelu_dalpha_is_slope", np.where(z > 0, 0.0, alpha)),
+        ]
+
+    def judge(self, case: Case, done: Done, plan: dict) -> None:
+        __tracebackhide__ = True
+        name, grad_name = plan["names"]
+        caught: list = []
+        out = done.value(case, plan["f"], record_warnings=caught)
+        _compare(case, "out", case.data["out"], out, tol=self.tol,
+                 alternatives=case.data["value_alternatives"],
+                 header_key="hdr_mismatch_autograd")
+        _fail_on_warnings(case, name, caught, None)
+        caught = []
+        dz, dalpha = _unpack(case, grad_name,
+                             done.value(case, plan["grad"], record_warnings=caught),
+                             ("dz", "dalpha"))
+        _compare(case, f"dz ({grad_name})", case.data["dz"], dz, tol=self.tol,
+                 alternatives=case.data["grad_alternatives"],
+                 header_key="hdr_mismatch_autograd")
+        if is_plain(dalpha) and np.ndim(dalpha) == 0:
+            raise CheckFailure("\n".join([
+                case.header("hdr_wrong_shape", name=f"dalpha ({grad_name})"),
+                M.bilingual("wrong_shape", indent="  ", name=f"dalpha ({grad_name})",
+                            found=(), expected=tuple(np.shape(case.inputs["z"]))),
+                M.bilingual("mlp_hint_prelu_dalpha_summed", indent="  "),
+                *case.reproduce_lines()]), exercise=case.exercise)
+        _compare(case, f"dalpha ({grad_name})", case.data["dalpha"], dalpha, tol=self.tol,
+                 alternatives=case.data["dalpha_alternatives"],
+                 header_key="hdr_mismatch_autograd")
+        _fail_on_warnings(case, grad_name, caught, None)
+
+
+register(
+    PreluSpec(
+        id="prelu_activation", function="prelu",
+        title_en="Exercise 2.6 · parametric ReLU",
+        title_zh="练习 2.6 · 参数化 ReLU（PReLU）",
+        assignment=ASSIGNMENT, reference=None, kinks=(0.0,),  # type: ignore[arg-type]
+        answer_text=("np.where(z > 0, 0.0, z)", "z * (z <= 0)",
+                     "\\frac{\\partial\\,\\mathrm{PReLU}}{\\partial \\alpha}"),
+    )
+)
 
 
 # ---------------------------------------------------------------- value exercises
@@ -664,21 +836,24 @@ def _log_softmax_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="softmax", title_en="Exercise 2.7 · softmax", title_zh="练习 2.7 · softmax",
+        id="softmax", title_en="Exercise 2.8 · softmax", title_zh="练习 2.8 · softmax",
         assignment=ASSIGNMENT, make_inputs=_logits,
         reference=lambda Z: _torch().softmax(Z, dim=1),
         edges=_softmax_edges, mutants=_softmax_mutants, strict_warnings=True,
         hint="mlp_hint_max_shift",
+        answer_text=("Z - Z.max(axis=1, keepdims=True)", "c = -\\max_k z_k"),
     )
 )
 register(
     ValueSpec(
-        id="log_softmax", title_en="Exercise 2.8 · log-softmax",
-        title_zh="练习 2.8 · log-softmax",
+        id="log_softmax", title_en="Exercise 2.9 · log-softmax",
+        title_zh="练习 2.9 · log-softmax",
         assignment=ASSIGNMENT, make_inputs=_logits,
         reference=lambda Z: _torch().log_softmax(Z, dim=1),
         edges=_softmax_edges, mutants=_log_softmax_mutants, strict_warnings=True,
         hint="mlp_hint_logsumexp",
+        answer_text=("z_j - m - \\log \\sum_{k} e^{z_k - m}",
+                     "shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))"),
     )
 )
 
@@ -726,11 +901,11 @@ def _dense_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="dense", title_en="Exercise 2.9 · dense layer",
-        title_zh="练习 2.9 · 全连接层（dense layer）",
+        id="dense", title_en="Exercise 2.10 · dense layer",
+        title_zh="练习 2.10 · 全连接层（dense layer）",
         assignment=ASSIGNMENT, make_inputs=_dense_inputs,
         reference=lambda X, W, b, activation="relu": _torch_activation(activation)(X @ W + b),
-        mutants=_dense_mutants,
+        mutants=_dense_mutants, answer_text=("activation_fn(activation)(X @ W + b)",),
     )
 )
 
@@ -783,11 +958,12 @@ def _mlp_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="mlp_forward", title_en="Exercise 2.10 · MLP forward pass",
-        title_zh="练习 2.10 · 多层感知机的前向传播",
+        id="mlp_forward", title_en="Exercise 2.11 · MLP forward pass",
+        title_zh="练习 2.11 · 多层感知机的前向传播",
         assignment=ASSIGNMENT, make_inputs=_mlp_inputs,
         reference=_mlp_reference, mutants=_mlp_mutants, output_name="y_hat",
         call_args=lambda given: (given["X"], _mlp_params(given)), arg_names=("X", "params"),
+        answer_text=("for W, b in params[:-1]", "dense(H, W, b, output_activation)"),
     )
 )
 
@@ -809,11 +985,12 @@ def _mse_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="mse", title_en="Exercise 2.11 · mean squared error",
-        title_zh="练习 2.11 · 均方误差（MSE）",
+        id="mse", title_en="Exercise 2.12 · mean squared error",
+        title_zh="练习 2.12 · 均方误差（MSE）",
         assignment=ASSIGNMENT, make_inputs=_regression_inputs,
         reference=lambda y_hat, y: _torch().nn.functional.mse_loss(y_hat, y),
         mutants=_mse_mutants, output_name="loss", scalar_batch=True,
+        answer_text=("np.mean((y_hat - y) ** 2)",),
     )
 )
 
@@ -841,12 +1018,13 @@ def _ce_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="softmax_cross_entropy", title_en="Exercise 2.12 · cross-entropy loss",
-        title_zh="练习 2.12 · 交叉熵损失",
+        id="softmax_cross_entropy", title_en="Exercise 2.13 · cross-entropy loss",
+        title_zh="练习 2.13 · 交叉熵损失",
         assignment=ASSIGNMENT, make_inputs=_classification_inputs,
         reference=lambda Z, y: _torch().nn.functional.cross_entropy(Z, y),
         edges=_ce_edges, mutants=_ce_mutants, output_name="loss", scalar_batch=True,
         hint="mlp_hint_logsumexp",
+        answer_text=("log_softmax(Z)[np.arange(N), y]", "[np.arange(N), y]"),
     )
 )
 
@@ -871,11 +1049,12 @@ def _entropy_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="entropy", title_en="Exercise 2.13 · entropy", title_zh="练习 2.13 · 熵（entropy）",
+        id="entropy", title_en="Exercise 2.14 · entropy", title_zh="练习 2.14 · 熵（entropy）",
         assignment=ASSIGNMENT, make_inputs=_distribution_inputs,
         reference=lambda q: _torch().special.entr(q).sum(dim=1),
         edges=_entropy_edges, mutants=_entropy_mutants, output_name="H",
         hint="mlp_hint_zero_log_zero",
+        answer_text=("np.where(q > 0, q, 1.0)", "q * np.log(safe)"),
     )
 )
 
@@ -911,11 +1090,12 @@ def _kl_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="kl_divergence", title_en="Exercise 2.14 · KL divergence",
-        title_zh="练习 2.14 · KL 散度",
+        id="kl_divergence", title_en="Exercise 2.15 · KL divergence",
+        title_zh="练习 2.15 · KL 散度",
         assignment=ASSIGNMENT, make_inputs=_kl_inputs, reference=_torch_kl,
         edges=_kl_edges, mutants=_kl_mutants, output_name="KL",
         hint="mlp_hint_zero_log_zero",
+        answer_text=("np.log(safe) - np.log(p)",),
     )
 )
 
@@ -973,6 +1153,8 @@ register(
     CollapseSpec(
         id="collapse_affine", title_en="Exercise 2.1 · collapsing two affine maps",
         title_zh="练习 2.1 · 合并两个仿射变换", assignment=ASSIGNMENT,
+        answer_text=("W1 @ W2", "b1 @ W2 + b2", "\\mathbf{W}_1\\mathbf{W}_2",
+                     "\\mathbf{b}_1\\mathbf{W}_2 + \\mathbf{b}_2"),
     )
 )
 
@@ -1072,10 +1254,42 @@ class XorSpec(Exercise):
 
 register(
     XorSpec(
-        id="xor_params", title_en="Exercise 2.15 · XOR with two hidden units",
-        title_zh="练习 2.15 · 两个隐藏单元实现异或", assignment=ASSIGNMENT,
+        id="xor_params", title_en="Exercise 2.16 · XOR with two hidden units",
+        title_zh="练习 2.16 · 两个隐藏单元实现异或", assignment=ASSIGNMENT,
+        answer_text=("[[1.0], [-2.0]]", "b1 = np.array([0.0, -1.0])"),
     )
 )
+
+# ------------------------------------------------------------------------ questions
+# Digests: python -m grader.checks.questions <id> <kind> <answer> (see grader.checks.questions).
+
+register(Question(
+    id="q2_1", title_en="Question 2.1 · the shape after layer 2",
+    title_zh="问题 2.1 · 第 2 层之后的形状", assignment=ASSIGNMENT, kind="shape",
+    answers=("1de6e8a01353fc904d8f066eb4150e7f9194a5d5985253f4f711ef77642bdee5",),
+    hints={"fa2e09399c731bf1d7a325d83b708bd30f194391b531e19c880bf5bd5bd637e9": "q2_1_weight",
+           "8633fdbc6ac75ea564be36ff0256e27d9b2160e9c86356188fc4512ffab8940a": "q2_1_transposed",
+           "e453460af8837173aea13f76abb1a0f02a07573bd313a23692c64a144507f173": "q2_1_weight",
+           "f69f516cfd163747166b28e5a02416d79715bbdccbbf8a96784bb2c0d9f1d5b1": "q2_1_output",
+           "32eaa5c124fb21d8690a0a0c08a3dff12ba068fb4099c5a13fb33499579e4f27": "q2_1_layer_1"}))
+
+register(Question(
+    id="q2_2", title_en="Question 2.2 · logits scaled by 3",
+    title_zh="问题 2.2 · logits 乘以 3", assignment=ASSIGNMENT, kind="number", digits=2,
+    answers=("0efda0730f151ac447397bb47e09d8ab3e74e720d19bea3114fea76bccd581bd",),
+    hints={"3aea1d55a76f126a33ad23dd01d24bdfb66cb65c9b2514d49f67e223b5a60757": "q2_2_unchanged",
+           "716c0bacb40185827ddea3fd9a297b2c9811ba479ec6e88f7dd7d81029e62172": "q2_2_unchanged",
+           "c6d479ffde3dc747cea1a1bb23cd7505a32881afb1889395289489b8c417b20f": "q2_2_one",
+           "dd00fc9206bf42cbf9aabbcd8ed70e666368c2b94c472ca8b1875e139782c373": "q2_2_uniform"}))
+
+register(Question(
+    id="q2_3", title_en="Question 2.3 · one neuron and XOR",
+    title_zh="问题 2.3 · 单个神经元与异或", assignment=ASSIGNMENT, kind="choice",
+    choices="abcd",
+    answers=("30d111dc9f8aaf256e870845cc4acdec18bf11acc066d761cf6cbe8b7c5083ae",),
+    hints={"235887a3b2a15e1de90aa3eb8d81c2c0a81c19f317b80c8a05a01308cc380cf0": "q2_3_linear",
+           "7452c003ba4aed0ee42da7c3531c348bcb696ab57c37c95994048f74266b96c7": "q2_3_perceptron",
+           "0b49c28d42a26ca8eec99506571f821f9a8c7ac4fed9c876c481e9872d3423ef": "q2_3_linear"}))
 
 # Keep the module namespace tidy: the loop variable is not part of the API.
 del _spec
