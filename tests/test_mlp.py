@@ -36,6 +36,8 @@ RUNNERS = {
     "leaky_relu_activation": _act("leaky_relu_activation", "leaky_relu"),
     "leaky_relu_alpha": _act("leaky_relu_activation", "leaky_relu", alpha=0.2),
     "softplus_activation": _act("softplus_activation", "softplus"),
+    "prelu_activation": _act("prelu_activation", "prelu", alpha=0.25),
+    "prelu_alpha": _act("prelu_activation", "prelu", alpha=-0.6),
     "softmax": lambda ns: check("softmax", ns["softmax"], seeds=[3], shapes=[(1, 4), (5, 3)]),
     "log_softmax": lambda ns: check("log_softmax", ns["log_softmax"], seeds=[3],
                                     shapes=[(1, 4), (5, 3)]),
@@ -410,3 +412,205 @@ def test_leaky_relu_with_slope_zero_is_told_apart_from_a_written_in_alpha(ref):
 def test_relu_grad_of_ones_says_what_is_wrong_whatever_made_it(ref):
     _fails(ref, "relu_activation", ["derivative is 1 everywhere", "z > 0"],
            relu_grad=lambda z: np.ones_like(z))
+
+
+# ------------------------------------------------------------------- parametric ReLU
+
+
+def _prelu_grad(dz=None, dalpha=None):
+    """The reference prelu_grad with one of its two arrays replaced."""
+    def prelu_grad(z, alpha):
+        right_dz, right_dalpha = np.where(z > 0, 1.0, alpha), np.where(z > 0, 0.0, z)
+        return (dz(z, alpha) if dz else right_dz), (dalpha(z, alpha) if dalpha else right_dalpha)
+
+    return prelu_grad
+
+
+def test_prelu_slope_treated_as_a_constant_is_named(ref):
+    _fails(ref, "prelu_activation", ["`dalpha (prelu_grad)`", "as if the slope were a constant",
+                                     "好像斜率是常数"],
+           prelu_grad=_prelu_grad(dalpha=lambda z, a: np.zeros_like(z)))
+
+
+def test_prelu_dalpha_without_the_mask_is_named(ref):
+    _fails(ref, "prelu_activation", ["`dalpha (prelu_grad)`", "alpha does not appear"],
+           prelu_grad=_prelu_grad(dalpha=lambda z, a: z.copy()))
+
+
+def test_prelu_dalpha_given_the_slope_is_named(ref):
+    _fails(ref, "prelu_alpha", ["derivative with respect to z"],
+           prelu_grad=_prelu_grad(dalpha=lambda z, a: np.where(z > 0, 1.0, a)))
+
+
+def test_prelu_dalpha_summed_to_one_number_is_named(ref):
+    _fails(ref, "prelu_activation", ["wrong shape", "one number came back", "链式法则"],
+           prelu_grad=_prelu_grad(dalpha=lambda z, a: np.where(z > 0, 0.0, z).sum()))
+
+
+def test_prelu_written_in_slope_is_named(ref):
+    failure = _fails(ref, "prelu_alpha", ["`out`", "written into the code"],
+                     prelu=lambda z, alpha: np.where(z > 0, z, 0.25 * z))
+    assert "写死" in failure.args[0]
+    _fails(ref, "prelu_alpha", ["`dz (prelu_grad)`", "written into the code"],
+           prelu_grad=_prelu_grad(dz=lambda z, a: np.where(z > 0, 1.0, 0.25)))
+
+
+def test_prelu_grad_at_zero_is_named(ref):
+    _fails(ref, "prelu_activation", ["`dz (prelu_grad)`", "z = 0", "left slope"],
+           prelu_grad=_prelu_grad(dz=lambda z, a: np.where(z >= 0, 1.0, a)))
+
+
+def test_prelu_as_relu_is_named(ref):
+    _fails(ref, "prelu_activation", ["`out`", "slope for z < 0 is 0"],
+           prelu=lambda z, alpha: np.maximum(z, 0.0))
+
+
+def test_prelu_grad_returning_one_array_is_a_type_failure(ref):
+    _fails(ref, "prelu_activation", ["dz, dalpha"], kind="type",
+           prelu_grad=lambda z, alpha: np.where(z > 0, 1.0, alpha))
+
+
+def test_prelu_expected_dalpha_is_autograds_sum_element_by_element():
+    """The reference's elementwise d out / d alpha, summed against dout, is nn.PReLU's grad."""
+    import torch
+
+    from grader.checks import exercises
+
+    spec = exercises.get("prelu_activation")
+    for case in spec.cases(seeds=[3], shapes=[(5, 4)], alpha=0.4):
+        z, dout = case.inputs["z"], case.data["dout"]
+        layer = torch.nn.PReLU().double()
+        with torch.no_grad():
+            layer.weight.fill_(0.4)  # exactly 0.4 (init= rounds it to float32 first)
+        zt = torch.tensor(z, requires_grad=True)
+        layer(zt).backward(torch.tensor(dout))
+        assert np.isclose((dout * case.data["dalpha"]).sum(), layer.weight.grad.item(),
+                          rtol=1e-12, atol=1e-12)
+        assert np.allclose(dout * case.data["dz"], zt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------- the questions
+
+QUESTIONS = {  # question: (right answers, {wrong answer: a fragment of its hint})
+    "q2_1": ([(32, 64), "(32, 64)", [32, 64], "32x64"],
+             {(128, 64): "shape of W2", (64, 32): "swapped", (32, 10): "whole network",
+              (32, 128): "layer 1"}),
+    "q2_2": ([0.95, 0.9503, "0.95"], {0.665: "before scaling", 1: "not yet 1",
+                                       0.333: "sharper, not flatter"}),
+    "q2_3": (["b", "B", " b "], {"a": "one straight line", "c": "cycles", "d": "one straight line"}),
+}
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_reference_answers_pass(ref, question, capsys):
+    check(question, ref[f"answer_{question}"])
+    for answer in QUESTIONS[question][0]:
+        check(question, answer)
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_wrong_answers_fail_with_their_hint(question):
+    for answer, hint in QUESTIONS[question][1].items():
+        failure = fails(lambda answer=answer: check(question, answer), contains=[hint])
+        assert "答案不正确" in failure.args[0]  # both languages
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_question_left_blank_is_not_done(stub, question):
+    assert stub[f"answer_{question}"] is None
+    fails(lambda: check(question, stub[f"answer_{question}"]), kind="not_done",
+          contains=["not answered yet", "还没有作答"])
+
+
+def test_one_question_is_graded_by_hand():
+    from grader import notebooks
+    from grader.paths import COURSE
+
+    manual = [c for c in notebooks.read(COURSE / A / "mlp.ipynb").cells
+              if c.cell_type == "markdown" and notebooks.nbgrader_meta(c).get("grade")]
+    assert [notebooks.grade_id(c) for c in manual] == ["answer_q2_4"]
+    meta = notebooks.nbgrader_meta(manual[0])
+    assert meta["solution"] and meta["points"] == 2 and not meta["locked"]
+    assert "YOUR ANSWER HERE" in manual[0].source  # the release holds no model answer
+
+
+# ------------------------------------------------- the notebook's claims, as printed
+
+
+@pytest.fixture(scope="module")
+def ran():
+    """Every code cell of the solution notebook, run in order, as a student runs it."""
+    import contextlib
+    import io
+    import os
+    import warnings
+
+    import matplotlib
+
+    from grader import notebooks
+    from grader.paths import SOLUTIONS
+
+    matplotlib.use("Agg")
+    nb = notebooks.read(SOLUTIONS / A / "mlp.ipynb")
+    namespace: dict = {}
+    out = io.StringIO()
+    previous = os.environ.pop("NBGRADER_EXECUTION", None)  # the student's run: full training
+    try:
+        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    exec(compile(cell.source, f"<{cell.id}>", "exec"), namespace)  # noqa: S102
+    finally:
+        if previous is not None:
+            os.environ["NBGRADER_EXECUTION"] = previous
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    namespace["_printed"] = out.getvalue()
+    return namespace
+
+
+def test_the_xor_training_claims_hold(ran):
+    """'most random starts end stuck near 75 %', 'some stuck runs have a dead ReLU, the others
+    not', 'with 8 neurons training solves XOR', as the notebook prints them."""
+    runs2, runs8 = ran["xor_runs"][2], ran["xor_runs"][8]
+    assert len(runs2) == len(runs8) == 10
+    stuck = [r for r in runs2 if 0.70 <= r["accuracy"] <= 0.80]
+    assert len(stuck) >= 6 and ran["stuck"] == len(stuck)
+    assert all(len(r["wrong corners"]) == 1 for r in stuck)  # one corner on the wrong side
+    assert 1 <= sum(r["dead"] > 0 for r in stuck) < len(stuck)
+    assert sum(r["accuracy"] >= 0.95 for r in runs8) >= 9
+    assert "expected: at least 6" in ran["_printed"] and "expected: at least 9" in ran["_printed"]
+
+
+def test_one_neuron_is_a_line_and_features_bend_the_data(ran):
+    accuracy = ran["logistic_accuracy"]
+    assert accuracy["raw inputs (x1, x2)"] <= 0.80
+    assert accuracy["inputs and x1 * x2"] >= 0.95 and accuracy["20 kernel features"] >= 0.95
+    assert ran["answer_q2_3"] == "b"  # the product feature is the answer of Question 2.3
+
+
+def test_the_softmax_and_regression_claims_hold(ran):
+    softmax = ran["softmax"]
+    row = np.array([[2.0, 1.0, 0.0]])
+    assert round(softmax(row)[0, 0], 3) == 0.665  # as the question states
+    assert abs(softmax(3 * row)[0, 0] - ran["answer_q2_2"]) < 0.005
+    assert softmax(10 * row)[0, 0] > 0.9999  # winner takes all
+    p_pass = ran["p_you"][0, 1]
+    assert 0.195 <= p_pass < 0.205  # "gives you a 20 % chance"
+    (train2, test2), (train50, test50) = ran["regression_mse"].values()
+    noise_variance = ran["noise"] ** 2
+    assert train50 < noise_variance and test50 > test2
+
+
+def test_the_worked_example_agrees_with_autograd(ran):
+    import torch
+
+    z = np.array([-1000.0, -3.0, -0.5, 0.0, 0.7, 1000.0])
+    zt = torch.tensor(z, requires_grad=True)
+    torch.nn.functional.elu(zt).sum().backward()
+    with np.errstate(over="raise", invalid="raise"):
+        assert np.allclose(ran["elu"](z), torch.nn.functional.elu(torch.tensor(z)).numpy())
+        assert np.allclose(ran["elu_grad"](z), zt.grad.numpy(), rtol=1e-15, atol=0)
