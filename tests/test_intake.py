@@ -121,3 +121,24 @@ def test_the_limits_are_far_above_the_course_and_below_the_wire():
     items, _ = build_program(nb, book)
     frame = json.dumps({"op": "load", "cells": items}, separators=(",", ":"))
     assert len(frame.encode()) < 0.9 * MAX_JSON, len(frame) / 2**20
+
+
+def test_a_blank_release_looks_blank_and_one_answered_question_does_not():
+    """A release's stubs (``raise NotImplementedError`` and a question's ``answer_… = None``)
+    are "nothing filled in"; an answered question or a written function is work."""
+    from grader import notebooks
+    from grader.paths import COURSE, assignments
+    from grader.record.intake import looks_blank
+
+    for assignment in assignments():
+        for path in sorted((COURSE / assignment).glob("*.ipynb")):
+            nb = notebooks.read(path)
+            assert looks_blank(nb), path
+            answers = [c for c in nb.cells if notebooks.is_solution_cell(c)
+                       and c.cell_type == "code" and "NotImplementedError" not in c.source]
+            if answers:
+                answered = notebooks.read(path)
+                cell = next(c for c in answered.cells if notebooks.grade_id(c)
+                            == notebooks.grade_id(answers[0]))
+                cell.source = cell.source.replace("None", '"b"', 1)
+                assert not looks_blank(answered), path

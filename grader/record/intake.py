@@ -10,6 +10,7 @@ reason that becomes the submission's row: never an exception that stops the batc
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -266,10 +267,17 @@ def grade_ids(nb: NotebookNode) -> set[str]:
     return {ident for ident in (notebooks.grade_id(c) for c in nb.cells) if ident}
 
 
+#: A question's answer cell as released: ``answer_q1_1 = None  # YOUR ANSWER HERE · …``.
+_UNANSWERED = re.compile(r"\s*answer_\w+\s*=\s*None\s*(#[^\n]*)?\s*")
+
+
 def looks_blank(nb: NotebookNode) -> bool:
-    """Every solution cell still holds the release's ``raise NotImplementedError`` stub."""
-    cells = [c for c in nb.cells if notebooks.is_solution_cell(c) and c.cell_type == "code"]
-    return bool(cells) and all("NotImplementedError" in _text(c.source) for c in cells)
+    """Every solution cell still holds the release's stub: ``raise NotImplementedError``, or
+    ``answer_… = None`` in a question's answer cell."""
+    texts = [_text(c.source) for c in nb.cells
+             if notebooks.is_solution_cell(c) and c.cell_type == "code"]
+    return bool(texts) and all("NotImplementedError" in t or _UNANSWERED.fullmatch(t)
+                               for t in texts)
 
 
 def _text(source) -> str:
