@@ -12,7 +12,8 @@ from dataclasses import asdict
 
 import pytest
 
-from grader.record.collect import collect, safe_student_id
+from grader.record.collect import collect
+from grader.record.owners import safe_student_id
 
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 
@@ -532,9 +533,9 @@ def test_a_zip_of_a_million_members_is_refused_quickly(tmp_path):
 
 
 def test_other_zip_tricks_are_entries_with_reasons(tmp_path, monkeypatch):
-    from grader.record import collect as collect_module
+    from grader.record import walk
 
-    monkeypatch.setattr(collect_module, "MAX_ZIP_TOTAL_MB", 2)
+    monkeypatch.setattr(walk, "MAX_ZIP_TOTAL_MB", 2)
     sol = _marked_solutions(tmp_path)
     link = zipfile.ZipInfo("perceptron.ipynb")
     link.create_system, link.external_attr = 3, (stat.S_IFLNK | 0o777) << 16
@@ -567,9 +568,9 @@ def test_other_zip_tricks_are_entries_with_reasons(tmp_path, monkeypatch):
 
 def test_a_huge_folder_is_examined_up_to_a_limit_and_its_notebook_still_found(tmp_path,
                                                                               monkeypatch):
-    from grader.record import collect as collect_module
+    from grader.record import walk
 
-    monkeypatch.setattr(collect_module, "MAX_FILES_PER_STUDENT", 100)
+    monkeypatch.setattr(walk, "MAX_FILES_PER_STUDENT", 100)
     sol = _marked_solutions(tmp_path)
     src = tmp_path / "home"
     for i in range(300):  # sorts before the notebook, and is examined after it

@@ -154,7 +154,7 @@ def find_source(path: Path, nb: NotebookNode, solutions: Path = SOLUTIONS) -> tu
     """(assignment, notebook name) of the instructor's notebook that ``nb`` is a copy of: the
     released name, else the notebook whose graded cells it carries most of (what ``grade``
     does with ``Copy of perceptron.ipynb``)."""
-    from grader.record.collect import best_match, cell_index, notebook_index
+    from grader.record.matching import best_match, cell_index, notebook_index
 
     solutions = Path(solutions).resolve()
     index = notebook_index(solutions)

@@ -37,7 +37,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from grader.checks import messages as M
-from grader.record.collect import Collection, collect, safe_student_id
+from grader.record.collect import Collection, collect
 from grader.record.notebook import (
     Options,
     grade_submission,
@@ -45,6 +45,7 @@ from grader.record.notebook import (
     warn_unsandboxed,
 )
 from grader.record.outputs import write_collect_report
+from grader.record.owners import safe_student_id
 from grader.record.plan import Job, Task, engine_task, parse_shard, plan, shard_of
 from grader.record.progress import Progress
 from grader.record.results import CellResult, NotebookResult, SubmissionResult

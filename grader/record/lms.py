@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.checks import messages as M
-from grader.record.collect import lms_upload
 from grader.record.outputs import NO_SCORE
+from grader.record.owners import lms_upload
 from grader.record.progress import number
 
 __all__ = ["export", "LMSES", "CANVAS_COLUMNS", "MOODLE_WORKSHEET_COLUMNS", "ExportError"]

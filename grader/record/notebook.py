@@ -234,7 +234,7 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
 
 def _assignment_of(ids: set[str], solutions: Path, exclude: str) -> str | None:
     """The other assignment whose graded cells these are, if any."""
-    from grader.record.collect import best_match, cell_index, notebook_index
+    from grader.record.matching import best_match, cell_index, notebook_index
 
     solutions = Path(solutions).resolve()
     index = notebook_index(solutions)
