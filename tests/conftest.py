@@ -19,6 +19,30 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped, but NNFS_NO_SKIPS=1 (CI installs every dependency): {reason}"
 
 
+# `make test` runs the suite on every core (pytest-xdist, `--dist loadgroup`). Each test file
+# runs whole on one worker, so its module fixtures (a graded class, a started server) run
+# once; the files that share the session's nbgrader run go together. Workers take files in
+# the order below, the longest first, so that no long file starts last and holds up the end
+# (a scheduling hint measured from CI's --durations; correctness never depends on it).
+SHARED = {"test_demo.py": "nbgrader", "test_grade_nbgrader.py": "nbgrader"}
+LONGEST_FIRST = ["nbgrader", "test_variants.py", "test_browser.py", "test_notebooks.py",
+                 "test_release.py", "test_grade_hostile.py", "test_grade_class.py",
+                 "test_grade_postgres.py", "test_slurm.py", "test_training.py"]
+
+
+def _group(item) -> str:
+    return SHARED.get(item.path.name, item.path.name)
+
+
+def pytest_collection_modifyitems(config, items):
+    if not hasattr(config, "workerinput"):  # not an xdist worker: the usual order
+        return
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: files keep their order
+
+
 @pytest.fixture(scope="session")
 def nbgrader_graded(tmp_path_factory):
     """Every sample of every assignment, autograded once by nbgrader itself (slow).
