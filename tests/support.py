@@ -55,3 +55,13 @@ def fails(check: Callable[[], None], *, kind: str | None = None,
     for fragment in contains:
         assert fragment in message, f"{fragment!r} not in the failure message:\n{message}"
     return failure
+
+
+def run_in(session, function, *args, **kwargs):
+    """The outcome of ``function(*args, **kwargs)`` run in a session's sandbox as one step,
+    the way every check calls a student's code (grader.checks.steps)."""
+    from grader.checks.steps import Steps
+
+    steps = Steps()
+    ref = steps.call(function, *args, name=getattr(function, "__name__", "f"), **kwargs)
+    return session.run_steps(steps)[ref]

@@ -1,4 +1,4 @@
-"""grader.record.session: the trusted side of the wire (proxies, timeouts, generators)."""
+"""grader.record.session: the trusted side of the wire (handles, steps, callbacks, timeouts)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import time
 
 import numpy as np
 import pytest
+from support import run_in
 
+from grader.checks.steps import Steps
 from grader.record.sandbox import Limits, Sandbox, SandboxError, bwrap_available
 from grader.record.session import Remote, Session
 
@@ -65,28 +67,42 @@ class Value:
 
 
 @needs_bwrap
-def test_proxies_behave_like_the_students_objects(session):
+def test_steps_on_handles_behave_like_the_students_objects(session):
     report = session.load([{"source": SOURCE, "label": "sol"}, {"checkpoint": "t"}], {}, 60)
     assert report["cells"][0]["error"] is None
     fwd, bwd, todo, broken, numgrad, value = (
         session.resolve("t", n) for n in ("fwd", "bwd", "todo", "broken", "numgrad", "Value"))
     assert isinstance(fwd, Remote) and callable(fwd) and fwd.__name__ == "fwd"
+    assert isinstance(value, Remote) and callable(value)  # a class: called through steps
+    with pytest.raises(TypeError):
+        fwd(1)  # a handle answers nothing itself: no call reaches the sandbox from here
     x, w = np.ones((2, 3)), np.arange(12.0).reshape(3, 4)
-    out, cache = fwd(x, w)
+    steps = Steps()
+    forward = steps.call(fwd, x, w, name="fwd")
+    cache = steps.item(forward, 1)  # stays in the sandbox, passed on as itself
+    steps.call(bwd, np.ones((2, 4)), cache, name="bwd", unchanged=[forward])
+    done = session.run_steps(steps)
+    out, _ = done[forward].value
     np.testing.assert_array_equal(out, x @ w)
-    assert cache[0] is x and cache[1] is w  # the same arrays come back
-    bwd(np.ones((2, 4)), cache)
-    assert x[0, 0] == 2.0  # the in-place change reached the grader's array
-    with pytest.raises(NotImplementedError):
-        todo(1)
-    with pytest.raises(ValueError) as info:
-        broken(3)
-    assert type(info.value).__name__ == "Oops" and "bad 3" in str(info.value)
-    assert "raise Oops" in "".join(info.value.__notes__)
-    assert numgrad(lambda v: v ** 3, 2.0) == pytest.approx(12.0, rel=1e-6)  # a callback
-    a, b = value(1.5), value(-2.0)
-    c = a * b + a ** 3 + 2.0 * a + (-b)
-    assert isinstance(c, Remote) and c.data == pytest.approx(1.5 * -2 + 1.5**3 + 3 + 2)
+    assert x[0, 0] == 1.0  # the check's arrays are sent by value, never changed here
+    # the backward changed what its forward kept in the cache: argument 0 (x) of step 0
+    assert done.outcomes[2].status == "ok" and done.outcomes[2].mutated_earlier == [(0, 0)]
+    not_done = run_in(session, todo, 1)
+    assert not_done.status == "error" and not_done.error["not_done"]
+    oops = run_in(session, broken, 3)
+    assert oops.error["type"] == "Oops" and "ValueError" in oops.error["bases"]
+    assert "bad 3" in oops.error["msg"] and "raise Oops" in oops.error["frames"]
+    assert run_in(session, numgrad, lambda v: v ** 3, 2.0).value == pytest.approx(12.0, rel=1e-6)
+    steps = Steps()  # a graph of the student's objects, built where they live
+    a, b = steps.call(value, 1.5, name="Value"), steps.call(value, -2.0, name="Value")
+    c = steps.op("add", steps.op("add", steps.op("add", steps.op("mul", a, b, name="mul"),
+                                                 steps.op("pow", a, 3, name="pow"), name="add"),
+                                 steps.op("mul", 2.0, a, name="rmul"), name="add"),
+                 steps.op("neg", b, name="neg"), name="add")
+    data = steps.attr(c, "data")
+    done = session.run_steps(steps)
+    assert isinstance(done[c].value, Remote)
+    assert done[data].value == pytest.approx(1.5 * -2 + 1.5**3 + 3 + 2)
     with pytest.raises(NameError):
         session.resolve("t", "missing")
 
@@ -98,7 +114,7 @@ def test_a_timeout_kills_the_sandbox_not_the_grader(session):
     spin = session.resolve("t", "spin")
     session.deadline = time.monotonic() + 1.5
     with pytest.raises(SandboxError) as info:
-        spin()
+        run_in(session, spin)
     assert info.value.reason == "timeout" and session.sandbox.dead is not None
 
 
@@ -111,11 +127,9 @@ def test_generators_warnings_and_iterators_cross_like_in_the_kernel(session):
     session.load([{"source": source, "label": "s"}, {"checkpoint": "t"}], {}, 60)
     draw, loud, batches = (session.resolve("t", n) for n in ("draw", "loud", "batches"))
     rng, twin = np.random.default_rng(7), np.random.default_rng(7)
-    np.testing.assert_array_equal(draw(rng, 3), twin.standard_normal(3))
-    assert rng.random() == twin.random()  # the student's draws advanced the grader's rng
-    with __import__("warnings").catch_warnings(record=True) as caught:
-        __import__("warnings").simplefilter("always")
-        loud([1.0])
-    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
-    it = iter(batches(4))
-    assert next(it) == 0 and list(it) == [1, 4, 9]
+    np.testing.assert_array_equal(run_in(session, draw, rng, 3).value, twin.standard_normal(3))
+    warned = run_in(session, loud, [1.0]).warnings
+    assert any(issubclass(w.category, RuntimeWarning) for w in warned)
+    steps = Steps()
+    listed = steps.op("list", steps.call(batches, 4, name="batches", fetch=False), name="list")
+    assert session.run_steps(steps)[listed].value == [0, 1, 4, 9]

@@ -22,8 +22,9 @@ with one tag key:
                        {"f": fid} the same function sent back
     {"i": text} an int too large for JSON parsers with digit limits
 
-``aid`` identifies an array (or random generator) on both sides (see :mod:`grader.record.session`): positive
-ids are allocated by the grader, negative ones by the sandbox.
+``aid`` may identify an array (or random generator) on both sides (an ``on_array`` hook of
+:class:`Encoder` and :class:`Decoder`); the grader and the worker send arrays by value,
+with ``aid`` null.
 """
 
 from __future__ import annotations

@@ -3,8 +3,11 @@
 ``python -m grader.worker REQUEST_FD REPLY_FD FLAG_FD`` (this runtime is the package
 ``grader`` inside the sandbox) runs one student's setup and solution cells and then serves
 requests from the trusted grader over the plain data wire (:mod:`.wire`): look up a name,
-call a function, read an attribute, apply an operator. Values that are not plain data stay here and are
-known to the grader only as handles.
+and run a check's steps (:mod:`.steps`: the calls on the student's code, all of them in
+one request, their outcomes in one reply). Values that are not plain data stay here and
+are known to the grader only as handles. While the steps run, the student's code may
+call a function of the grader's (the f of a numerical gradient): that call goes back to
+the grader, on plain data, and its result comes back before the steps go on.
 
 Everything here is untrusted once student code has run: the grader treats every
 reply as data to validate, never as code. This module only makes honest
@@ -18,9 +21,7 @@ from __future__ import annotations
 import ast
 import builtins
 import io
-import itertools
 import linecache
-import operator
 import os
 import re
 import resource
@@ -28,54 +29,25 @@ import sys
 import time
 import traceback
 import types
-import warnings
 from typing import Any
 
 import numpy as np
 
 from . import wire
-from .protocol import BLOCKED_DEFAULT, CAPABILITIES, CHECK_NAMES, FATAL, STARTED
-from .steps import OPERATORS, Ref, execute
-
-_OPS: dict[str, Any] = {
-    name: getattr(operator, name)
-    for name in (
-        "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "lshift", "rshift",
-        "and_", "or_", "xor", "neg", "pos", "abs", "invert", "lt", "le", "eq", "ne", "ge", "gt",
-        "getitem", "setitem", "delitem", "contains", "index",
-    )
-}
-_OPS.update(
-    len=len, bool=bool, float=float, int=int, complex=complex, hash=hash, round=round,
-    getattr=getattr, setattr=setattr, delattr=delattr, next=next,
-    str=lambda x: _clip(str(x), 20000), repr=lambda x: _clip(repr(x), 20000),
-    iter=lambda x: list(itertools.islice(iter(x), 1_000_000)),
-    call=lambda f, *a, **k: f(*a, **k),
-    copy=lambda x: __import__("copy").copy(x),
-    deepcopy=lambda x: __import__("copy").deepcopy(x),
-    method=lambda obj, name, *a, **k: getattr(obj, name)(*a, **k),
+from .guard import (
+    AUDIT_FILE,
+    AUDIT_NETWORK,
+    AUDIT_PROCESS,
+    LAZY,
+    Shell,
+    Sink,
+    _Blocker,
+    _Lazy,
+    clip,
+    writing,
 )
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _under_any(path: str, roots: list[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
-class _Sink(io.TextIOBase):
-    """Where the student's prints go: counted, then dropped."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self.count += len(text)
-        return len(text)
+from .protocol import BLOCKED_DEFAULT, CHECK_NAMES, FATAL, STARTED
+from .steps import OPERATORS, Ref, execute
 
 
 class _TrustedFunction:
@@ -95,101 +67,6 @@ class _TrustedFunction:
         return f"<function {self.__name__}>"
 
 
-class _Shell:
-    """Stands in for ``get_ipython()``: magics do nothing, hooks are refused and noted."""
-
-    def __init__(self, worker: Worker):
-        object.__setattr__(self, "_worker", worker)
-
-    def run_line_magic(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def run_cell_magic(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def system(self, *args: Any, **kwargs: Any) -> None:
-        self._worker.flag("shell_command")
-
-    def getoutput(self, *args: Any, **kwargs: Any) -> list:
-        self._worker.flag("shell_command")
-        return []
-
-    def __getattr__(self, name: str) -> Any:
-        self._worker.flag(f"ipython_hook:{name}")
-        raise AttributeError(f"get_ipython().{name} is not available while grading")
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self._worker.flag(f"ipython_hook:{name}")
-        raise AttributeError(f"get_ipython().{name} is not available while grading")
-
-
-class _Blocker:
-    """A meta-path finder that refuses autodiff libraries (a second layer: their files are
-    not in the sandbox at all) and notes attempts to reach the grader's own modules."""
-
-    def __init__(self, worker: Worker, names: set[str]):
-        self.worker = worker
-        self.names = names
-        here = os.path.dirname(os.path.abspath(__file__))
-        self.runtime = {os.path.splitext(n)[0] for n in os.listdir(here)}
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        root, _, rest = name.partition(".")
-        if root == "grader" and rest and rest.partition(".")[0] not in self.runtime:
-            self.worker.flag(f"grader_internals:{_clip(name, 100)}")  # not here to be found
-            return None
-        if root in self.names:
-            if self.worker.mode != "defs":  # a demo cell's import is not graded code
-                self.worker.flag(f"blocked_import:{root}")
-            raise ImportError(
-                f"`{root}` cannot be imported while grading: this exercise is written with "
-                f"NumPy only · 评分时不能导入 `{root}`：本练习只能使用 NumPy。",
-                name=name,
-            )
-        return None
-
-    def find_module(self, name: str, path: Any = None) -> None:  # pragma: no cover - old API
-        self.find_spec(name, path)
-
-
-class _Lazy:
-    """Defers modules that setup cells import but graded code rarely uses (pyplot: ~1 s).
-
-    The module is created at import and executed on first attribute access
-    (:class:`importlib.util.LazyLoader`), so a setup cell that configures plots still works.
-    """
-
-    def __init__(self, names: set[str]):
-        self.names = names
-        self.busy = False
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name not in self.names or self.busy:
-            return None
-        import importlib.util
-
-        self.busy = True
-        try:
-            spec = importlib.util.find_spec(name)
-        finally:
-            self.busy = False
-        if spec is None or spec.loader is None:
-            return None
-        spec.loader = importlib.util.LazyLoader(spec.loader)
-        return spec
-
-
-LAZY = {"matplotlib.pyplot"}
-
-_AUDIT_PROCESS = {
-    "subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.fork", "os.forkpty",
-    "os.spawn", "pty.spawn", "os.startfile",
-}
-_AUDIT_NETWORK = {"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"}
-_AUDIT_FILE = {"open", "os.listdir", "os.scandir", "os.remove", "os.rename", "os.rmdir",
-               "shutil.rmtree", "os.mkdir", "os.chmod", "os.truncate", "os.utime"}
-
-
 class Worker:
     def __init__(self, request_fd: int, reply_fd: int, flag_fd: int | None = None):
         self.request_fd = request_fd
@@ -201,23 +78,19 @@ class Worker:
         self.handles: dict[int, Any] = {}
         self.handle_ids: dict[int, int] = {}
         self.next_hid = 1
-        self.arrays: dict[int, list] = {}  # aid -> [array, snapshot]
-        self.array_ids: dict[int, int] = {}
-        self.next_aid = -1
         self.functions: dict[int, _TrustedFunction] = {}
         self.flag_set: set[str] = set()
         self.armed = False
         self.allowed_roots: tuple[str, ...] = ()
         self.scratch: tuple[str, ...] = ()
-        self.sink = _Sink()
+        self.sink = Sink()
         self.mode = "full"
         self.blocked: set[str] = set()
-        self.warnings: list = []
 
     # ------------------------------------------------------------------ notes
     def flag(self, text: str) -> None:
         """Note what the submission tried, at once (the sandbox may be killed right after)."""
-        text = _clip(text.replace("\n", " "), 300)
+        text = clip(text.replace("\n", " "), 300)
         if text not in self.flag_set and len(self.flag_set) < 200:
             self.flag_set.add(text)
             if self.flag_fd is not None:
@@ -229,7 +102,7 @@ class Worker:
     def _audit(self, event: str, args: tuple) -> None:  # noqa: C901 - one branch per event kind
         if not self.armed:
             return
-        if event in _AUDIT_FILE:
+        if event in AUDIT_FILE:
             path = args[0] if args else None
             if isinstance(path, bytes):
                 path = path.decode("utf-8", "replace")
@@ -239,13 +112,13 @@ class Worker:
                 if not full.startswith(self.allowed_roots):
                     self.flag(f"file:{full}")
                 elif event == "open" and full.startswith(self.scratch) and \
-                        not _writing(args) and not os.path.exists(full):
+                        not writing(args) and not os.path.exists(full):
                     # the scratch folder is where the course may live on the host (a clone
                     # in /tmp): reading a path that is not there is looking for the host's
                     self.flag(f"file:{full}")
-        elif event in _AUDIT_PROCESS:
+        elif event in AUDIT_PROCESS:
             self.flag(f"process:{event}")
-        elif event in _AUDIT_NETWORK:
+        elif event in AUDIT_NETWORK:
             self.flag("network")
         elif event == "sqlite3.connect":
             self.flag("sqlite")
@@ -294,7 +167,7 @@ class Worker:
         sys.stdin = io.StringIO()
         self.ns.update({"__name__": "__main__", "__builtins__": builtins,
                         "get_ipython": lambda: self.shell, "display": lambda *a, **k: None})
-        self.shell = _Shell(self)
+        self.shell = Shell(self)
         sys.modules["__main__"] = self.module
         self._grader_before = self._grader_state()
 
@@ -367,48 +240,14 @@ class Worker:
                   if os.path.abspath(f.filename) != here]
         lines = traceback.format_list(frames[-8:])
         if frames_only:
-            return _clip("".join(lines), 8000)
+            return clip("".join(lines), 8000)
         try:
             lines += traceback.format_exception_only(type(exc), exc)
         except BaseException:  # noqa: BLE001 - a broken __str__
             lines.append(type(exc).__name__ + "\n")
-        return _clip("".join(lines), 8000)
+        return clip("".join(lines), 8000)
 
     # ---------------------------------------------------------------- values
-    def _array_out(self, array: Any) -> int:
-        aid = self.array_ids.get(id(array))
-        if aid is not None and self.arrays.get(aid, [None])[0] is array:
-            self.arrays[aid][1] = _snapshot(array)
-            return aid
-        aid = self.next_aid
-        self.next_aid -= 1
-        self.arrays[aid] = [array, _snapshot(array)]
-        self.array_ids[id(array)] = aid
-        return aid
-
-    def _array_in(self, aid: Any, array: Any) -> Any:
-        if aid is None:
-            return array
-        entry = self.arrays.get(aid)
-        if entry is not None and wire.is_rng(array):
-            if type(entry[0]) is type(array):
-                wire.set_rng(entry[0], array)
-                entry[1] = _snapshot(entry[0])
-                return entry[0]
-        elif entry is not None and not wire.is_rng(entry[0]):
-            current = entry[0]
-            if current.shape == array.shape and current.dtype == array.dtype:
-                try:
-                    if not _same(current, array):
-                        np.copyto(current, array)
-                    entry[1] = array
-                    return current
-                except (ValueError, TypeError):
-                    pass
-        self.arrays[aid] = [array, _snapshot(array)]
-        self.array_ids[id(array)] = aid
-        return array
-
     def _handle_out(self, obj: Any) -> dict:
         hid = self.handle_ids.get(id(obj))
         if hid is None or self.handles.get(hid) is not obj:
@@ -420,20 +259,14 @@ class Worker:
 
     def _meta(self, obj: Any) -> dict:
         kind = type(obj)
-        caps = [name for name in CAPABILITIES if _has(kind, name)]
-        if _has(kind, "__eq__"):
-            caps.append("__eq__")
-            if _has(kind, "__hash__"):
-                caps.append("__hash__")
         name = getattr(obj, "__name__", None) if isinstance(obj, (type, types.FunctionType,
                                                                    types.MethodType,
                                                                    types.BuiltinFunctionType)) \
             else None
         return {
-            "type": _clip(getattr(kind, "__name__", "object"), 100),
+            "type": clip(getattr(kind, "__name__", "object"), 100),
             "call": callable(obj),
-            "name": _clip(name, 100) if isinstance(name, str) else None,
-            "caps": caps,
+            "name": clip(name, 100) if isinstance(name, str) else None,
         }
 
     def _handle_in(self, tag: str, body: Any) -> Any:
@@ -452,8 +285,7 @@ class Worker:
         return self.handles[body]
 
     def _encoder(self) -> wire.Encoder:
-        return wire.Encoder(on_array=self._array_out, on_other=self._other_out,
-                            coerce=_array_like)
+        return wire.Encoder(on_other=self._other_out, coerce=_array_like)
 
     def _other_out(self, obj: Any) -> Any:
         if isinstance(obj, _TrustedFunction) and obj._worker is self:
@@ -473,10 +305,7 @@ class Worker:
                 raise wire.ProtocolError("bad request")
             if "cbret" in payload or "cberr" in payload:
                 self._release(payload)
-                decoder = wire.Decoder(buffers, on_array=self._array_in,
-                                       on_handle=self._handle_in)
-                for item in payload.get("upd") or []:
-                    decoder.decode(item[1])
+                decoder = wire.Decoder(buffers, on_handle=self._handle_in)
                 if "cberr" in payload:
                     err = payload["cberr"] if isinstance(payload["cberr"], dict) else {}
                     kind = getattr(builtins, str(err.get("type")), None)
@@ -487,34 +316,18 @@ class Worker:
             reply, out = self.handle(payload, buffers)
             wire.write_frame(self.reply_fd, reply, out)
 
-    def _updates(self, encoder: wire.Encoder) -> list:
-        changed = []
-        for aid, entry in list(self.arrays.items()):
-            array, snapshot = entry
-            if wire.is_rng(array):
-                if wire.rng_state(array) != snapshot:
-                    changed.append([aid, encoder.encode(array)])
-            elif array.shape != snapshot.shape or array.dtype != snapshot.dtype or \
-                    not _same(array, snapshot):
-                changed.append([aid, encoder.encode(array)])
-        return changed
-
     # -------------------------------------------------------------- requests
     def _release(self, payload: dict) -> None:
-        released = payload.get("rel") or [[], []]
-        for hid in released[0]:
+        """Forget the handles whose proxies the grader no longer holds."""
+        for hid in payload.get("rel") or []:
             obj = self.handles.pop(hid, None)
             if obj is not None and self.handle_ids.get(id(obj)) == hid:
                 del self.handle_ids[id(obj)]
-        for aid in released[1]:
-            entry = self.arrays.pop(aid, None)
-            if entry is not None and self.array_ids.get(id(entry[0])) == aid:
-                del self.array_ids[id(entry[0])]
 
     def handle(self, payload: dict, buffers: list) -> tuple[dict, list]:
         self._release(payload)
         op = payload.get("op")
-        decoder = wire.Decoder(buffers, on_array=self._array_in, on_handle=self._handle_in)
+        decoder = wire.Decoder(buffers, on_handle=self._handle_in)
         try:
             if op == "load":
                 self.protect(payload.get("config", {}))
@@ -525,18 +338,6 @@ class Worker:
                 if not isinstance(name, str) or name not in scope:
                     raise NameError(f"name {name!r} is not defined")
                 value = scope[name]
-            elif op == "apply":
-                function = _OPS.get(payload.get("fn"))
-                if function is None:
-                    raise wire.ProtocolError("unknown operation")
-                args = decoder.decode(payload.get("args", {"l": []}))
-                kwargs = decoder.decode(payload.get("kwargs", {"d": []}))
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    try:
-                        value = function(*args, **kwargs)
-                    finally:
-                        self.warnings = caught[:50]
             elif op == "steps":
                 return self._steps(payload, decoder)
             elif op == "ping":
@@ -579,7 +380,7 @@ class Worker:
                           "kwargs": kwargs, "fetch": bool(raw.get("fetch", True)),
                           "unchanged": unchanged})
         outcomes, _ = execute(items, catch=BaseException)
-        encoder = wire.Encoder(on_other=self._other_out, coerce=_array_like)
+        encoder = self._encoder()
         for outcome in outcomes:
             if "value" in outcome:
                 try:
@@ -589,26 +390,18 @@ class Worker:
         return self._reply({"steps": outcomes}, encoder)
 
     def _reply(self, body: dict, encoder: wire.Encoder | None = None) -> tuple[dict, list]:
-        encoder = encoder or self._encoder()
-        body["upd"] = self._updates(encoder)
-        if self.warnings:
-            body["warn"] = [[_clip(type(w.message).__name__ if isinstance(w.message, Warning)
-                                   else w.category.__name__, 100),
-                             _clip(str(w.message), 1000), _clip(str(w.filename), 200),
-                             int(w.lineno or 0)] for w in self.warnings]
-            self.warnings = []
-        body["out"] = self.sink.count
-        return body, encoder.buffers
+        body["out"] = self.sink.count  # how much the student printed so far
+        return body, encoder.buffers if encoder is not None else []
 
     def _error(self, exc: BaseException) -> dict:
         if isinstance(exc, NameError) and getattr(exc, "name", None) in self.blocked:
             self.flag(f"blocked_import:{exc.name}")  # imported in a demo cell, used in graded code
         bases = [k.__name__ for k in type(exc).__mro__ if isinstance(k.__name__, str)][:12]
         try:
-            message = _clip(str(exc), 4000)
+            message = clip(str(exc), 4000)
         except BaseException:  # noqa: BLE001
             message = ""
-        return {"type": _clip(type(exc).__name__, 100), "bases": bases, "msg": message,
+        return {"type": clip(type(exc).__name__, 100), "bases": bases, "msg": message,
                 "frames": self._format(exc, frames_only=True)}
 
     def serve(self) -> None:
@@ -622,7 +415,7 @@ class Worker:
                     raise wire.ProtocolError("bad request")
                 body, out = self.handle(payload, buffers)
             except BaseException as exc:  # noqa: BLE001 - report, then keep serving
-                body, out = {FATAL: _clip(f"{type(exc).__name__}: {exc}", 2000)}, []
+                body, out = {FATAL: clip(f"{type(exc).__name__}: {exc}", 2000)}, []
             try:
                 wire.write_frame(self.reply_fd, body, out)
             except (ValueError, TypeError):
@@ -654,15 +447,6 @@ def without_magics(source: str) -> str:
         else:
             out.append(line)
     return "\n".join(out)
-
-
-def _writing(args: tuple) -> bool:
-    """Whether an ``open`` audit event creates or writes (its mode, or its os.open flags)."""
-    mode = args[1] if len(args) > 1 else None
-    flags = args[2] if len(args) > 2 else 0
-    if isinstance(mode, str):
-        return any(c in mode for c in "wax+")
-    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
 
 
 def _array_like(obj: Any) -> np.ndarray | None:
@@ -698,18 +482,6 @@ def _has(kind: type, name: str) -> bool:
                    for k in kind.__mro__ if k is not object)
     except BaseException:  # noqa: BLE001 - a hostile metaclass
         return False
-
-
-def _snapshot(value: Any) -> Any:
-    return wire.rng_state(value) if wire.is_rng(value) else value.copy()
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    if a.shape != b.shape:
-        return False
-    if a.dtype.kind in "fc":
-        return bool(np.array_equal(a, b, equal_nan=True))
-    return bool(np.array_equal(a, b))
 
 
 def main(argv: list[str] | None = None) -> int:
