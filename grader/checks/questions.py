@@ -20,24 +20,32 @@ canonical form for its ``kind``:
 * ``shape``: a tuple of integers (``(5, 3)``, ``[5, 3]`` and ``"5x3"`` agree);
 * ``text``: a short expression, lower case, spaces removed (``X.T @ dout`` = ``x.t@dout``).
 
-Authors get a hash with ``python -m grader.checks.questions q3_2 shape "(5, 3)"``.
+Authors get a hash with ``python -m grader.checks.questions q3_2 shape "(5, 3)"`` and
+write it into the assignment's table, ``digests/<assignment>.json`` next to this module:
+for each question its bilingual title, ``kind`` (with ``choices`` or ``digits`` where they
+matter), the digests of the accepted ``answers`` and ``hints``, the digest of a known wrong
+answer -> the catalogue key of its hint (registered with the exercise module's messages).
+An exercise module registers its questions with one call,
+``for question in questions(ASSIGNMENT): register(question)``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from grader.checks import messages as M
 from grader.checks.compare import Case, CheckFailure, report_pass
 from grader.checks.specs import Exercise
 
-__all__ = ["Question", "canonical", "digest"]
+__all__ = ["Question", "canonical", "digest", "questions"]
 
 M.register(
     {
@@ -144,6 +152,20 @@ class Question(Exercise):
 
     def make_cases(self, **literal: Any) -> list[Case]:  # a question is its own single case
         return []
+
+
+#: The assignments' tables of questions (see the module's docstring).
+DIGESTS = Path(__file__).with_name("digests")
+
+
+def questions(assignment: str, *ids: str) -> list[Question]:
+    """The questions of ``assignment`` from its table (only ``ids``, when given), in order."""
+    table = json.loads((DIGESTS / f"{assignment}.json").read_text(encoding="utf-8"))
+    return [Question(id=ident, title_en=row["title"][0], title_zh=row["title"][1],
+                     assignment=assignment, kind=row["kind"], choices=row.get("choices", ""),
+                     digits=row.get("digits", 3), answers=tuple(row["answers"]),
+                     hints=dict(row.get("hints", {})))
+            for ident, row in table.items() if not ids or ident in ids]
 
 
 def main(argv: list[str]) -> int:

@@ -27,7 +27,7 @@ from grader.checks.exercises.backprop import (
     _ref,
     _torch,
 )
-from grader.checks.questions import Question
+from grader.checks.questions import questions
 from grader.checks.specs import Exercise, _unpack, away_from, function_name
 from grader.checks.steps import Done, Steps
 
@@ -316,20 +316,5 @@ register(CachedLayerSpec(
 
 # ------------------------------------------------------------------------ questions
 
-register(Question(
-    id="q3_1", title_en="Question 3.1 · the gradient of x · x", title_zh="问题 3.1 · x · x 的梯度",
-    assignment=ASSIGNMENT, kind="choice", choices="abcd",
-    answers=("0d2c63c443871333077f72ba4ca5e772dacb7d335a0fe0ffa5d92d9b9473a400",),
-    hints={"23f2fd915e8272817e09c4ad7086563484820aa2b396dc6b9ff92c389cbe7087": "q3_1_one_path",
-           "63dce39c083d70c0f81f806929a9221110ab5a9eba59c65218a382cb18103b94": "q3_1_value",
-           "349a229031e8d4c707a6ae2141230df53e287cdee0860eaa4d59911ab3460249": "q3_1_add"}))
-
-register(Question(
-    id="q3_2", title_en="Question 3.2 · the size of a Jacobian",
-    title_zh="问题 3.2 · 雅可比矩阵有多大", assignment=ASSIGNMENT, kind="shape",
-    answers=("e552d22b6292de41e5ad52cde9dde236c12126b47f913bb80676c7baf273621a",  # 4 axes
-             "e843e2681543d79323d5fc0919062098ecd3953f82ae72aec5147a54c99ea550"),  # as a matrix
-    hints={"c52e5659f608cc73b332c71cdb3697f661aec25ebc92e4a0f82a69514b3c2496": "q3_2_dw",
-           "9b699a09fce0d5a111d43ed8ae04908e75a670edb7f813b49bdce0877ce3d612": "q3_2_dw",
-           "c4cc0d1903f9fc3c7f31bc104a6df895da6ea368b0d08307c0ea573c09e9d20e": "q3_2_out",
-           "d0187f23c39768e717ceb0ef54a17d53628f1bb5116d02c6ad03ce00a353fa82": "q3_2_x"}))
+for question in questions(ASSIGNMENT, "q3_1", "q3_2"):
+    register(question)

@@ -21,7 +21,7 @@ from grader.checks import torchref
 from grader.checks.compare import Case, CheckFailure, Tolerance, compare_array
 from grader.checks.exercises import register
 from grader.checks.exercises.backprop import ASSIGNMENT, _ref, _resample, _torch
-from grader.checks.questions import Question
+from grader.checks.questions import questions
 from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
 from grader.checks.steps import Done, Steps
 
@@ -372,23 +372,5 @@ register(FunctionSpec(
 
 # ------------------------------------------------------------------------ questions
 
-register(Question(
-    id="q3_3", title_en="Question 3.3 · when the two checks disagree",
-    title_zh="问题 3.3 · 两种检验结论不一致时", assignment=ASSIGNMENT, kind="choice",
-    choices="abcd",
-    answers=("e89ef91066a762747f1fbf8ff708fd383b835eb38bb7a3fd23ce04d5cb59a3e6",),
-    hints={"9c30e557e56433adb0a050e924a1f00ff1e9b42ccc97028e38613bc088f51917": "q3_3_factor",
-           "75e845af954284a20985c3b1f10432ae149f430e85636716575b3a141a3c5a8d": "q3_3_small_h",
-           "e4566fa50503da2272781dfce3ebf9943c33fa4a557a2346a81c49b06b0bf19c": "q3_3_autograd"}))
-
-register(Question(
-    id="q3_4", title_en="Question 3.4 · the loss before training",
-    title_zh="问题 3.4 · 训练前的损失", assignment=ASSIGNMENT, kind="number",
-    answers=("019e64cb477b4de16ff7bd90fa6a25622d64464948dcd5babe59bfbbd3c69692",),  # ln 10
-    hints={"6bb7b9aee91aff51aab13d5abae28236a6b27d3df238b5b40fd5a7433f0059ff": "q3_4_probability",
-           "e0a20c7b72c9930985010637839160a3c16f65ea4052c3189fc042265cbc28dc": "q3_4_two_classes",
-           "3260ffb812b033c80e1dfca2918e03a494e7443a8579d8e08ee9c57075e028dd": "q3_4_not_c",
-           "e0e11312e3bd745f45a1afb03c8f8572663a889f32c5a989622523f1ece63527": "q3_4_zero",
-           "08a2b83b1fb552a938e4301b5ccc6ccbe0da7413f4779ad8c8d86bc7e0dbf244": "q3_4_sign",
-           "5d0b6fa85455f03ba7f29a1f92dfd3b23222e9ddff73c64b7f00dc3f7e722099": "q3_4_base",
-           "20e6111419d142d3bdf9222429df4ac55c6324f2c73faeb1683619cf71c1a0b1": "q3_4_base"}))
+for question in questions(ASSIGNMENT, "q3_3", "q3_4"):
+    register(question)

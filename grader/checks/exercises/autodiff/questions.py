@@ -1,7 +1,8 @@
 """Assignment 04's auto-graded questions · 作业 04 的自动评分问题.
 
-Each keeps the salted digests of its accepted answers and of known wrong ones (with a hint),
-never the answers themselves (:mod:`grader.checks.questions`); a digest is printed by
+The salted digests of their accepted answers and of known wrong ones (each with a hint
+below), never the answers themselves, are in ``grader/checks/digests/04_autodiff.json``
+(:mod:`grader.checks.questions`); a digest is printed by
 ``python -m grader.checks.questions ID KIND ANSWER [CHOICES]``.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from grader.checks import messages as M
 from grader.checks.exercises import register
-from grader.checks.questions import Question
+from grader.checks.questions import questions
 
 ASSIGNMENT = "04_autodiff"
 
@@ -73,61 +74,5 @@ M.register(
     }
 )
 
-register(Question(
-    id="q4_1",
-    title_en="Question 4.1 · a node used twice",
-    title_zh="问题 4.1 · 被使用两次的节点",
-    assignment=ASSIGNMENT,
-    kind="number",
-    answers=("02b502fcbf069485357a6e0be0aa31335db8d3b7038f32dd9d385ff54ee54ef7",),
-    hints={
-        "7fbe814c7f258b48b18c94318cff07bf168216d5951e01cd2c8b4f31be9bf933": "q4_1_hint_plus_missing",
-        "05e2598e22f0ce498cdc39dcc7cc5d480038799673c41b57aac864d10be86528": "q4_1_hint_product_once",
-        "fe602bde45d90ff1343901271e3ac100366a8cd2980947edb88c0af147319709": "q4_1_hint_product_once",
-        "ce6d7271c40ed380d0467de02d6708ad5b3a626faabe65bea5878e898339e123": "q4_1_hint_only_plus",
-        "a3a2bb1efc229c3ba25634582906cff86f454977c611378dcebc5eca80ed544a": "q4_1_hint_value",
-    },
-))
-
-register(Question(
-    id="q4_2",
-    title_en="Question 4.2 · which mode?",
-    title_zh="问题 4.2 · 用哪种模式？",
-    assignment=ASSIGNMENT,
-    kind="choice",
-    choices="abcd",
-    answers=("b41fc0843ef881c3bf198fdff4c316f15ff036d222f0453b9a9ecdae5b790891",),
-    hints={
-        "5e22638f5ee5983e089194d45e72874abd1eeb9d11093404ae43c29bdc9fae1d": "q4_2_hint_reverse",
-        "c2162e6cfe4158e4dfac4bba6d293dbaa793faa6ab064fa3218355eff524ba3d": "q4_2_hint_reverse",
-        "82fcafda41734ecfad40393059624f647bddef437b3f3cc52887d7261b3b240c": "q4_2_hint_same",
-    },
-))
-
-register(Question(
-    id="q4_3",
-    title_en="Question 4.3 · which axes?",
-    title_zh="问题 4.3 · 沿哪些维度求和？",
-    assignment=ASSIGNMENT,
-    kind="choice",
-    choices="abcd",
-    answers=("1e237a12abd11a3760e607bfbe260969ee5e92a9599715943cac3696f02c3cb5",),
-    hints={
-        "0b983f30c26042864c9a9fc74f1769a6445f1b9fb3072655daaaf5a5ac10c9b0": "q4_3_hint_front_only",
-        "e8d1adab5ec3e1617e84e14ec469d1bbab41aa6011e6b734b32f4bbf1497cc2b": "q4_3_hint_size_one_only",
-        "bfa10e037ea30ad6a658d64e23e2b030ed12cca7625c1df061eddb9f33c9130f": "q4_3_hint_all",
-    },
-))
-
-register(Question(
-    id="q4_4",
-    title_en="Question 4.4 · memory and the batch size",
-    title_zh="问题 4.4 · 内存与批量大小",
-    assignment=ASSIGNMENT,
-    kind="number",
-    answers=("601ef4ff9418b9afe7b0958d35ec81d5071ed3a5b5c3daafd73c9f0241c05df8",),
-    hints={
-        "fc01e38246dc9df14b0a44b5ee25765cb906a83ad5da7feba02d29a7a9839af1": "q4_4_hint_constant",
-        "e2c863aa882eff2d5bef6a3b3f79e6e66508489734ee17eac580a1e05017e5cb": "q4_4_hint_square",
-    },
-))
+for question in questions(ASSIGNMENT):
+    register(question)

@@ -17,7 +17,7 @@ from grader.checks import messages as M
 from grader.checks.compare import Case, report_pass
 from grader.checks.exercises import register
 from grader.checks.exercises.training.common import ASSIGNMENT
-from grader.checks.questions import Question
+from grader.checks.questions import questions
 from grader.checks.specs import Exercise
 
 M.register(
@@ -124,37 +124,8 @@ register(Assignment3Layers(
 ))
 
 # ------------------------------------------------------------------------ questions
-# Digests: python -m grader.checks.questions <id> number <answer> (two significant digits).
+# Digests (grader/checks/digests/05_training.json): python -m grader.checks.questions <id>
+# number <answer> (two significant digits).
 
-register(Question(
-    id="q5_1", title_en="Question 5.1 · the ceiling on a narrow valley",
-    title_zh="问题 5.1 · 狭长山谷上的学习率上限", assignment=ASSIGNMENT, kind="number", digits=2,
-    answers=("ed80cdfe517e67fa8ef69a7b33b4fe43fce21e7eb9ed0ee9bf07c1839d5c87d9",),  # 2/25
-    hints={"713c262e8921783e6800835403cf87a3ece18acb4cda16571e1d8c30a62fd6d0": "q5_1_flat",
-           "0bafa0ae644ec06f0c0fdff445c83013730460230baa7f53ce48035562eef5f5": "q5_1_flat",
-           "04c83582c0e4eb0e4fce86ff5c6996a38ee070d62ea6db9e5bfd286526de38ae": "q5_1_one_step"}))
-
-register(Question(
-    id="q5_2", title_en="Question 5.2 · Adam's first step",
-    title_zh="问题 5.2 · Adam 的第一步", assignment=ASSIGNMENT, kind="number", digits=2,
-    answers=("9b25212931a99e9d297d2f2fce0d69582ca6b6d7c66f549e5bcd26fed4d77ecb",),
-    hints={"a1ac61bc90bbe6dd4a7ccb30762ca568508d5e4176eb98c66070f566601cbba3":
-           "q5_2_no_correction",
-           "33b66ff2f95dde0524f1712dc5944dc06c4a3bbcd71454f14da02791d157eb31": "q5_2_m_only"}))
-
-register(Question(
-    id="q5_3", title_en="Question 5.3 · how fast the signal shrinks",
-    title_zh="问题 5.3 · 信号缩小得有多快", assignment=ASSIGNMENT, kind="number", digits=2,
-    answers=("ce2c61413828ae7b73008ccfd942886ca41449a4082bd462f4c79ba56f3c1490",),  # 0.16/√2
-    hints={"170ef6ea38811431a6edd3eb90861a33dd26a9a8f837304fa4f54c3cc9e8c049": "q5_3_relu",
-           "b75826f826aff677f628e54c0cdb44fd4de180073d7b4245c88658931beeb39c": "q5_3_half",
-           "81a2c883bc8ec5c1400ce5605a57cb35f21af13844ee4ecbc86e12a66405dd88":
-           "q5_3_variance"}))
-
-register(Question(
-    id="q5_4", title_en="Question 5.4 · when does training stop?",
-    title_zh="问题 5.4 · 训练何时停止？", assignment=ASSIGNMENT, kind="number", digits=2,
-    answers=("9b0e3666a62b8bfa5e769c7b457492c23f4db14fc8bd1bc3c09e93c40f8a7513",),
-    hints={"ebd81ff6b60d8ef974ed63daa3e0e4a80fb6568aa6e8bf2903686ff4ea8f6621": "q5_4_best",
-           "34d4f614ddd496685790ac494cdb324d606fed1b3cebe0ca912fdd7c05b53f9c": "q5_4_early",
-           "2910c088e431f0e04d0425f24c5db2b340e8181f6e73a7a6514364f04f9827a9": "q5_4_late"}))
+for question in questions(ASSIGNMENT):
+    register(question)
