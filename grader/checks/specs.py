@@ -9,7 +9,7 @@ Its ``run`` method takes the student's functions plus literal data and raises a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -37,6 +37,8 @@ __all__ = [
     "FunctionSpec",
     "away_from",
     "function_name",
+    "layer_names",
+    "seeded",
 ]
 
 Inputs = dict[str, np.ndarray]
@@ -66,6 +68,26 @@ def away_from(
 def function_name(function: Any, default: str) -> str:
     name = getattr(function, "__name__", None)
     return name if isinstance(name, str) and name.isidentifier() else default
+
+
+def layer_names(case: Case, forward: Any, backward: Any) -> dict[str, str]:
+    """How messages name a layer's two functions (``<exercise>_forward`` if they have no
+    name of their own); both must be functions."""
+    __tracebackhide__ = True
+    names = {"forward": function_name(forward, f"{case.exercise}_forward"),
+             "backward": function_name(backward, f"{case.exercise}_backward")}
+    require_callable(case, names["forward"], forward)
+    require_callable(case, names["backward"], backward)
+    return names
+
+
+def seeded(seeds: Sequence[int], shapes: Sequence[tuple]
+           ) -> Iterator[tuple[int, tuple, np.random.Generator]]:
+    """(seed, shape, a generator seeded with it) for every seed and shape: a case's inputs
+    depend on its seed and shape only, whatever the other cases of the call."""
+    for seed in seeds:
+        for shape in shapes:
+            yield seed, tuple(shape), np.random.default_rng(seed)
 
 
 def _unpack(case: Case, function: str, result: Any, names: Sequence[str]) -> tuple:
@@ -136,12 +158,17 @@ class Exercise:
     def run(self, *student: Any, **literal: Any) -> None:
         __tracebackhide__ = True
         cases = self.cases(**literal)
-        steps = Steps()
-        plans = [self.drive(steps, case, *student) for case in cases]
-        done = steps.run()
+        done, plans = self.drive_all(cases, student)
         for case, plan in zip(cases, plans, strict=True):
             self.judge(case, done, plan)
         report_pass(self.title, len(cases))
+
+    def drive_all(self, cases: Sequence[Case], student: Sequence[Any]) -> tuple[Done, list]:
+        """Every case's calls, run together; (what they did, each case's plan)."""
+        __tracebackhide__ = True
+        steps = Steps()
+        plans = [self.drive(steps, case, *student) for case in cases]
+        return steps.run(), plans
 
     def cases(self, **literal: Any) -> list[Case]:
         """The cases of one check call, inputs and reference data included."""
@@ -184,14 +211,11 @@ class SeededSpec(Exercise):
                    **params: Any) -> list[Case]:
         params = {**self.params, **params}
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                inputs = self.make_inputs(rng, tuple(shape))
-                case = self.case(seed=seed, inputs=inputs,
-                                 data={"params": params, "shape": tuple(shape)})
-                self.draw(case, rng)
-                found.append(case)
+        for seed, shape, rng in seeded(seeds, shapes):
+            case = self.case(seed=seed, inputs=self.make_inputs(rng, shape),
+                             data={"params": params, "shape": shape})
+            self.draw(case, rng)
+            found.append(case)
         return found
 
     def draw(self, case: Case, rng: np.random.Generator) -> None:
@@ -224,10 +248,7 @@ class LayerSpec(SeededSpec):
 
     def drive(self, steps: Steps, case: Case, forward: Any, backward: Any) -> dict:
         __tracebackhide__ = True
-        names = {"forward": function_name(forward, f"{self.id}_forward"),
-                 "backward": function_name(backward, f"{self.id}_backward")}
-        require_callable(case, names["forward"], forward)
-        require_callable(case, names["backward"], backward)
+        names = layer_names(case, forward, backward)
         forward_call = steps.call(forward, *case.inputs.values(), name=names["forward"],
                                   arg_names=list(case.inputs), **case.data["params"])
         cache = steps.item(forward_call, 1)

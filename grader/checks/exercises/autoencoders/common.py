@@ -25,7 +25,7 @@ from grader.checks.compare import (
     require_callable,
 )
 from grader.checks.exercises.autoencoders import messages  # noqa: F401  (the catalogue)
-from grader.checks.specs import Exercise, _unpack, function_name
+from grader.checks.specs import Exercise, _unpack, function_name, layer_names, seeded
 from grader.checks.steps import Done, Ref, Steps
 
 ASSIGNMENT = "06_autoencoders"
@@ -183,14 +183,11 @@ class MultiOutputLayerSpec(Exercise):
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                inputs = self.make_inputs(rng, tuple(shape))
-                outs = _forward_outputs(self.reference, inputs)
-                upstreams = [rng.standard_normal(o.shape) for o in outs]
-                found.append(self.case(seed=seed, inputs=inputs,
-                                       data={"upstreams": upstreams}))
+        for seed, shape, rng in seeded(seeds, shapes):
+            inputs = self.make_inputs(rng, shape)
+            outs = _forward_outputs(self.reference, inputs)
+            upstreams = [rng.standard_normal(o.shape) for o in outs]
+            found.append(self.case(seed=seed, inputs=inputs, data={"upstreams": upstreams}))
         return found
 
     def prepare(self, case: Case) -> None:
@@ -208,10 +205,7 @@ class MultiOutputLayerSpec(Exercise):
 
     def drive(self, steps: Steps, case: Case, forward: Any, backward: Any) -> dict:
         __tracebackhide__ = True
-        names = {"forward": function_name(forward, f"{self.id}_forward"),
-                 "backward": function_name(backward, f"{self.id}_backward")}
-        require_callable(case, names["forward"], forward)
-        require_callable(case, names["backward"], backward)
+        names = layer_names(case, forward, backward)
         forward_call = steps.call(forward, *case.inputs.values(), name=names["forward"],
                                   arg_names=list(case.inputs))
         cache = steps.item(forward_call, len(self.outputs))

@@ -20,7 +20,7 @@ from grader.checks.exercises.autoencoders.common import (
     flagged,
     noting_reuse,
 )
-from grader.checks.specs import Exercise, LayerSpec, _unpack, function_name
+from grader.checks.specs import Exercise, LayerSpec, _unpack, function_name, seeded
 from grader.checks.steps import Done, Steps
 
 # --------------------------------------------------------- 6.6 reparameterisation
@@ -254,12 +254,10 @@ class LossAndGradsSpec(Exercise):
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                params, X, eps = self.make_inputs(rng, tuple(shape))
-                found.append(self.case(seed=seed, inputs={"X": X, "eps": eps, **params},
-                                       data={"params": params}))
+        for seed, shape, rng in seeded(seeds, shapes):
+            params, X, eps = self.make_inputs(rng, shape)
+            found.append(self.case(seed=seed, inputs={"X": X, "eps": eps, **params},
+                                   data={"params": params}))
         return found
 
     def prepare(self, case: Case) -> None:

@@ -206,9 +206,7 @@ class CapstoneExercise(Exercise):
     def run(self, *student: Any, **literal: Any) -> None:
         __tracebackhide__ = True
         cases = self.cases(**literal)
-        steps = Steps()
-        plans = [self.drive(steps, case, *student) for case in cases]
-        done = steps.run()
+        done, plans = self.drive_all(cases, student)
         for case, plan in zip(cases, plans, strict=True):
             self.judge(case, done, plan)
         for case in cases:

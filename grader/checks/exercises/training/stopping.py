@@ -116,9 +116,7 @@ class EarlyStoppingExercise(Exercise):
     def run(self, *student: Any, **literal: Any) -> None:
         __tracebackhide__ = True
         cases = self.cases(**literal)
-        steps = Steps()
-        plans = [self.drive(steps, case, *student) for case in cases]
-        done = steps.run()
+        done, plans = self.drive_all(cases, student)
         # every sequence is seen first, so that a mistake is named by what it does on all
         observed = []
         for case, plan in zip(cases, plans, strict=True):
