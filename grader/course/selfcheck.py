@@ -39,6 +39,7 @@ from grader.course.build import nbgrader_env
 from grader.errors import UsageError
 from grader.paths import SOLUTIONS
 from grader.record import intake
+from grader.record.results import Totals
 from grader.record.terminal import printable
 
 __all__ = ["CheckedCell", "Checked", "check_notebook", "check_one", "check_path",
@@ -126,7 +127,7 @@ CellResult = CheckedCell
 
 
 @dataclass
-class Checked:
+class Checked(Totals):
     """A checked notebook: where it is, what it was recognised as, and its cells."""
 
     path: Path
@@ -137,17 +138,24 @@ class Checked:
     message: str = ""
     flags: tuple[str, ...] = ()
 
-    @property
-    def score(self) -> float:
-        return sum(c.score for c in self.cells)
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.points for c in self.cells)
+    def parts(self) -> list[CheckedCell]:
+        return self.cells
 
     @property
     def full(self) -> bool:
         return self.status == "ok" and self.max_score > 0 and self.score >= self.max_score
+
+
+def read_student(path: Path, error: type[Exception]) -> NotebookNode:
+    """The student's notebook, read as the grade of record reads it (GBK, nbformat 3,
+    copied cells, damage repaired); ``error`` with a bilingual reason when it cannot be."""
+    try:
+        nb, _ = intake.read_submission(path)
+    except intake.Rejected as exc:
+        raise error(exc.message) from None
+    except Exception as exc:
+        raise error(M.bilingual("check_unreadable", name=path.name, error=exc)) from None
+    return nb
 
 
 def find_source(path: Path, nb: NotebookNode, solutions: Path = SOLUTIONS) -> tuple[str, str]:
@@ -179,12 +187,7 @@ def check_one(path: Path, solutions: Path = SOLUTIONS,
     path = Path(path)
     if not path.is_file():
         raise UsageError(M.bilingual("check_no_notebooks", path=path))
-    try:  # the grade of record's reader: GBK, nbformat 3, copied cells, damage repaired
-        nb, _ = intake.read_submission(path)
-    except intake.Rejected as exc:
-        raise UsageError(exc.message) from None
-    except Exception as exc:
-        raise UsageError(M.bilingual("check_unreadable", name=path.name, error=exc)) from None
+    nb = read_student(path, UsageError)
     assignment, notebook = find_source(path, nb, solutions)
     if say is not None and notebook != path.name:
         say(M.bilingual("check_recognised", name=printable(path.name, 120),
@@ -414,12 +417,7 @@ def kernel_check(path: Path, solutions: Path = SOLUTIONS) -> tuple[list[CellResu
     if not source_path.exists():
         raise UsageError(M.bilingual("check_no_source", name=path.name,
                                      solutions=source_path.parent.parent))
-    try:  # the grade of record's reader: GBK, nbformat 3, copied cells, damage repaired
-        student, _ = intake.read_submission(path)
-    except intake.Rejected as exc:
-        raise ValueError(exc.message) from None
-    except Exception as exc:
-        raise ValueError(M.bilingual("check_unreadable", name=path.name, error=exc)) from None
+    student = read_student(path, ValueError)
     nb = restore_tests(student, notebooks.read(source_path))
     with tempfile.TemporaryDirectory(prefix="nnfs-check-") as tmp:
         workdir = Path(tmp) / path.parent.name

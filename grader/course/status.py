@@ -20,6 +20,7 @@ from pathlib import Path
 from grader.checks import messages as M
 from grader.errors import UsageError
 from grader.paths import REPO, SOLUTIONS, assignments
+from grader.record.results import Totals
 from grader.record.terminal import printable
 
 __all__ = ["main", "course_map", "AssignmentState", "CACHE"]
@@ -81,20 +82,15 @@ class ExerciseState:
 
 
 @dataclass
-class AssignmentState:
+class AssignmentState(Totals):
     assignment: str
     path: str = ""  # the notebook (relative to the folder), "" when there is none
     state: str = "missing"  # missing | not_started | graded | unreadable
     reason: str = ""
     exercises: list[ExerciseState] = field(default_factory=list)
 
-    @property
-    def score(self) -> float:
-        return sum(e.score for e in self.exercises)
-
-    @property
-    def max_score(self) -> float:
-        return sum(e.points for e in self.exercises)
+    def parts(self) -> list[ExerciseState]:
+        return self.exercises
 
     @property
     def next(self) -> ExerciseState | None:

@@ -8,9 +8,31 @@ from these.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["CellResult", "NotebookResult", "SubmissionResult"]
+__all__ = ["CellResult", "NotebookResult", "SubmissionResult", "Totals"]
+
+
+class Totals:
+    """What a result made of parts scores, out of what: the sums over its :meth:`parts`
+    (cells, notebooks, exercises), each with a ``score`` and ``points`` (or its own
+    totals). The grade of record and the students' tools (``grader check``, the course
+    map) add up the same way."""
+
+    def parts(self) -> Iterable[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def score(self) -> float:
+        return sum(part.score for part in self.parts())
+
+    @property
+    def max_score(self) -> float:
+        return sum(part.max_score if isinstance(part, Totals) else part.points
+                   for part in self.parts())
+
 
 @dataclass
 class CellResult:
@@ -26,7 +48,7 @@ class CellResult:
 
 
 @dataclass
-class NotebookResult:
+class NotebookResult(Totals):
     student: str
     assignment: str
     notebook: str
@@ -39,29 +61,19 @@ class NotebookResult:
     seconds: float = 0.0
     message: str = ""
 
-    @property
-    def score(self) -> float:
-        return sum(c.score for c in self.cells)
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.points for c in self.cells)
+    def parts(self) -> list[CellResult]:
+        return self.cells
 
 
 @dataclass
-class SubmissionResult:
+class SubmissionResult(Totals):
     student: str
     assignment: str
     notebooks: list[NotebookResult] = field(default_factory=list)
     timestamp: str | None = None
 
-    @property
-    def score(self) -> float:
-        return sum(n.score for n in self.notebooks)
-
-    @property
-    def max_score(self) -> float:
-        return sum(n.max_score for n in self.notebooks)
+    def parts(self) -> list[NotebookResult]:
+        return self.notebooks
 
     @property
     def status(self) -> str:
