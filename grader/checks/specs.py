@@ -159,8 +159,7 @@ class Exercise:
         __tracebackhide__ = True
         cases = self.cases(**literal)
         done, plans = self.drive_all(cases, student)
-        for case, plan in zip(cases, plans, strict=True):
-            self.judge(case, done, plan)
+        self.judge_all(cases, done, plans)
         report_pass(self.title, len(cases))
 
     def drive_all(self, cases: Sequence[Case], student: Sequence[Any]) -> tuple[Done, list]:
@@ -169,6 +168,12 @@ class Exercise:
         steps = Steps()
         plans = [self.drive(steps, case, *student) for case in cases]
         return steps.run(), plans
+
+    def judge_all(self, cases: Sequence[Case], done: Done, plans: Sequence[Any]) -> None:
+        """Judge the cases in order: the first problem ends the check."""
+        __tracebackhide__ = True
+        for case, plan in zip(cases, plans, strict=True):
+            self.judge(case, done, plan)
 
     def cases(self, **literal: Any) -> list[Case]:
         """The cases of one check call, inputs and reference data included."""

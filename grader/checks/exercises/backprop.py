@@ -24,7 +24,7 @@ import numpy as np
 
 from grader.checks import messages as M
 from grader.checks import torchref
-from grader.checks.compare import Case, CheckFailure, compare_array
+from grader.checks.compare import Case, CheckFailure
 from grader.checks.exercises import register
 from grader.checks.specs import LayerSpec, LossSpec, _unpack, away_from, layer_names
 from grader.checks.steps import Done
@@ -278,20 +278,6 @@ class PreparedLossSpec(LossSpec):
         super().prepare(case)
         case.data["alternatives"] = (self.mutants(case.inputs, None, {})
                                      if self.mutants else {})
-
-    def judge(self, case: Case, done: Done, plan) -> None:
-        __tracebackhide__ = True
-        name, call = plan
-        parts = _unpack(case, name, done.value(case, call),
-                        ["loss", *[f"d{g}" for g in self.grads]])
-        batch = next(iter(case.inputs.values())).shape[0]
-        compare_array(case, "loss", case.data["loss"], parts[0], tol=self.tol,
-                      batch_size=batch, header_key="hdr_mismatch_autograd")
-        for grad_name, grad in zip(self.grads, parts[1:], strict=True):
-            compare_array(case, f"d{grad_name}", case.data["grads"][grad_name], grad,
-                          tol=self.tol, batch_size=batch,
-                          alternatives=case.data["alternatives"].get(grad_name, []),
-                          header_key="hdr_mismatch_autograd")
 
 
 def _resample(make: Callable[[], dict], margin_of: Callable[[dict], float],

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks import messages as M
-from grader.checks.compare import Case, Tolerance, report_pass, require_callable
+from grader.checks.compare import Case, Tolerance, require_callable
 from grader.checks.exercises import register
 from grader.checks.exercises.training.common import (
     ASSIGNMENT,
@@ -203,17 +203,13 @@ class CapstoneExercise(Exercise):
                                name=names["predict"], arg_names=("params", "X_test"))
         return {"names": names, "train": made, "predict": predicted}
 
-    def run(self, *student: Any, **literal: Any) -> None:
+    def judge_all(self, cases: Sequence[Case], done: Done, plans: Sequence[Any]) -> None:
         __tracebackhide__ = True
-        cases = self.cases(**literal)
-        done, plans = self.drive_all(cases, student)
-        for case, plan in zip(cases, plans, strict=True):
-            self.judge(case, done, plan)
+        super().judge_all(cases, done, plans)
         for case in cases:
             print(M.bilingual("training_accuracy", accuracy=pct(case.data["accuracy"]),
                               count=len(case.data["split"]["y_test"]),
                               threshold=pct(case.data["threshold"])))
-        report_pass(self.title, len(cases))
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True

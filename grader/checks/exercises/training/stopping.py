@@ -28,7 +28,6 @@ from grader.checks.compare import (
     Tolerance,
     compare_array,
     compare_value,
-    report_pass,
     require_callable,
 )
 from grader.checks.exercises import register
@@ -113,10 +112,8 @@ class EarlyStoppingExercise(Exercise):
                 steps.method(array, "__iadd__", delta[key], name="training", fetch=False)
         return {"name": name, "calls": calls}
 
-    def run(self, *student: Any, **literal: Any) -> None:
+    def judge_all(self, cases: Sequence[Case], done: Done, plans: Sequence[Any]) -> None:
         __tracebackhide__ = True
-        cases = self.cases(**literal)
-        done, plans = self.drive_all(cases, student)
         # every sequence is seen first, so that a mistake is named by what it does on all
         observed = []
         for case, plan in zip(cases, plans, strict=True):
@@ -127,7 +124,6 @@ class EarlyStoppingExercise(Exercise):
         for case, plan in zip(cases, plans, strict=True):
             case.data["observed"] = list(zip(cases, observed, strict=True))
             self.judge(case, done, plan)
-        report_pass(self.title, len(cases))
 
     def _replay(self, case: Case, done: Done, plan: dict) -> tuple[int | None, dict]:
         """(epoch after which the student stopped or None, the state then)."""
