@@ -31,6 +31,7 @@ __all__ = [
     "compare_value",
     "report_pass",
     "as_tuple",
+    "mutated_failure",
 ]
 
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -257,8 +258,13 @@ def step_failure(case: Case, done: Any, index: int) -> CheckFailure:
         name = done.steps.items[earlier].arg_name(position)
     else:
         name = step.arg_name(outcome.mutated[0]) if outcome.mutated else "?"
+    return mutated_failure(case, step.name, name)
+
+
+def mutated_failure(case: Case, function: str, name: str) -> CheckFailure:
+    """``function`` changed ``name`` in place (an input, a cache, a parameter)."""
     lines = [case.header("hdr_modified"),
-             M.bilingual("mutated_input", indent="  ", function=step.name, name=name),
+             M.bilingual("mutated_input", indent="  ", function=function, name=name),
              *case.reproduce_lines()]
     return CheckFailure("\n".join(lines), kind="mutated", exercise=case.exercise)
 
@@ -273,42 +279,12 @@ def _check_not_mutated(case, function_name, args, originals, arg_names) -> None:
                 name = arg_names[index]
             else:
                 name = case_input_name(case, index)
-            raise CheckFailure(
-                "\n".join(
-                    [
-                        case.header("hdr_modified"),
-                        M.bilingual("mutated_input", indent="  ", function=function_name, name=name),
-                        *case.reproduce_lines(),
-                    ]
-                ),
-                kind="mutated",
-                exercise=case.exercise,
-            )
+            raise mutated_failure(case, function_name, name)
 
 
 def case_input_name(case: Case, index: int) -> str:
     names = list(case.inputs)
     return names[index] if index < len(names) else f"argument {index + 1}"
-
-
-def check_inputs_unchanged(case: Case, function_name: str, arrays: Mapping[str, np.ndarray],
-                           originals: Mapping[str, np.ndarray]) -> None:
-    """Raise if any of ``arrays`` differs from its original (e.g. a cache changed by backward)."""
-    __tracebackhide__ = True
-    for name, original in originals.items():
-        current = arrays[name]
-        if current.shape != original.shape or not np.array_equal(current, original, equal_nan=True):
-            raise CheckFailure(
-                "\n".join(
-                    [
-                        case.header("hdr_modified"),
-                        M.bilingual("mutated_input", indent="  ", function=function_name, name=name),
-                        *case.reproduce_lines(),
-                    ]
-                ),
-                kind="mutated",
-                exercise=case.exercise,
-            )
 
 
 # ------------------------------------------------------------------------- comparing

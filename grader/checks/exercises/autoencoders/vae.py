@@ -11,7 +11,14 @@ import numpy as np
 
 from grader.checks import messages as M
 from grader.checks import torchref
-from grader.checks.compare import Case, CheckFailure, Tolerance, compare_array, require_callable
+from grader.checks.compare import (
+    Case,
+    CheckFailure,
+    Tolerance,
+    compare_array,
+    mutated_failure,
+    require_callable,
+)
 from grader.checks.exercises import register
 from grader.checks.exercises.autoencoders.common import (
     ASSIGNMENT,
@@ -357,12 +364,7 @@ class LossAndGradsSpec(Exercise):
             now = after.get(k) if isinstance(after, dict) else None
             if not (isinstance(now, np.ndarray) and now.shape == original.shape
                     and np.array_equal(now, original)):
-                raise CheckFailure(
-                    "\n".join([case.header("hdr_modified"),
-                               M.bilingual("mutated_input", indent="  ", function=name,
-                                           name=f"params[{k!r}]"),
-                               *case.reproduce_lines()]),
-                    kind="mutated", exercise=case.exercise)
+                raise mutated_failure(case, name, f"params[{k!r}]")
 
 
 register(

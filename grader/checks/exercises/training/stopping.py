@@ -28,6 +28,7 @@ from grader.checks.compare import (
     Tolerance,
     compare_array,
     compare_value,
+    mutated_failure,
     require_callable,
 )
 from grader.checks.exercises import register
@@ -275,11 +276,7 @@ class MlpLossExercise(Exercise):
         after = done.value(case, plan["after"])
         for key in KEYS:
             if not (isinstance(after, dict) and np.array_equal(after.get(key), case.inputs[key])):
-                raise CheckFailure("\n".join([
-                    case.header("hdr_modified"),
-                    M.bilingual("mutated_input", indent="  ", function=name,
-                                name=f"params['{key}']"), *case.reproduce_lines()]),
-                    kind="mutated", exercise=case.exercise)
+                raise mutated_failure(case, name, f"params['{key}']")
         expected_loss, expected = case.data["loss"], case.data["grads"]
         alternatives: dict[str, list] = {key: [] for key in ("loss", *KEYS)}
         if plan["mask"] is not None:
