@@ -27,14 +27,14 @@ def _prefix(node: ast.expr) -> str | None:
 
 
 def _flag_expressions(tree: ast.AST):
-    """Every expression that becomes a flag: worker.flag(x), _flag("name", …), xs.append(x)
+    """Every expression that becomes a flag: worker.flag(x), row_flag("name", …), xs.append(x)
     and xs += [x, …] on a name ending in "flags", and flags = [x, …]."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr == "flag" and node.args:
                 yield node.args[0]
-            elif isinstance(func, ast.Name) and func.id == "_flag" and node.args:
+            elif isinstance(func, ast.Name) and func.id == "row_flag" and node.args:
                 yield node.args[0]
             elif isinstance(func, ast.Attribute) and func.attr == "append" and node.args:
                 target = func.value
