@@ -61,6 +61,8 @@ CLASS = [
     _result("omar", PERCEPTRON, status="error"),
     _result("eve", MLP),  # handed in 02 only
 ]
+FULL = str(int(CLASS[0].max_score))  # 01's autograded points, from the release's test cells
+WANG = str(int(CLASS[1].score))  # FULL less pla_train's and margin's points
 
 
 def test_grades_csv_is_one_row_per_submission_with_fixed_columns(tmp_path):
@@ -69,7 +71,8 @@ def test_grades_csv_is_one_row_per_submission_with_fixed_columns(tmp_path):
     assert rows[0] == GRADES_COLUMNS
     assert len(rows) == 1 + len(CLASS)
     wang = next(r for r in rows if r[0] == "wang")
-    assert wang[1:6] == [PERCEPTRON, "10", "14", "71.4", "ok"] and wang[6] == "late"
+    percent = f"{100 * CLASS[1].score / CLASS[1].max_score:.1f}"
+    assert wang[1:6] == [PERCEPTRON, WANG, FULL, percent, "ok"] and wang[6] == "late"
 
 
 def test_exercises_csv_names_each_exercise_as_the_notebook_does(tmp_path):
@@ -87,7 +90,7 @@ def test_totals_are_a_row_per_student_and_empty_where_nothing_was_handed_in(tmp_
     write_totals(tmp_path / "totals.csv", CLASS)
     rows = {r[0]: r for r in _rows(tmp_path / "totals.csv")}
     assert rows["student"] == ["student", PERCEPTRON, MLP, "total"]
-    assert rows["lina"] == ["lina", "14", "", "14"]
+    assert rows["lina"] == ["lina", FULL, "", FULL]
     assert rows["eve"] == ["eve", "", str(int(CLASS[3].max_score)), str(int(CLASS[3].max_score))]
     assert rows["omar"] == ["omar", "", "", ""]  # the grader failed: no score, not 0
 
@@ -129,10 +132,10 @@ def test_canvas_gradebook_csv_has_canvas_s_columns_and_ids(canvas_out):
     rows = _rows(canvas_out / "lms" / "canvas-grades.csv", "utf-8-sig")
     assert rows[0] == [*CANVAS_COLUMNS, PERCEPTRON, MLP]
     assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert rows[1][0] == "Points Possible" and rows[1][5] == "14"
+    assert rows[1][0] == "Points Possible" and rows[1][5] == FULL
     by = {r[0]: r for r in rows[2:]}
-    assert by["lina"][1] == "1001" and by["lina"][5] == "14"
-    assert by["wang"][1] == "1002" and by["wang"][5] == "10"
+    assert by["lina"][1] == "1001" and by["lina"][5] == FULL
+    assert by["wang"][1] == "1002" and by["wang"][5] == WANG
     # eve came from no Canvas download: her id is the login Canvas may know; no 01: empty
     assert by["eve"][1] == "" and by["eve"][3] == "eve" and by["eve"][5] == ""
 
@@ -161,7 +164,7 @@ def moodle_out(tmp_path):
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("Ann Lee_42_assignsubmission_file_/perceptron.ipynb", _nb())
         z.writestr("Bo Chen_43_assignsubmission_file_/hw1.ipynb", _nb("partly_wrong"))
-    results = [_result("Ann_Lee", PERCEPTRON),
+    results = [_result("Ann_Lee", PERCEPTRON),  # results[1] loses the margin's points
                _result("Bo_Chen", PERCEPTRON, failing=("test_margin",)),
                _result("Cy", PERCEPTRON, status="error")]
     return _graded_out(tmp_path, archive, results)
@@ -173,8 +176,9 @@ def test_moodle_grading_worksheet_has_moodle_s_columns(moodle_out):
     assert rows[0] == MOODLE_WORKSHEET_COLUMNS
     assert rows[0][0] == "Identifier" and "Grade" in rows[0] and "Last modified (grade)" in rows[0]
     by = {r[0]: r for r in rows[1:]}
-    assert by["Participant 42"][1:4] == ["Ann Lee", "14", "14"]
-    assert by["Participant 43"][2] == "13"
+    margin = next(t.points for t in SOURCES[PERCEPTRON].notebooks[0].tests if t.grade_id == "test_margin")
+    assert by["Participant 42"][1:4] == ["Ann Lee", FULL, FULL]
+    assert by["Participant 43"][2] == str(int(float(FULL) - margin))
     gradebook = _rows(moodle_out / "lms" / "moodle-gradebook.csv", "utf-8-sig")
     assert gradebook[0] == ["Username", PERCEPTRON]
     assert {r[0]: r[1] for r in gradebook[1:]}["Cy"] == ""  # a grader failure is no grade

@@ -172,7 +172,7 @@ dependencies = ["numpy", "torch", "matplotlib"]
 include = ["grader*"]
 
 [tool.setuptools.package-data]
-"grader.checks" = ["recorded/*.json"]
+"grader.checks" = ["recorded/*.json", "digests/*.json"]
 '''
 
 
