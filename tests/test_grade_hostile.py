@@ -190,7 +190,8 @@ def test_correct_answers_that_sleep_under_every_limit_are_stopped_by_the_noteboo
 
     name, perfect = hostile_corpus.perfect("01_perceptron")
     sleeper = copy.deepcopy(perfect)
-    last = max(i for i, c in enumerate(sleeper.cells) if notebooks.is_solution_cell(c))
+    last = max(i for i, c in enumerate(sleeper.cells)  # the last code answer (not a written one)
+               if notebooks.is_solution_cell(c) and c.cell_type == "code")
     sleeper.cells[last].source += SLOW_WRAPPER
     for student, nb in (("sleeper", sleeper), ("honest", perfect)):
         notebooks.write_clean(nb, tmp_path / "in" / student / "01_perceptron" / name)
