@@ -24,11 +24,6 @@ ALLOWED = {
     "course": {"course", "record", "checks", "runtime", "top"},
     "top": {"top", "checks", "runtime", "record", "course"},
 }
-#: Modules over the size limit, and what shrinks them: the exercise modules move to the one
-#: case loop (issue #17).
-TOO_LONG_FOR_NOW = {
-    "checks/exercises/mlp.py",
-}
 
 
 def _room(module: str) -> str:
@@ -88,9 +83,6 @@ def test_the_runtime_uses_relative_imports_only():
 def test_no_module_is_over_600_lines(path):
     rel = path.relative_to(PACKAGE).as_posix()
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    if rel in TOO_LONG_FOR_NOW:
-        assert lines > 600, f"{rel} is {lines} lines now: take it off TOO_LONG_FOR_NOW"
-        pytest.xfail(f"{rel}: {lines} lines, being split")
     assert lines <= 600, f"{rel} has {lines} lines"
 
 

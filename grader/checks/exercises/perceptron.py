@@ -26,7 +26,7 @@ from grader.checks.compare import (
     is_plain,
 )
 from grader.checks.exercises import REGISTRY, register
-from grader.checks.questions import Question
+from grader.checks.questions import questions
 from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
 from grader.checks.steps import Done, Steps
 
@@ -549,26 +549,7 @@ M.register(
     }
 )
 
-register(Question(
-    id="q1_1", title_en="Question 1.1 · a score of exactly zero",
-    title_zh="问题 1.1 · 得分恰好为零", assignment=ASSIGNMENT, kind="choice", choices="abcd",
-    answers=("f486c60d6000eec2fef4a660986724a929fe1498be4ba255cb35b9f5eeb4ef08",),
-    hints={"f8fb880256349bfa045fb181e78c22bb4210d08d4570e1b4005dd6fba982e18e": "q1_1_predict",
-           "81184239b1d1b05e02b9e0689cbb7d51fdaed07214d9ee9fd76b1b0c4a70971a": "q1_1_zero",
-           "44f8852bdf88a9ce503781e6ef98b7af5d45bc020204c8a7988e3c2b6c034865": "q1_1_label"}))
-
-register(Question(
-    id="q1_2", title_en="Question 1.2 · the bound in numbers",
-    title_zh="问题 1.2 · 用数字算上界", assignment=ASSIGNMENT, kind="number",
-    answers=("96b86298ef1a2d5dda7b4f459a422c9262a7ab30c47c9577acc683a989d801a5",),  # 400
-    hints={"0cd70b6f0597bd7dc0f43e11a7c6a9066b3cfde064701ef6624648a9b4b7e50a": "q1_2_not_squared",
-           "ba78287781ed3b38c17d49af40f0353809eac0d40f526a4b7d74c0a4d84d5dc8": "q1_2_inverted",
-           "4cb4b9bc17dd39b74df3aae88b1fa4fc743b45905a993ec7d9d4b846ae3f1418": "q1_2_half_squared"}))
-
-register(Question(
-    id="q1_3", title_en="Question 1.3 · the PLA on XOR",
-    title_zh="问题 1.3 · PLA 遇上异或", assignment=ASSIGNMENT, kind="choice", choices="abcd",
-    answers=("54c610b120c4c1503dcfa71dca719d8b8fff83781c74829bb775d399af83efc1",),
-    hints={"aa21a71842594f4a2376a15abca4d58c662293d29642d6b6a6a0626f9664b41e": "q1_3_clean_epoch",
-           "0123a624ff245f232cc4201dbe095ca9ecb20f84437b98fc8e6ea188d04b56da": "q1_3_large",
-           "290bcfe7bed98f71dc8418f1994322499845d5aa4439dac9d45c3e36cea9500e": "q1_3_zero"}))
+# The salted digests of the accepted answers and of the known wrong ones (each with its
+# hint above) are in grader/checks/digests/01_perceptron.json (grader.checks.questions).
+for question in questions(ASSIGNMENT):
+    register(question)
