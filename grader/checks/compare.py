@@ -1,20 +1,16 @@
-"""Calling student code and comparing what it returns · 调用学生代码并比较结果.
+"""What the student's code did, and comparing what it returned · 学生代码的运行结果与比较.
 
 Everything here is shared by all exercises: a failure type whose message is the
-whole story in two languages, a wrapper that calls a student's function safely,
-and array comparison that names the tensor, the worst element and, where it can
+whole story in two languages (:meth:`Case.failure` builds one for a case), the failures
+of a step on the student's code (an exception, not written yet, an input changed in
+place), and array comparison that names the tensor, the worst element and, where it can
 tell, the kind of mistake.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
-import traceback
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,15 +22,14 @@ __all__ = [
     "CheckFailure",
     "Case",
     "Tolerance",
-    "call_student",
     "compare_array",
     "compare_value",
     "report_pass",
     "as_tuple",
     "mutated_failure",
+    "wrong_type",
 ]
 
-_GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 
@@ -140,6 +135,12 @@ class Case:
         what = M.text(key, **values)
         return f"✗ {self.title.en}: {what.en}\n✗ {self.title.zh}：{what.zh}"
 
+    def failure(self, header: str, *lines: str, kind: str = "wrong", **values: Any) -> CheckFailure:
+        """A failure of this case: the header (``header`` with ``values``), ``lines`` (already
+        bilingual), then what reproduces the case."""
+        return CheckFailure("\n".join([self.header(header, **values), *lines,
+                                       *self.reproduce_lines()]), kind=kind, exercise=self.exercise)
+
 
 def _shape_str(value: Any) -> str:
     shape = getattr(value, "shape", None)
@@ -156,75 +157,6 @@ def as_tuple(value: Any) -> tuple:
 
 
 # --------------------------------------------------------------------------- calling
-
-
-def _student_frames(exc: BaseException) -> str:
-    """The traceback of ``exc`` with the grader's own frames left out."""
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if not os.path.abspath(f.filename).startswith(_GRADER_DIR)
-    ]
-    lines = traceback.format_list(frames[-6:])
-    lines += traceback.format_exception_only(type(exc), exc)
-    return "".join("    " + line for text in lines for line in text.splitlines(True))
-
-
-def call_student(
-    case: Case,
-    function_name: str,
-    function: Callable[..., Any],
-    *args: Any,
-    record_warnings: list | None = None,
-    arg_names: Sequence[str] | None = None,
-    **kwargs: Any,
-) -> Any:
-    """Call a student's function on copies of ``args``, turning every problem into a CheckFailure.
-
-    Warnings raised inside are captured (never printed: nbgrader scores a cell 0 when
-    anything reaches stderr) and appended to ``record_warnings`` if given.
-    """
-    __tracebackhide__ = True
-    if not callable(function):
-        raise CheckFailure(
-            M.bilingual(
-                "not_callable",
-                exercise=case.title,
-                function=function_name,
-                found=type(function).__name__,
-            ),
-            kind="type",
-            exercise=case.exercise,
-        )
-    originals = [(i, a.copy()) for i, a in enumerate(args) if isinstance(a, np.ndarray)]
-    # Student output on stderr goes to stdout: nbgrader gives a test cell 0 points when
-    # anything reaches stderr, and an honest debug print must not cost points.
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(sys.stdout):
-        warnings.simplefilter("always")
-        try:
-            result = function(*args, **kwargs)
-        except NotImplementedError:
-            raise CheckFailure(
-                M.bilingual("not_done", exercise=case.title, function=function_name),
-                kind="not_done",
-                exercise=case.exercise,
-            ) from None
-        except Exception as exc:  # the student's bug, shown as the student's traceback
-            lines = [
-                M.bilingual(
-                    "student_exception",
-                    exercise=case.title,
-                    function=function_name,
-                    error=type(exc).__name__,
-                ),
-                _student_frames(exc),
-                *case.reproduce_lines(),
-            ]
-            raise CheckFailure("\n".join(lines), kind="exception", exercise=case.exercise) from None
-    if record_warnings is not None:
-        record_warnings.extend(caught)
-    _check_not_mutated(case, function_name, args, originals, arg_names)
-    return result
 
 
 def require_callable(case: Case, function_name: str, function: Any) -> None:
@@ -263,28 +195,16 @@ def step_failure(case: Case, done: Any, index: int) -> CheckFailure:
 
 def mutated_failure(case: Case, function: str, name: str) -> CheckFailure:
     """``function`` changed ``name`` in place (an input, a cache, a parameter)."""
-    lines = [case.header("hdr_modified"),
-             M.bilingual("mutated_input", indent="  ", function=function, name=name),
-             *case.reproduce_lines()]
-    return CheckFailure("\n".join(lines), kind="mutated", exercise=case.exercise)
+    return case.failure("hdr_modified", M.bilingual("mutated_input", indent="  ",
+                                                    function=function, name=name),
+                        kind="mutated")
 
 
-def _check_not_mutated(case, function_name, args, originals, arg_names) -> None:
-    __tracebackhide__ = True
-    for index, original in originals:
-        current = args[index]
-        same = current.shape == original.shape and np.array_equal(current, original, equal_nan=True)
-        if not same:
-            if arg_names is not None and index < len(arg_names):
-                name = arg_names[index]
-            else:
-                name = case_input_name(case, index)
-            raise mutated_failure(case, function_name, name)
-
-
-def case_input_name(case: Case, index: int) -> str:
-    names = list(case.inputs)
-    return names[index] if index < len(names) else f"argument {index + 1}"
+def wrong_type(case: Case, name: str, expected: str, found: str) -> CheckFailure:
+    """``name`` is not what the check can compare (``expected``, in words); it is ``found``."""
+    return case.failure("hdr_wrong_type", M.bilingual("wrong_type", indent="  ", name=name,
+                                                      expected=expected, found=found),
+                        kind="type", name=name)
 
 
 # ------------------------------------------------------------------------- comparing
@@ -302,23 +222,7 @@ def _to_array(case: Case, name: str, actual: Any, expected: np.ndarray) -> np.nd
         array = np.asarray(None, dtype=object)
     if array.dtype == object or not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
         found = type(actual).__name__ if actual is None or array.dtype == object else str(array.dtype)
-        raise CheckFailure(
-            "\n".join(
-                [
-                    case.header("hdr_wrong_type", name=name),
-                    M.bilingual(
-                        "wrong_type",
-                        indent="  ",
-                        name=name,
-                        expected=f"a float array of shape {tuple(expected.shape)}",
-                        found=found,
-                    ),
-                    *case.reproduce_lines(),
-                ]
-            ),
-            kind="type",
-            exercise=case.exercise,
-        )
+        raise wrong_type(case, name, f"a float array of shape {tuple(expected.shape)}", found)
     return array.astype(np.float64) if array.dtype == bool else array
 
 
@@ -345,34 +249,19 @@ def compare_array(
 
     if array.shape != expected.shape:
         hint = _diagnose_shape(name, expected, array)
-        lines = [
-            case.header("hdr_wrong_shape", name=name),
-            M.bilingual(
-                "wrong_shape",
-                indent="  ",
-                name=name,
-                found=tuple(array.shape),
-                expected=tuple(expected.shape),
-            ),
-        ]
-        if hint:
-            lines.append(hint)
-        lines += case.reproduce_lines()
-        raise CheckFailure("\n".join(lines), exercise=case.exercise)
+        raise case.failure("hdr_wrong_shape",
+                           M.bilingual("wrong_shape", indent="  ", name=name,
+                                       found=tuple(array.shape), expected=tuple(expected.shape)),
+                           *([hint] if hint else []), name=name)
 
     low_precision = array.dtype.kind == "f" and array.dtype.itemsize < 8
     array = array.astype(np.float64)
     bad_finite = ~np.isfinite(array) & np.isfinite(expected)
     if bad_finite.any():
         index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
-        lines = [
-            case.header("hdr_not_finite", name=name),
-            M.bilingual(
-                "not_finite", indent="  ", name=name, count=int(bad_finite.sum()), index=index
-            ),
-            *case.reproduce_lines(),
-        ]
-        raise CheckFailure("\n".join(lines), exercise=case.exercise)
+        raise case.failure("hdr_not_finite", M.bilingual("not_finite", indent="  ", name=name,
+                                                         count=int(bad_finite.sum()), index=index),
+                           name=name)
 
     ok = tol.close(array, expected) | (np.isnan(array) & np.isnan(expected))
     if ok.all():
@@ -439,28 +328,14 @@ def as_number(case: Case, name: str, value: Any) -> float:
     plain = is_plain(value) and not isinstance(value, (str, bytes, type(None), tuple, list))
     if plain and np.ndim(value) == 0 and np.asarray(value).dtype.kind in "biuf":
         return float(value)
-    raise CheckFailure(
-        "\n".join([case.header("hdr_wrong_type", name=name),
-                   M.bilingual("wrong_type", indent="  ", name=name, expected="a number",
-                               found=type(value).__name__),
-                   *case.reproduce_lines()]),
-        kind="type", exercise=case.exercise)
+    raise wrong_type(case, name, "a number", type(value).__name__)
 
 
 def compare_value(case: Case, name: str, expected: Any, actual: Any) -> None:
     """Exact comparison for non-float results (labels, counts, booleans)."""
     __tracebackhide__ = True
     if not is_plain(actual):
-        raise CheckFailure(
-            "\n".join([
-                case.header("hdr_wrong_type", name=name),
-                M.bilingual("wrong_type", indent="  ", name=name,
-                            expected=_short(expected), found=type(actual).__name__),
-                *case.reproduce_lines(),
-            ]),
-            kind="type",
-            exercise=case.exercise,
-        )
+        raise wrong_type(case, name, _short(expected), type(actual).__name__)
     same = False
     try:
         same = bool(np.array_equal(np.asarray(actual), np.asarray(expected)))
@@ -468,14 +343,10 @@ def compare_value(case: Case, name: str, expected: Any, actual: Any) -> None:
     except Exception:
         same = False
     if not same:
-        lines = [
-            case.header("hdr_wrong", name=name),
-            M.bilingual(
-                "wrong_value", indent="  ", name=name, expected=_short(expected), found=_short(actual)
-            ),
-            *case.reproduce_lines(),
-        ]
-        raise CheckFailure("\n".join(lines), exercise=case.exercise)
+        raise case.failure("hdr_wrong", M.bilingual("wrong_value", indent="  ", name=name,
+                                                    expected=_short(expected),
+                                                    found=_short(actual)),
+                           name=name)
 
 
 def _short(value: Any, limit: int = 160) -> str:

@@ -25,7 +25,6 @@ from grader.checks import messages as M
 from grader.checks import torchref
 from grader.checks.compare import (
     Case,
-    CheckFailure,
     Tolerance,
     is_plain,
     require_callable,
@@ -104,21 +103,28 @@ class ActivationSpec(Exercise):
                 "grad": steps.call(fn_grad, z, name=names[1], arg_names=("z",), **params)}
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
+        """The activation's values (no numerical warning), then its derivative."""
         __tracebackhide__ = True
-        name, grad_name = plan["names"]
         caught: list = []
         out = done.value(case, plan["f"], record_warnings=caught)
         compare_with_hint(case, "out", case.data["out"], out, tol=self.tol,
-                 alternatives=case.data["value_alternatives"],
-                 nonfinite_hint=self.stability_hint, header_key="hdr_mismatch_autograd")
-        fail_on_warnings(case, name, caught, self.stability_hint)
+                          alternatives=case.data["value_alternatives"],
+                          nonfinite_hint=self.stability_hint,
+                          header_key="hdr_mismatch_autograd")
+        fail_on_warnings(case, plan["names"][0], caught, self.stability_hint)
         caught = []
         derivative = done.value(case, plan["grad"], record_warnings=caught)
-        hint = self.grad_stability_hint or self.stability_hint
+        self.check_derivative(case, plan["names"][1], derivative)
+        fail_on_warnings(case, plan["names"][1], caught,
+                         self.grad_stability_hint or self.stability_hint)
+
+    def check_derivative(self, case: Case, grad_name: str, derivative: Any) -> None:
+        """What ``f_grad`` returned: f'(z) against autograd."""
+        __tracebackhide__ = True
         compare_with_hint(case, f"{grad_name}(z)", case.data["dz"], derivative, tol=self.tol,
-                 alternatives=case.data["grad_alternatives"],
-                 nonfinite_hint=hint, header_key="hdr_mismatch_autograd")
-        fail_on_warnings(case, grad_name, caught, hint)
+                          alternatives=case.data["grad_alternatives"],
+                          nonfinite_hint=self.grad_stability_hint or self.stability_hint,
+                          header_key="hdr_mismatch_autograd")
 
 
 def _sigmoid_grad_mutants(z, params) -> Alternatives:
@@ -247,33 +253,22 @@ class PreluSpec(ActivationSpec):
             ("mlp_hint_prelu_dalpha_is_slope", np.where(z > 0, 0.0, alpha)),
         ]
 
-    def judge(self, case: Case, done: Done, plan: dict) -> None:
+    def check_derivative(self, case: Case, grad_name: str, derivative: Any) -> None:
+        """``(dz, dalpha)``, each elementwise against autograd; one summed number is named."""
         __tracebackhide__ = True
-        name, grad_name = plan["names"]
-        caught: list = []
-        out = done.value(case, plan["f"], record_warnings=caught)
-        compare_with_hint(case, "out", case.data["out"], out, tol=self.tol,
-                 alternatives=case.data["value_alternatives"],
-                 header_key="hdr_mismatch_autograd")
-        fail_on_warnings(case, name, caught, None)
-        caught = []
-        dz, dalpha = _unpack(case, grad_name,
-                             done.value(case, plan["grad"], record_warnings=caught),
-                             ("dz", "dalpha"))
+        dz, dalpha = _unpack(case, grad_name, derivative, ("dz", "dalpha"))
         compare_with_hint(case, f"dz ({grad_name})", case.data["dz"], dz, tol=self.tol,
-                 alternatives=case.data["grad_alternatives"],
-                 header_key="hdr_mismatch_autograd")
+                          alternatives=case.data["grad_alternatives"],
+                          header_key="hdr_mismatch_autograd")
         if is_plain(dalpha) and np.ndim(dalpha) == 0:
-            raise CheckFailure("\n".join([
-                case.header("hdr_wrong_shape", name=f"dalpha ({grad_name})"),
-                M.bilingual("wrong_shape", indent="  ", name=f"dalpha ({grad_name})",
-                            found=(), expected=tuple(np.shape(case.inputs["z"]))),
-                M.bilingual("mlp_hint_prelu_dalpha_summed", indent="  "),
-                *case.reproduce_lines()]), exercise=case.exercise)
-        compare_with_hint(case, f"dalpha ({grad_name})", case.data["dalpha"], dalpha, tol=self.tol,
-                 alternatives=case.data["dalpha_alternatives"],
-                 header_key="hdr_mismatch_autograd")
-        fail_on_warnings(case, grad_name, caught, None)
+            raise case.failure("hdr_wrong_shape",
+                               M.bilingual("wrong_shape", indent="  ", name=f"dalpha ({grad_name})",
+                                           found=(), expected=tuple(np.shape(case.inputs["z"]))),
+                               M.bilingual("mlp_hint_prelu_dalpha_summed", indent="  "),
+                               name=f"dalpha ({grad_name})")
+        compare_with_hint(case, f"dalpha ({grad_name})", case.data["dalpha"], dalpha,
+                          tol=self.tol, alternatives=case.data["dalpha_alternatives"],
+                          header_key="hdr_mismatch_autograd")
 
 
 register(

@@ -19,6 +19,7 @@ from grader.checks.compare import (
     Tolerance,
     compare_array,
     is_plain,
+    mutated_failure,
     require_callable,
 )
 from grader.checks.specs import Exercise, function_name
@@ -46,19 +47,14 @@ def fail_on_warnings(case: Case, function: str, caught: list, hint: str | None) 
     numeric = _numeric_warnings(caught)
     if not numeric:
         return
-    lines = [
-        case.header("mlp_hdr_warning", function=function),
-        M.bilingual("mlp_warning", indent="  ", function=function,
-                    warning=str(numeric[0].message)),
-    ]
-    if hint:
-        lines.append(M.bilingual(hint, indent="  "))
-    lines += case.reproduce_lines()
-    raise CheckFailure("\n".join(lines), exercise=case.exercise)
+    raise case.failure("mlp_hdr_warning",
+                       M.bilingual("mlp_warning", indent="  ", function=function,
+                                   warning=str(numeric[0].message)),
+                       *([M.bilingual(hint, indent="  ")] if hint else []), function=function)
 
 
 def compare_with_hint(case: Case, name: str, expected: np.ndarray, actual: Any, *,
-             nonfinite_hint: str | None = None, **kwargs: Any) -> None:
+                      nonfinite_hint: str | None = None, **kwargs: Any) -> None:
     """``compare_array``, plus a specific hint when the answer is NaN/inf where it should not be."""
     __tracebackhide__ = True
     try:
@@ -178,8 +174,8 @@ class ValueSpec(Exercise):
         batch = first.shape[0] if self.scalar_batch else (
             expected.shape[0] if expected.ndim else None)
         compare_with_hint(case, self.output_name, expected, actual, tol=self.tol,
-                 batch_size=batch, alternatives=case.data["alternatives"],
-                 nonfinite_hint=self.hint, header_key="mlp_hdr_mismatch_torch")
+                          batch_size=batch, alternatives=case.data["alternatives"],
+                          nonfinite_hint=self.hint, header_key="mlp_hdr_mismatch_torch")
         if self.strict_warnings:
             fail_on_warnings(case, name, caught, self.hint)
 
@@ -191,13 +187,8 @@ class ValueSpec(Exercise):
                  else tuple(case.inputs.values()))[position]
         if not _same_nested(given, after):
             names = tuple(self.arg_names or case.inputs)
-            raise CheckFailure(
-                "\n".join([case.header("hdr_modified"),
-                           M.bilingual("mutated_input", indent="  ", function=name,
-                                       name=names[position] if position < len(names)
-                                       else f"argument {position + 1}"),
-                           *case.reproduce_lines()]),
-                kind="mutated", exercise=case.exercise)
+            raise mutated_failure(case, name, names[position] if position < len(names)
+                                  else f"argument {position + 1}")
 
 
 def _same_nested(given: Any, found: Any, depth: int = 0) -> bool:
