@@ -155,20 +155,20 @@ def _grade(args: argparse.Namespace) -> int:
 
     status = run_command(args)
     if args.lms and status != 2:
-        from grader.record.lms import export, parse_assignment_ids
-
-        export(args.out, args.lms, missing_as_zero=args.missing_as_zero,
-               assignment_ids=parse_assignment_ids(args.assignment_id))
+        _lms_export(args, feedback=True)
     return status
 
 
 def _export(args: argparse.Namespace) -> int:
+    _lms_export(args, feedback=not args.no_feedback)
+    return 0
+
+
+def _lms_export(args: argparse.Namespace, *, feedback: bool) -> None:
     from grader.record.lms import export, parse_assignment_ids
 
     export(Path(args.out), args.lms, missing_as_zero=args.missing_as_zero,
-           assignment_ids=parse_assignment_ids(args.assignment_id),
-           feedback=not args.no_feedback)
-    return 0
+           assignment_ids=parse_assignment_ids(args.assignment_id), feedback=feedback)
 
 
 def _author(args: argparse.Namespace) -> int:
@@ -263,6 +263,21 @@ STATUS_HELP = (
 )
 
 
+def _generated_options(p: argparse.ArgumentParser, *, course: str, backup: str) -> None:
+    """``--course`` and ``--backup``: a command that writes notebooks generated from the
+    release, which a file someone changed stops (unless it is moved to backups/ first)."""
+    p.add_argument("--course", default=str(COURSE), help=course)
+    p.add_argument("--backup", action="store_true", help=backup)
+
+
+def _lms_options(p: argparse.ArgumentParser, *, required: bool, lms: str, missing: str,
+                 ids: str) -> None:
+    """``--lms``, ``--missing-as-zero`` and ``--assignment-id`` (of ``grade`` and ``export``)."""
+    p.add_argument("--lms", choices=("canvas", "moodle"), required=required, help=lms)
+    p.add_argument("--missing-as-zero", action="store_true", help=missing)
+    p.add_argument("--assignment-id", action="append", metavar="ASSIGNMENT=ID", help=ids)
+
+
 def _grade_epilog() -> str:
     from grader.record.flags import help_text
 
@@ -348,10 +363,9 @@ def parser() -> argparse.ArgumentParser:
                    help="assignment ids, e.g. 01_perceptron (default: all)")
     b.add_argument("--solutions", default=str(SOLUTIONS),
                    help="the instructor's notebooks (default: solutions/)")
-    b.add_argument("--course", default=str(COURSE), help="the release folder (default: course/)")
-    b.add_argument("--backup", action="store_true",
-                   help="first move files someone changed in course/ to backups/ · "
-                        "先把 course/ 中被改动的文件移到 backups/")
+    _generated_options(b, course="the release folder (default: course/)",
+                       backup="first move files someone changed in course/ to backups/ · "
+                              "先把 course/ 中被改动的文件移到 backups/")
     b.set_defaults(run=_build)
 
     g = sub.add_parser(
@@ -406,12 +420,10 @@ def parser() -> argparse.ArgumentParser:
                    help="processes one sandbox may run (grading.toml: processes)")
     g.add_argument("--max-notebook-mb", type=float, default=None, metavar="MB",
                    help="larger files are refused unread (default 200)")
-    g.add_argument("--lms", choices=("canvas", "moodle"),
-                   help="also write the files this LMS imports, in OUT/lms/ (see `export`)")
-    g.add_argument("--missing-as-zero", action="store_true",
-                   help="with --lms: 0 for no submission (default: empty, the LMS keeps its value)")
-    g.add_argument("--assignment-id", action="append", metavar="ASSIGNMENT=ID",
-                   help="with --lms canvas: the Canvas assignment id a column fills (repeatable)")
+    _lms_options(g, required=False,
+                 lms="also write the files this LMS imports, in OUT/lms/ (see `export`)",
+                 missing="with --lms: 0 for no submission (default: empty, the LMS keeps its value)",
+                 ids="with --lms canvas: the Canvas assignment id a column fills (repeatable)")
     g.add_argument("--quiet", "-q", action="store_true",
                    help="print only warnings and errors")
     g.set_defaults(run=_grade)
@@ -421,12 +433,10 @@ def parser() -> argparse.ArgumentParser:
                        "导出 Canvas 或 Moodle 可导入的成绩与反馈",
         description=_export_description())
     e.add_argument("out", metavar="OUT", help="the output folder of `grade` (holds report.json)")
-    e.add_argument("--lms", choices=("canvas", "moodle"), required=True, help="which LMS")
-    e.add_argument("--missing-as-zero", action="store_true",
-                   help="0 for no submission (default: empty, the LMS keeps its value)")
-    e.add_argument("--assignment-id", action="append", metavar="ASSIGNMENT=ID",
-                   help="Canvas: the assignment id a column fills, e.g. 01_perceptron=12345 "
-                        "(repeatable; without it Canvas creates the assignment)")
+    _lms_options(e, required=True, lms="which LMS",
+                 missing="0 for no submission (default: empty, the LMS keeps its value)",
+                 ids="Canvas: the assignment id a column fills, e.g. 01_perceptron=12345 "
+                     "(repeatable; without it Canvas creates the assignment)")
     e.add_argument("--no-feedback", action="store_true",
                    help="grades only, no feedback zips")
     e.set_defaults(run=_export)
@@ -454,10 +464,9 @@ def parser() -> argparse.ArgumentParser:
     lg.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                     help="assignment ids (default: all)")
     lg.add_argument("--out", help="output folder (default: course-zh/ or course-en/)")
-    lg.add_argument("--course", default=str(COURSE), help="the release (default: course/)")
-    lg.add_argument("--backup", action="store_true",
-                    help="first move files someone changed in the output folder to backups/ · "
-                         "先把输出文件夹中被改动的文件移到 backups/")
+    _generated_options(lg, course="the release (default: course/)",
+                       backup="first move files someone changed in the output folder to backups/ · "
+                              "先把输出文件夹中被改动的文件移到 backups/")
     lg.set_defaults(run=_lang)
 
     r = sub.add_parser(
