@@ -161,7 +161,22 @@ def safe_dtype(text: Any) -> np.dtype:
     return dtype
 
 
-class Encoder:
+class _Bounded:
+    """Counts a value's parts while it is walked: one nested too deeply or too large is
+    refused (``error``: the encoder's ValueError, the decoder's ProtocolError)."""
+
+    error: type[Exception] = ValueError
+    items = 0
+
+    def _count(self, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise self.error("value nested too deeply")
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise self.error("value too large")
+
+
+class Encoder(_Bounded):
     """Turns a value into JSON-able data plus buffers.
 
     ``on_array(array) -> aid or None`` registers arrays; ``on_other(obj) -> tag``
@@ -178,11 +193,7 @@ class Encoder:
         self.items = 0
 
     def encode(self, value: Any, depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
-            raise ValueError("value nested too deeply")
-        self.items += 1
-        if self.items > MAX_ITEMS:
-            raise ValueError("value too large")
+        self._count(depth)
         kind = type(value)
         if value is None or kind is bool or kind is str:
             return value
@@ -232,13 +243,15 @@ class Encoder:
         return {"a": [data.dtype.str, list(data.shape), len(self.buffers) - 1, aid]}
 
 
-class Decoder:
+class Decoder(_Bounded):
     """Builds values from JSON data and buffers; only builtins and NumPy arrays.
 
     ``on_array(aid, array) -> array`` may return an existing array (updated in place)
     instead of the new one; ``on_handle(payload) -> object`` turns handle tags into
     whatever the receiving side uses for them.
     """
+
+    error = ProtocolError
 
     def __init__(self, buffers: list[bytearray],
                  on_array: Callable[[Any, np.ndarray], np.ndarray] | None = None,
@@ -254,11 +267,7 @@ class Decoder:
         return self.buffers[index]
 
     def decode(self, data: Any, depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
-            raise ProtocolError("value nested too deeply")
-        self.items += 1
-        if self.items > MAX_ITEMS:
-            raise ProtocolError("value too large")
+        self._count(depth)
         kind = type(data)
         if data is None or kind in (bool, int, float, str):
             return data
