@@ -390,25 +390,24 @@ class GateSpec(Exercise):
         except (TypeError, ValueError):
             theta = np.asarray([])
         if theta.shape != (3,):
-            raise CheckFailure(
-                "\n".join([case.header("hdr_gate", gate=gate),
-                           M.bilingual("perceptron_gate_shape", indent="  ",
-                                       shape=tuple(theta.shape))]),
-                kind="type", exercise=self.id,
-            )
+            raise self._gate_failure(case, gate, "perceptron_gate_shape", kind="type",
+                                     shape=tuple(theta.shape))
         for x1 in (0, 1):
             for x2 in (0, 1):
                 expected = 1 if TRUTH_TABLES[gate](x1, x2) else -1
                 score = float(theta @ np.array([1.0, x1, x2]))
                 found = 1 if score >= 0 else -1
                 if found != expected:
-                    raise CheckFailure(
-                        "\n".join([case.header("hdr_gate", gate=gate),
-                                   M.bilingual("perceptron_gate_row", indent="  ", x1=x1, x2=x2,
-                                               expected=f"{expected:+d}", found=f"{found:+d}",
-                                               score=f"{score:.4g}")]),
-                        exercise=self.id,
-                    )
+                    raise self._gate_failure(case, gate, "perceptron_gate_row", x1=x1, x2=x2,
+                                             expected=f"{expected:+d}", found=f"{found:+d}",
+                                             score=f"{score:.4g}")
+
+    def _gate_failure(self, case: Case, gate: str, key: str, kind: str = "wrong",
+                      **values: Any) -> CheckFailure:
+        """``gate``'s weights are wrong: ``key`` says how (the inputs are the whole table)."""
+        return CheckFailure("\n".join([case.header("hdr_gate", gate=gate),
+                                       M.bilingual(key, indent="  ", **values)]),
+                            kind=kind, exercise=self.id)
 
 
 register(

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,6 @@ from grader.checks import messages as M
 from grader.checks.compare import (
     Case,
     CheckFailure,
-    Tolerance,
     compare_array,
     is_plain,
     require_callable,
@@ -24,26 +23,22 @@ from grader.checks.exercises.mlp.common import (
     ASSIGNMENT,
     tensors,
 )
-from grader.checks.specs import Exercise, _unpack, function_name
+from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
 from grader.checks.steps import Done, Ref, Steps
 
 
+def _collapse_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndarray]:
+    """shape = (num_inputs, num_hiddens, num_outputs): the two layers' weights and biases."""
+    d, h, m = shape
+    return {"W1": rng.standard_normal((d, h)), "b1": rng.standard_normal(h),
+            "W2": rng.standard_normal((h, m)), "b2": rng.standard_normal(m)}
+
+
 @dataclass
-class CollapseSpec(Exercise):
-    """``collapse_affine(W1, b1, W2, b2) -> (W, b)`` with X @ W + b == (X @ W1 + b1) @ W2 + b2."""
-
-    tol: Tolerance = field(default_factory=Tolerance)
-    answer_text: tuple[str, ...] = ()
-
-    def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
-        found = []
-        for seed in seeds:
-            for d, h, m in shapes:
-                rng = np.random.default_rng(seed)
-                found.append(self.case(seed=seed, inputs={
-                    "W1": rng.standard_normal((d, h)), "b1": rng.standard_normal(h),
-                    "W2": rng.standard_normal((h, m)), "b2": rng.standard_normal(m)}))
-        return found
+class CollapseSpec(FunctionSpec):
+    """``collapse_affine(W1, b1, W2, b2) -> (W, b)`` with X @ W + b == (X @ W1 + b1) @ W2 + b2:
+    a function of seeded inputs like any :class:`~grader.checks.specs.FunctionSpec`, whose
+    answer is two arrays."""
 
     def prepare(self, case: Case) -> None:
         t = tensors(case.inputs)
@@ -56,13 +51,6 @@ class CollapseSpec(Exercise):
         case.data["b_alternatives"] = (
             [("mlp_hint_collapse_bias", b2), ("mlp_hint_collapse_bias", b1 @ W2)]
             + ([("mlp_hint_collapse_bias", b1 + b2)] if b1.shape == b2.shape else []))
-
-    def drive(self, steps: Steps, case: Case, fn: Any) -> tuple[str, Ref]:
-        __tracebackhide__ = True
-        name = function_name(fn, self.id)
-        require_callable(case, name, fn)
-        return name, steps.call(fn, *case.inputs.values(), name=name,
-                                arg_names=tuple(case.inputs))
 
     def judge(self, case: Case, done: Done, plan: tuple[str, Ref]) -> None:
         __tracebackhide__ = True
@@ -78,6 +66,7 @@ register(
     CollapseSpec(
         id="collapse_affine", title_en="Exercise 2.1 · collapsing two affine maps",
         title_zh="练习 2.1 · 合并两个仿射变换", assignment=ASSIGNMENT,
+        make_inputs=_collapse_inputs,
         answer_text=("W1 @ W2", "b1 @ W2 + b2", "\\mathbf{W}_1\\mathbf{W}_2",
                      "\\mathbf{b}_1\\mathbf{W}_2 + \\mathbf{b}_2"),
     )
