@@ -51,6 +51,16 @@ def _distinct(alternative: np.ndarray, expected: np.ndarray, tol: Tolerance) -> 
     return alternative.shape != expected.shape or not loose.close(alternative, expected).all()
 
 
+def _distinct_steps(alternatives: Sequence[np.ndarray], expected: Sequence[np.ndarray],
+                    tol: Tolerance) -> list[bool]:
+    """:func:`_distinct` at every step of a path (one comparison for the whole path)."""
+    if len({np.shape(a) for a in (*alternatives, *expected)}) != 1:
+        return [_distinct(a, e, tol) for a, e in zip(alternatives, expected, strict=True)]
+    loose = Tolerance(tol.rtol * 10, tol.atol * 10)
+    close = loose.close(np.stack(alternatives), np.stack(expected))
+    return [not c for c in close.reshape(len(expected), -1).all(axis=1)]
+
+
 @dataclass
 class UpdateRuleExercise(Exercise):
     """``next_w, config = rule(w, dw, config)`` replayed next to a ``torch.optim`` optimiser.
@@ -108,15 +118,21 @@ class UpdateRuleExercise(Exercise):
         mutants = [*self.mutants, *(self.mutants_with_decay if hp["weight_decay"] else ())]
         paths = [(key, ref().trajectory(rules(variant), w0, grads, hp, lrs))
                  for key, variant in mutants]
+        # Which mistake is visible at which step, every step of a path compared at once
+        # (one comparison per mistake, not one per step: the same verdicts as _distinct)
+        seen = [_distinct_steps([w for w, _ in path], expected, self.tol) for _, path in paths]
+        seen_state = [{k: _distinct_steps([s[k] for _, s in path], [s[k] for s in states],
+                                          self.tol)
+                       for k in path[0][1] if k in states[0] and k != "t"}
+                      for _, path in paths]
         case.data.update(
             expected=expected, states=states,
-            alternatives=[[(key, path[step][0]) for key, path in paths
-                           if _distinct(path[step][0], expected[step], self.tol)]
-                          for step in range(len(expected))],
+            alternatives=[[(key, path[step][0]) for (key, path), visible in zip(paths, seen)
+                           if visible[step]] for step in range(len(expected))],
             state_alternatives=[[(key, {k: v for k, v in path[step][1].items()
-                                        if k in states[step] and k != "t"
-                                        and _distinct(v, states[step][k], self.tol)})
-                                 for key, path in paths] for step in range(len(expected))])
+                                        if k in visible and visible[k][step]})
+                                 for (key, path), visible in zip(paths, seen_state)]
+                                for step in range(len(expected))])
 
     def drive(self, steps: Steps, case: Case, rule: Any) -> dict:
         name = function_name(rule, self.id)
