@@ -24,7 +24,7 @@ import numpy as np
 
 from grader.checks import messages as M
 from grader.checks import torchref
-from grader.checks.compare import Case, CheckFailure
+from grader.checks.compare import Case
 from grader.checks.exercises import register
 from grader.checks.specs import LayerSpec, LossSpec, _unpack, away_from, layer_names
 from grader.checks.steps import Done
@@ -194,12 +194,9 @@ def _check_cache(case: Case, function: str, before: Any, after: Any) -> None:
     __tracebackhide__ = True
     changed = _first_change(_snapshot(before), after, "cache")
     if changed:
-        raise CheckFailure(
-            "\n".join([case.header("hdr_modified"),
-                       M.bilingual("backprop_cache_mutated", indent="  ", function=function,
-                                   name=changed),
-                       *case.reproduce_lines()]),
-            kind="mutated", exercise=case.exercise)
+        raise case.failure("hdr_modified", M.bilingual("backprop_cache_mutated", indent="  ",
+                                                       function=function, name=changed),
+                           kind="mutated")
 
 
 def _alternatives_with_upstream(reference, case: Case, grads: Sequence[str],

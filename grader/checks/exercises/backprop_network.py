@@ -239,12 +239,10 @@ class MLPLossSpec(Exercise):
             value = after.get(key) if isinstance(after, dict) else None
             if not (isinstance(value, np.ndarray) and value.shape == case.data["params"][key].shape
                     and np.array_equal(value, case.data["params"][key])):
-                raise CheckFailure(
-                    "\n".join([case.header("hdr_modified"),
-                               M.bilingual("backprop_params_mutated", indent="  ",
-                                           function=name, param=key),
-                               *case.reproduce_lines()]),
-                    kind="mutated", exercise=self.id)
+                raise case.failure("hdr_modified",
+                                   M.bilingual("backprop_params_mutated", indent="  ",
+                                               function=name, param=key),
+                                   kind="mutated")
         loss, grads = _unpack(case, name, result, ("loss", "grads"))
         missing = [k for k in PARAM_NAMES if not isinstance(grads, Mapping) or k not in grads]
         if missing:

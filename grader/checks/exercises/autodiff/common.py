@@ -276,11 +276,9 @@ def expect_no_grad(case: Case, done: Done, ref: Ref, name: str, cls: str, key: s
     value = step_value(case, done, ref)
     if value is None:
         return
-    raise CheckFailure("\n".join([case.header("autodiff_hdr_grad_none", name=name),
-                                   M.bilingual(key, indent="  ", name=name,
-                                               found=_describe_grad(value)),
-                                   *case.reproduce_lines()]),
-                       exercise=case.exercise)
+    raise case.failure("autodiff_hdr_grad_none",
+                       M.bilingual(key, indent="  ", name=name, found=_describe_grad(value)),
+                       name=name)
 
 
 def fmt(x: float) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from grader.checks import messages as M
 from grader.checks import torchref
-from grader.checks.compare import Case, CheckFailure, compare_array, is_plain, require_callable
+from grader.checks.compare import Case, compare_array, is_plain, require_callable
 from grader.checks.exercises import register
 from grader.checks.exercises.autodiff.common import (
     EngineExercise,
@@ -54,12 +54,10 @@ def _check_init(case: Case, done: Done, plan: dict, names: list[str],
     for j, name in enumerate(names):
         flag = step_value(case, done, plan["requires"][j])
         if flag is not True:
-            raise CheckFailure("\n".join([
-                case.header("autodiff_hdr_init", name=name, num_inputs=layers[j][0],
-                            num_outputs=layers[j][1]),
-                M.bilingual("autodiff_requires_grad", indent="  ", name=name,
-                            found=repr(flag) if is_plain(flag) else "?"),
-                *case.reproduce_lines()]), exercise=case.exercise)
+            raise case.failure("autodiff_hdr_init",
+                               M.bilingual("autodiff_requires_grad", indent="  ", name=name,
+                                           found=repr(flag) if is_plain(flag) else "?"),
+                               name=name, num_inputs=layers[j][0], num_outputs=layers[j][1])
         value = read_array(case, done, plan["initial"][j], plan["cls"], plan["cls"])
         array = np.asarray(value) if is_plain(value) else None
         problem = None
@@ -75,10 +73,8 @@ def _check_init(case: Case, done: Done, plan: dict, names: list[str],
             problem = M.bilingual("autodiff_init_constant", indent="  ", name=name,
                                   count=array.size)
         if problem:
-            raise CheckFailure("\n".join([
-                case.header("autodiff_hdr_init", name=name, num_inputs=layers[j][0],
-                            num_outputs=layers[j][1]),
-                problem, *case.reproduce_lines()]), exercise=case.exercise)
+            raise case.failure("autodiff_hdr_init", problem, name=name,
+                               num_inputs=layers[j][0], num_outputs=layers[j][1])
 
 
 def _expect_cleared(case: Case, done: Done, ref: Ref, name: str, call: str) -> None:
@@ -89,10 +85,10 @@ def _expect_cleared(case: Case, done: Done, ref: Ref, name: str, call: str) -> N
                          and not np.any(value)):
         return
     shape = tuple(np.shape(value)) if is_plain(value) else "?"
-    raise CheckFailure("\n".join([
-        case.header("autodiff_hdr_not_zeroed", name=name, call=call),
-        M.bilingual("autodiff_not_zeroed", indent="  ", name=name, call=call, shape=shape),
-        *case.reproduce_lines()]), exercise=case.exercise)
+    raise case.failure("autodiff_hdr_not_zeroed",
+                       M.bilingual("autodiff_not_zeroed", indent="  ", name=name, call=call,
+                                   shape=shape),
+                       name=name, call=call)
 
 
 def _compare_grad(case: Case, done: Done, ref: Ref, name: str, expected: np.ndarray,
@@ -100,10 +96,9 @@ def _compare_grad(case: Case, done: Done, ref: Ref, name: str, expected: np.ndar
     __tracebackhide__ = True
     value = read_array(case, done, ref, f"{cls}.backward", cls)
     if value is None:
-        raise CheckFailure("\n".join([
-            case.header("hdr_mismatch_autograd", name=f"{name}.grad"),
-            M.bilingual("autodiff_grad_missing", indent="  ", name=name),
-            *case.reproduce_lines()]), exercise=case.exercise)
+        raise case.failure("hdr_mismatch_autograd",
+                           M.bilingual("autodiff_grad_missing", indent="  ", name=name),
+                           name=f"{name}.grad")
     compare_array(case, f"{name}.grad", expected, value, tol=TOL,
                   alternatives=alternatives or [], header_key="hdr_mismatch_autograd")
 
@@ -205,10 +200,9 @@ class ModulesExercise(EngineExercise):
             value = step_value(case, done, ref)
             if not (isinstance(value, np.ndarray) and value.shape == W.shape
                     and np.array_equal(value, W)):
-                raise CheckFailure("\n".join([
-                    case.header("autodiff_hdr_parameters", model=model),
-                    M.bilingual("autodiff_own_tensors", indent="  ", name=name),
-                    *case.reproduce_lines()]), exercise=case.exercise)
+                raise case.failure("autodiff_hdr_parameters",
+                                   M.bilingual("autodiff_own_tensors", indent="  ", name=name),
+                                   model=model)
         out = read_array(case, done, plan["out"], f"{plan['names']['Sequential']}.forward", cls)
         compare_array(case, "out.data", case.data["out"], out, tol=TOL,
                       header_key="hdr_mismatch_autograd")
@@ -229,11 +223,11 @@ class ModulesExercise(EngineExercise):
         outcome = done[plan["layers"]]
         count = outcome.value if outcome.status == "ok" else None
         if count != 2 * len(pairs) - 1:  # the Linears and the ReLUs between them
-            raise CheckFailure("\n".join([
-                case.header("autodiff_hdr_layers", model=model),
-                M.bilingual("autodiff_layers", indent="  ", count=2 * len(pairs) - 1,
-                            found="?" if count is None else count),
-                *case.reproduce_lines()]), exercise=case.exercise)
+            raise case.failure("autodiff_hdr_layers",
+                               M.bilingual("autodiff_layers", indent="  ",
+                                           count=2 * len(pairs) - 1,
+                                           found="?" if count is None else count),
+                               model=model)
 
 
 register(ModulesExercise(

@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.checks import messages as M
 from grader.checks import torchref
-from grader.checks.compare import Case, CheckFailure
+from grader.checks.compare import Case
 from grader.checks.exercises.autodiff.common import step_value
 from grader.checks.steps import Done, Ref, Steps
 
@@ -96,11 +96,9 @@ def check_count(case: Case, done: Done, length: Ref, expected: int, model: str) 
     __tracebackhide__ = True
     found = step_value(case, done, length)
     if found != expected:
-        raise CheckFailure("\n".join([
-            case.header("autodiff_hdr_parameters", model=model),
-            M.bilingual("autodiff_parameter_count", indent="  ", model=model, found=found,
-                        expected=expected),
-            M.bilingual("autodiff_hint_collect", indent="  "),
-            *case.reproduce_lines()]), exercise=case.exercise)
+        raise case.failure("autodiff_hdr_parameters",
+                           M.bilingual("autodiff_parameter_count", indent="  ", model=model,
+                                       found=found, expected=expected),
+                           M.bilingual("autodiff_hint_collect", indent="  "), model=model)
 
 

@@ -158,12 +158,12 @@ class TrainStepExercise(EngineExercise):
         for t, (loss_ref, refs) in enumerate(zip(plan["losses"], plan["after"], strict=True)):
             loss = step_value(case, done, loss_ref)
             if as_number(loss) is None:
-                raise CheckFailure("\n".join([
-                    case.header("hdr_wrong_type", name="train_step(...)"),
+                raise case.failure(
+                    "hdr_wrong_type",
                     M.bilingual("autodiff_loss_float", indent="  ",
                                 found=type(loss).__name__ if is_plain(loss) else
                                 M.text("autodiff_found_other", attr="data")),
-                    *case.reproduce_lines()]), kind="type", exercise=case.exercise)
+                    kind="type", name="train_step(...)")
             wrong = data["wrong"]
             self._compare(case, f"loss returned by step {t + 1}", data["losses"][t], loss,
                           [(f"autodiff_hint_{order}", wrong[order][0][t]) for order in wrong],

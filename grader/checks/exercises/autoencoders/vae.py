@@ -334,12 +334,9 @@ class LossAndGradsSpec(Exercise):
         grads = {k: v for k, v in pairs.value if isinstance(k, str)}
         for k in VAE_PARAMS:
             if k not in grads:
-                raise CheckFailure(
-                    "\n".join([case.header("hdr_wrong", name="grads"),
-                               M.bilingual("ae_missing_grad", indent="  ", name=k,
-                                           keys=", ".join(VAE_PARAMS)),
-                               *case.reproduce_lines()]),
-                    kind="wrong", exercise=case.exercise)
+                raise case.failure("hdr_wrong", M.bilingual("ae_missing_grad", indent="  ",
+                                                            name=k, keys=", ".join(VAE_PARAMS)),
+                                   name="grads")
         return grads
 
     def _table(self, expected: Mapping[str, np.ndarray], grads: Mapping[str, Any]) -> str:
