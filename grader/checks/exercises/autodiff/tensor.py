@@ -274,6 +274,19 @@ register(TensorOpsExercise(
 ))
 
 
+def _judge_loss(case: Case, done: Done, plan: dict, function: str, tol: Tolerance) -> int:
+    """A loss on the tensor engine: the call, the loss's ``.data`` against torch, then its
+    ``backward()`` ran; the batch size N, which the gradients' diagnoses use."""
+    __tracebackhide__ = True
+    n = len(case.inputs["y"])
+    step_value(case, done, plan["call"])
+    data = read_array(case, done, plan["data"], function, plan["cls"])
+    compare(case, "loss", case.data["loss"], data, tol=tol, batch_size=n,
+            header_key="hdr_mismatch_autograd")
+    backward(case, done, plan["backward"])
+    return n
+
+
 @dataclass
 class CrossEntropyExercise(EngineExercise):
     """``cross_entropy(logits, y) -> Tensor``: mean log-softmax cross-entropy and its gradient.
@@ -320,12 +333,7 @@ class CrossEntropyExercise(EngineExercise):
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
-        n = len(case.inputs["y"])
-        step_value(case, done, plan["call"])
-        data = read_array(case, done, plan["data"], "cross_entropy", plan["cls"])
-        compare(case, "loss", case.data["loss"], data, tol=self.tol, batch_size=n,
-                header_key="hdr_mismatch_autograd")
-        backward(case, done, plan["backward"])
+        n = _judge_loss(case, done, plan, "cross_entropy", self.tol)
         grad = read_array(case, done, plan["grad"], "cross_entropy", plan["cls"])
         compare_array(case, "logits.grad", case.data["dlogits"], grad, tol=self.tol,
                       batch_size=n,
@@ -403,12 +411,7 @@ class MlpLossExercise(EngineExercise):
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
-        n = len(case.inputs["y"])
-        step_value(case, done, plan["call"])
-        data = read_array(case, done, plan["data"], "mlp_loss", plan["cls"])
-        compare(case, "loss", case.data["loss"], data, tol=self.tol, batch_size=n,
-                header_key="hdr_mismatch_autograd")
-        backward(case, done, plan["backward"])
+        n = _judge_loss(case, done, plan, "mlp_loss", self.tol)
         for name, ref in plan["grads"].items():
             grad = read_array(case, done, ref, "mlp_loss", plan["cls"])
             compare_array(case, f"params['{name}'].grad", case.data["grads"][name], grad,
