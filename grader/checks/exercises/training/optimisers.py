@@ -61,6 +61,21 @@ def _distinct_steps(alternatives: Sequence[np.ndarray], expected: Sequence[np.nd
     return [not c for c in close.reshape(len(expected), -1).all(axis=1)]
 
 
+def _agree(found: Sequence[Any], expected: Sequence[np.ndarray], rtol: float,
+           atol: float | np.ndarray) -> bool:
+    """Whether every found value is a float64 array of its expected one's shape and close to
+    it (NaN where NaN is expected): compare_array's verdict for each, all at once. ``atol``
+    is one number or one per value."""
+    shape = np.shape(expected[0])
+    if not all(type(f) is np.ndarray and f.dtype == np.float64 and f.shape == shape
+               for f in found) or any(np.shape(e) != shape for e in expected):
+        return False
+    a, e = np.stack(found), np.stack(expected).astype(np.float64)
+    atol = np.reshape(atol, (-1,) + (1,) * len(shape)) if np.ndim(atol) else atol
+    ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=False) | (np.isnan(a) & np.isnan(e))
+    return bool(ok.all())
+
+
 @dataclass
 class UpdateRuleExercise(Exercise):
     """``next_w, config = rule(w, dw, config)`` replayed next to a ``torch.optim`` optimiser.
@@ -152,6 +167,8 @@ class UpdateRuleExercise(Exercise):
 
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
+        if self._all_agree(case, done, plan):
+            return
         name, count = plan["name"], len(plan["calls"])
         for step, made in enumerate(plan["calls"]):
             here = at(case, f"step {step + 1} of {count}: {case.data['where']}")
@@ -162,6 +179,38 @@ class UpdateRuleExercise(Exercise):
                           header_key="training_hdr_torch_optim")
             self._judge_state(here, config, case.data["states"][step],
                               case.data["state_alternatives"][step])
+
+    def _all_agree(self, case: Case, done: Done, plan: dict) -> bool:
+        """Whether every step passes, judged for all steps at once (one comparison per
+        array instead of one per step). Only plain answers (a float64 array, a dict, an int
+        ``t``) are judged here; anything else, and any difference, goes to the step-by-step
+        judge, which accepts exactly these answers too and words the first failure."""
+        found_w, found_state = [], {key: [] for key in self.state}
+        for made in plan["calls"]:
+            outcome = done[made]
+            if outcome.status != "ok" or outcome.mutated or outcome.mutated_earlier or \
+                    type(outcome.value) not in (tuple, list) or len(outcome.value) != 2:
+                return False
+            next_w, config = outcome.value
+            if type(config) is not dict or not set(self.state) <= config.keys():
+                return False
+            found_w.append(next_w)
+            for key in self.state:
+                found_state[key].append(config[key])
+        expected, states = case.data["expected"], case.data["states"]
+        if not _agree(found_w, expected, self.tol.rtol, self.tol.atol):
+            return False
+        for key, found in found_state.items():
+            wanted = [state[key] for state in states]
+            if key == "t":
+                if not all(type(f) is int and f == w for f, w in zip(found, wanted, strict=True)):
+                    return False
+                continue
+            atol = [float(f"{1e-9 * float(np.max(np.abs(w), initial=0.0)):.1g}") or 1e-300
+                    for w in wanted]  # as _judge_state's tolerance, step by step
+            if not _agree(found, wanted, self.tol.rtol, np.array(atol)):
+                return False
+        return True
 
     def _judge_state(self, case: Case, config: dict, expected: dict, alternatives: list) -> None:
         __tracebackhide__ = True
