@@ -9,7 +9,7 @@ A step is a dict: ``kind`` (call, method, attr, item, op), ``target`` (an object
 :class:`Ref`), ``args``, ``kwargs``, ``fetch`` (return the value), ``unchanged`` (earlier
 steps whose array arguments must still be as given). Its outcome is a dict: ``status``
 (ok, error, skipped), ``value`` (when fetched, as it was when the step ended), ``error``,
-``mutated``, ``mutated_earlier``, ``warnings``.
+``mutated``, ``mutated_earlier``, ``warnings`` (each left out when empty).
 """
 
 from __future__ import annotations
@@ -158,11 +158,16 @@ def execute(items: list[dict], catch: type[BaseException] = Exception
                 failed = True
                 continue
         values[-1] = value
-        outcome.update(status="ok", mutated=_changed(args, originals[-1]),
-                       mutated_earlier=[[j, i] for j in item.get("unchanged", ())
-                                        if 0 <= j < len(given)
-                                        for i in _changed(given[j], originals[j])],
-                       warnings=[_warning(w) for w in caught[:50]])
+        outcome["status"] = "ok"
+        # an empty list is left out (read as empty): most steps change nothing and warn
+        # nothing, and a check makes thousands of them (05's update rules)
+        mutated = _changed(args, originals[-1])
+        earlier = [[j, i] for j in item.get("unchanged", ()) if 0 <= j < len(given)
+                   for i in _changed(given[j], originals[j])]
+        for key, found in (("mutated", mutated), ("mutated_earlier", earlier),
+                           ("warnings", [_warning(w) for w in caught[:50]])):
+            if found:
+                outcome[key] = found
         if item.get("fetch", True):
             size = _array_bytes(value)
             if size > MAX_RESULT_BYTES:  # what no check needs: refused before it is copied
