@@ -661,6 +661,27 @@ def test_train_mlp_parts_of_the_reference_pass(ref):
     RUNNERS["train_mlp"](_with(ref, train_mlp=_loop(ref)))  # the helper above is right as is
 
 
+def test_the_checks_digits_are_load_digits_without_importing_scikit_learn():
+    """The checks read scikit-learn's digits file themselves (the import cost 1-2 s per
+    grading process): the same numbers as load_digits, and scikit-learn stays unimported."""
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    from grader.checks.exercises.training.common import _digits
+
+    X, y = _digits()
+    digits = load_digits()
+    assert X.dtype == np.float64 and y.dtype == np.int64
+    assert np.array_equal(X, digits.data / 16.0) and np.array_equal(y, digits.target)
+    probe = ("import sys; from grader.checks.exercises.training.common import _digits; "
+             "X, y = _digits(); print(X.shape, 'sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["(1797,", "64)", "False"], out
+
+
 def test_capstone_defaults_do_not_reach_the_bar(ref):
     train_mlp = ref["train_mlp"]
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gzip
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,10 +136,23 @@ def pct(x: float) -> str:
 
 @functools.cache
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits  # the trusted side and the kernel, never the sandbox
+    """scikit-learn's digits (the trusted side and the kernel, never the sandbox), read from
+    the file ``load_digits`` reads, without importing scikit-learn: that import took 1-2 s,
+    paid by the first 05 notebook of every grading process (``load_digits`` where the file
+    is not found)."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" \
+        if spec is not None and spec.origin else None
+    if path is not None and path.is_file():
+        with gzip.open(path, mode="rt", encoding="utf-8") as text:
+            table = np.loadtxt(text, delimiter=",")
+        data, target = table[:, :-1], table[:, -1].astype(int)
+    else:
+        from sklearn.datasets import load_digits
 
-    digits = load_digits()
-    return digits.data / 16.0, digits.target.astype(np.int64)
+        digits = load_digits()
+        data, target = digits.data, digits.target
+    return data / 16.0, target.astype(np.int64)
 
 
 def digits_split(seed: int) -> dict[str, np.ndarray]:
