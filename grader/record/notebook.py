@@ -310,6 +310,7 @@ def warm_up() -> None:
 
     with contextlib.suppress(Exception):
         import torch
+        import torch._dynamo  # noqa: F401 - torch.optim's first optimizer imports it (1-2 s)
 
         torch.set_num_threads(1)
     exercises.all_exercises()
