@@ -65,3 +65,37 @@ def run_in(session, function, *args, **kwargs):
     steps = Steps()
     ref = steps.call(function, *args, name=getattr(function, "__name__", "f"), **kwargs)
     return session.run_steps(steps)[ref]
+
+
+def run_solution_notebook(assignment: str, *, warnings_off: bool = False) -> dict:
+    """Every code cell of the solution notebook, run in order as a student runs it (the full
+    run, not autograding's shortened one). The namespace, with what the cells printed as
+    ``_printed`` and the notebook's markdown as ``_markdown``."""
+    import contextlib
+    import io
+    import os
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    nb = notebooks.read(_notebook(SOLUTIONS, assignment))
+    namespace: dict = {"__name__": "__main__"}
+    out = io.StringIO()
+    saved = os.environ.pop("NBGRADER_EXECUTION", None)  # the student's run: full training
+    try:
+        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+            if warnings_off:
+                warnings.simplefilter("ignore")
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    exec(compile(cell.source, f"<{cell.id}>", "exec"), namespace)  # noqa: S102
+    finally:
+        if saved is not None:
+            os.environ["NBGRADER_EXECUTION"] = saved
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    namespace["_markdown"] = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    namespace["_printed"] = out.getvalue()
+    return namespace

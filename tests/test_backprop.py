@@ -8,7 +8,7 @@ import pytest
 
 from grader import check, check_function, check_layer, check_loss
 from grader.checks.steps import EXECUTOR, LocalExecutor
-from tests.support import fails, solution, stubs
+from tests.support import fails, run_solution_notebook, solution, stubs
 
 A = "03_backprop"
 
@@ -794,36 +794,7 @@ def test_the_manual_question_is_a_graded_markdown_answer():
 @pytest.fixture(scope="module")
 def ran():
     """Every code cell of the solution notebook, run in order (demos, recipe and plots)."""
-    import contextlib
-    import io
-    import os
-    import warnings
-
-    import matplotlib
-
-    from grader import notebooks
-    from grader.paths import SOLUTIONS
-
-    matplotlib.use("Agg")
-    nb = notebooks.read(SOLUTIONS / A / "backprop.ipynb")
-    namespace: dict = {}
-    out = io.StringIO()
-    previous = os.environ.pop("NBGRADER_EXECUTION", None)  # the student's run: full training
-    try:
-        with contextlib.redirect_stdout(out), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for cell in nb.cells:
-                if cell.cell_type == "code":
-                    exec(compile(cell.source, f"<{cell.id}>", "exec"), namespace)  # noqa: S102
-    finally:
-        if previous is not None:
-            os.environ["NBGRADER_EXECUTION"] = previous
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
-    namespace["_markdown"] = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    namespace["_printed"] = out.getvalue()
-    return namespace
+    return run_solution_notebook(A, warnings_off=True)
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from grader import check
-from tests.support import fails, solution, stubs
+from tests.support import fails, run_solution_notebook, solution, stubs
 
 A = "02_mlp"
 
@@ -538,35 +538,7 @@ def test_one_question_is_graded_by_hand():
 @pytest.fixture(scope="module")
 def ran():
     """Every code cell of the solution notebook, run in order, as a student runs it."""
-    import contextlib
-    import io
-    import os
-    import warnings
-
-    import matplotlib
-
-    from grader import notebooks
-    from grader.paths import SOLUTIONS
-
-    matplotlib.use("Agg")
-    nb = notebooks.read(SOLUTIONS / A / "mlp.ipynb")
-    namespace: dict = {}
-    out = io.StringIO()
-    previous = os.environ.pop("NBGRADER_EXECUTION", None)  # the student's run: full training
-    try:
-        with contextlib.redirect_stdout(out), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for cell in nb.cells:
-                if cell.cell_type == "code":
-                    exec(compile(cell.source, f"<{cell.id}>", "exec"), namespace)  # noqa: S102
-    finally:
-        if previous is not None:
-            os.environ["NBGRADER_EXECUTION"] = previous
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
-    namespace["_printed"] = out.getvalue()
-    return namespace
+    return run_solution_notebook(A, warnings_off=True)
 
 
 def test_the_xor_training_claims_hold(ran):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from grader import check, check_function
-from tests.support import fails, solution, stubs
+from tests.support import fails, run_solution_notebook, solution, stubs
 
 A = "01_perceptron"
 
@@ -271,32 +271,7 @@ def test_question_answers_are_what_the_reference_computes(ref):
 def full_run():
     """Every code cell of the solution notebook, run in order as a student runs it (the
     full run, not the shortened one of autograding)."""
-    import contextlib
-    import io
-    import os
-
-    import matplotlib
-
-    from grader import notebooks
-    from grader.paths import SOLUTIONS
-
-    matplotlib.use("Agg")
-    nb = notebooks.read(sorted((SOLUTIONS / A).glob("*.ipynb"))[0])
-    namespace: dict = {"__name__": "__main__"}
-    saved = os.environ.pop("NBGRADER_EXECUTION", None)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()) as out:
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type == "code":
-                    exec(compile(cell.source, f"<cell {index}>", "exec"), namespace)
-    finally:
-        if saved is not None:
-            os.environ["NBGRADER_EXECUTION"] = saved
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
-    namespace["_printed"] = out.getvalue()
-    return namespace
+    return run_solution_notebook(A)
 
 
 def test_claim_the_bound_holds_and_is_loose(full_run):

@@ -6,7 +6,7 @@ import pytest
 from grader import check
 from grader.checks.exercises.training import InitExercise
 from grader.checks.references.training import early_stopping as early_stopping_reference
-from tests.support import fails, solution, stubs
+from tests.support import fails, run_solution_notebook, solution, stubs
 
 A = "05_training"
 
@@ -796,35 +796,7 @@ def _release():
 @pytest.fixture(scope="module")
 def ran():
     """Every code cell of the solution notebook, run in order (demos, recipe and plots)."""
-    import contextlib
-    import io
-    import os
-    import warnings
-
-    import matplotlib
-
-    from grader import notebooks
-    from grader.paths import SOLUTIONS
-
-    matplotlib.use("Agg")
-    nb = notebooks.read(SOLUTIONS / A / "training.ipynb")
-    namespace: dict = {}
-    out = io.StringIO()
-    previous = os.environ.pop("NBGRADER_EXECUTION", None)  # the student's run: full training
-    try:
-        with contextlib.redirect_stdout(out), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for cell in nb.cells:
-                if cell.cell_type == "code":
-                    exec(compile(cell.source, f"<{cell.id}>", "exec"), namespace)  # noqa: S102
-    finally:
-        if previous is not None:
-            os.environ["NBGRADER_EXECUTION"] = previous
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
-    namespace["_printed"] = out.getvalue()
-    return namespace
+    return run_solution_notebook(A, warnings_off=True)
 
 
 @pytest.mark.slow
