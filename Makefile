@@ -48,7 +48,7 @@ demo: $(STAMP) sandbox
 
 # The whole suite (what CI runs) on every core, a test file to a worker (tests/conftest.py),
 # with the slowest tests listed at the end. TEST_JOBS=1 runs it on one.
-TEST_JOBS ?= 1  # 2+ speeds it up, but the PostgreSQL and Slurm tests still collide across workers (see notes)
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: $(STAMP) sandbox
 	$(PY) -m pytest --durations=30 -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder
 

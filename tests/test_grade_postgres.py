@@ -51,6 +51,22 @@ def _points(assignment: str) -> dict[str, float]:
     return {t.grade_id: t.points for book in source.notebooks for t in book.tests}
 
 
+def _graded_by_hand(assignment: str) -> dict[str, float]:
+    """The written answers an instructor grades in formgrader: nbgrader's gradebook counts
+    them as grade cells and in the maximum; the autograded score leaves them at 0."""
+    source = load_assignment(assignment)
+    return {c["grade_id"]: c["points"] for book in source.notebooks for c in book.cells
+            if c["grade"] and c["solution"]}
+
+
+def _in_the_gradebook(expected: dict[tuple[str, str], tuple[float, float]]
+                      ) -> dict[tuple[str, str], tuple[float, float]]:
+    """Expected (score, max) as nbgrader's gradebook holds them: the maximum with the points
+    graded by hand."""
+    return {(student, assignment): (score, top + sum(_graded_by_hand(assignment).values()))
+            for (student, assignment), (score, top) in expected.items()}
+
+
 def _gradebook_rows(url: str) -> dict:
     """Everything the checks need from the gradebook, read through nbgrader's own API."""
     from nbgrader import api
@@ -71,7 +87,10 @@ def _gradebook_rows(url: str) -> dict:
             "scores": {key: (subs[0].score, subs[0].max_score) for key, subs in submissions.items()},
             "grades": sorted((g.student.id, g.assignment.name, g.notebook.name, g.name, g.auto_score)
                              for g in db.query(api.Grade).all()),
-            "unscored": db.query(api.Grade).filter(api.Grade.auto_score.is_(None)).count(),
+            # a cell left unscored by the grader (written answers wait for formgrader instead)
+            "unscored": db.query(api.Grade).filter(api.Grade.auto_score.is_(None),
+                                                   api.Grade.needs_manual_grade.is_(False)).count(),
+            "waiting": db.query(api.Grade).filter(api.Grade.needs_manual_grade.is_(True)).count(),
         }
 
 
@@ -130,16 +149,17 @@ def test_writers_racing_on_a_fresh_gradebook_leave_one_row_each(postgres_url):  
     students = {"shared", *(s for names in own.values() for s in names)}
     expected = {(s, a) for s in students for a in ASSIGNMENTS}
     assert rows["submissions"] == {key: 1 for key in expected}
-    cells = sum(len(_points(a)) for a in ASSIGNMENTS)
+    cells = sum(len(_points(a)) + len(_graded_by_hand(a)) for a in ASSIGNMENTS)
     assert rows["counts"]["assignment"] == len(ASSIGNMENTS)
     assert rows["counts"]["notebook"] == len(ASSIGNMENTS)
     assert rows["counts"]["grade_cells"] == cells
     assert rows["counts"]["student"] == len(students)
     assert rows["counts"]["grade"] == cells * len(students)
     assert rows["unscored"] == 0
+    assert rows["waiting"] == sum(len(_graded_by_hand(a)) for a in ASSIGNMENTS) * len(students)
     for (_student, assignment), (score, max_score) in rows["scores"].items():
         points = list(_points(assignment).values())
-        assert max_score == sum(points)
+        assert max_score == sum(points) + sum(_graded_by_hand(assignment).values())
         assert score == sum(p for i, p in enumerate(points) if i % 2)
 
 
@@ -224,9 +244,10 @@ def test_two_concurrent_shards_put_every_submission_in_the_gradebook_once(sharde
     assert rows["submissions"] == {key: 1 for key in everyone}
     assert rows["counts"]["assignment"] == len(ASSIGNMENTS)
     assert rows["counts"]["student"] == len(STUDENTS)
-    assert rows["counts"]["grade"] == sum(len(_points(a)) for a in ASSIGNMENTS) * len(STUDENTS)
+    assert rows["counts"]["grade"] == sum(len(_points(a)) + len(_graded_by_hand(a))
+                                          for a in ASSIGNMENTS) * len(STUDENTS)
     assert rows["unscored"] == 0
-    assert rows["scores"] == _expected_scores()
+    assert rows["scores"] == _in_the_gradebook(_expected_scores())
 
 
 def test_rerunning_a_shard_leaves_the_same_rows(sharded_class):
@@ -357,7 +378,7 @@ def test_two_workers_finish_a_class_while_one_of_them_is_stalled(tmp_path, postg
 
     book = _gradebook_rows(url)
     assert book["submissions"] == {key: 1 for key in everyone}
-    assert book["scores"] == _expected_scores(*SMALL)
+    assert book["scores"] == _in_the_gradebook(_expected_scores(*SMALL))
     assert book["unscored"] == 0
     for out in ("out_a", "out_b"):  # each wrote the whole class, from the gradebook
         with open(tmp_path / out / "grades.csv", encoding="utf-8") as handle:
