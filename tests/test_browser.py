@@ -109,6 +109,7 @@ if _reason:
     pytest.skip(_reason, allow_module_level=True)
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
 
 # --- the lab server ------------------------------------------------------------------------
 
@@ -398,8 +399,30 @@ def _open(page: Page, lab: Lab, path: str, cells: int, kernel: bool = True) -> N
 
 
 def _menu(page: Page, menu: str, item: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+    """Open ``menu`` in the menu bar and click ``item``.
+
+    A click on a menu-bar title toggles its menu, so a click that lands while an earlier menu
+    is still closing (a busy machine) closes it instead of opening it: close whatever is open
+    and try again, a few times, before giving up.
+    """
+    title = page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$"))
+    entry = page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$"))
+    for _attempt in range(3):
+        _close_menus(page)
+        title.click()
+        try:
+            entry.wait_for(state="visible", timeout=20_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    entry.click()
+
+
+def _close_menus(page: Page) -> None:
+    """Close any open menu and wait until it is gone."""
+    if page.locator(".lm-Menu").count():
+        page.keyboard.press("Escape")
+        expect(page.locator(".lm-Menu")).to_have_count(0, timeout=10_000)
 
 
 _PROMPTS = (  # per cell of the notebook on show: its prompt text for code cells, null otherwise
