@@ -15,7 +15,7 @@ help:
 	@echo "make test-fast        the quick lane for developers (no notebooks, sandbox, browser) · 开发者用的快速测试"
 	@echo "make lab              JupyterLab on your own working copy work/ (LANGUAGE=zh|en PORT=8899 DIR=folder TOKEN=...)"
 	@echo "                      在你自己的工作副本 work/ 上打开 JupyterLab（选项同上）"
-	@echo "make lab-instructor   the instructor's JupyterLab on the repository (Formgrader, Create Assignment)"
+	@echo "make lab-instructor   the instructor's JupyterLab on the repository (Formgrader, Create Assignment; GRADING=OUT)"
 	@echo "                      教师版 JupyterLab（Formgrader、Create Assignment）"
 	@echo "make build            regenerate course/ from solutions/ · 由 solutions/ 重新生成 course/"
 	@echo "Then: .venv/bin/python -m grader check work/01_perceptron (your score), ... status (your map), --help (all commands)"
@@ -71,7 +71,7 @@ lab: $(STAMP)
 
 # The instructor's lab on the repository: Formgrader, Create Assignment (lab/instructor/).
 lab-instructor: $(STAMP)
-	$(PY) -m grader lab --instructor $(if $(PORT),--port $(PORT)) $(if $(TOKEN),--token "$(TOKEN)")
+	$(PY) -m grader lab --instructor $(if $(PORT),--port $(PORT))$(if $(TOKEN), --token "$(TOKEN)")$(if $(GRADING), --grading "$(GRADING)")
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check grader tests bench

@@ -7,13 +7,18 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 
 here = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 
+# The grading folder: grading/, or the OUT of a class run (`make lab-instructor
+# GRADING=grading/fall26` sets NNFS_GRADING), whose gradebook.db and autograded/ Formgrader
+# then opens to grade the written answers by hand.
+grading = os.environ.get("NNFS_GRADING") or "grading"
+
 c.CourseDirectory.root = here
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "course"
-c.CourseDirectory.submitted_directory = "grading/submitted"
-c.CourseDirectory.autograded_directory = "grading/autograded"
-c.CourseDirectory.feedback_directory = "grading/feedback"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "grading", "gradebook.db")
+c.CourseDirectory.submitted_directory = os.path.join(grading, "submitted")
+c.CourseDirectory.autograded_directory = os.path.join(grading, "autograded")
+c.CourseDirectory.feedback_directory = os.path.join(grading, "feedback")
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, grading, "gradebook.db")
 
 # What students see where they write code (both languages).
 c.ClearSolutions.code_stub = {

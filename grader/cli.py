@@ -168,7 +168,8 @@ def _lms_export(args: argparse.Namespace, *, feedback: bool) -> None:
     from grader.record.lms import export, parse_assignment_ids
 
     export(Path(args.out), args.lms, missing_as_zero=args.missing_as_zero,
-           assignment_ids=parse_assignment_ids(args.assignment_id), feedback=feedback)
+           assignment_ids=parse_assignment_ids(args.assignment_id), feedback=feedback,
+           db_url=getattr(args, "db_url", None))
 
 
 def _author(args: argparse.Namespace) -> int:
@@ -219,7 +220,7 @@ def _lab(args: argparse.Namespace) -> int:
 
     try:
         return lab_main(args.dir, args.language, args.port, args.token, args.instructor,
-                        open_browser=not args.no_browser)
+                        open_browser=not args.no_browser, grading=args.grading)
     except ValueError as refused:  # a working folder that a command regenerates
         print(refused, file=sys.stderr)
         return 2
@@ -352,6 +353,11 @@ def parser() -> argparse.ArgumentParser:
     lb.add_argument("--instructor", action="store_true",
                     help="the instructor's lab on the repository: Formgrader, Create Assignment · "
                          "教师版：Formgrader、Create Assignment")
+    lb.add_argument("--grading", metavar="OUT",
+                    help="with --instructor: the grading folder Formgrader opens (default "
+                         "grading/), e.g. the OUT of `grade`, to grade its written answers by "
+                         "hand · 与 --instructor 一起使用：Formgrader 打开的评分文件夹（默认 grading/），"
+                         "例如 `grade` 的 OUT，用于人工评阅文字作答")
     lb.set_defaults(run=_lab)
 
     b = sub.add_parser(
@@ -439,6 +445,8 @@ def parser() -> argparse.ArgumentParser:
                      "(repeatable; without it Canvas creates the assignment)")
     e.add_argument("--no-feedback", action="store_true",
                    help="grades only, no feedback zips")
+    e.add_argument("--db-url", help="the gradebook the run wrote and formgrader grades written "
+                                    "answers in (default: OUT/gradebook.db)")
     e.set_defaults(run=_export)
 
     d = sub.add_parser(
@@ -506,7 +514,9 @@ def _export_description() -> str:
         "Upload grading worksheet), moodle-gradebook.csv (Username and a column per "
         "assignment; for Grades → Import → CSV) and moodle-feedback-<assignment>.zip (for "
         "Upload multiple feedback files in a zip). A student with no submission is empty, not "
-        "0 (--missing-as-zero). The README describes each file."
+        "0 (--missing-as-zero). A grade is the autograded score plus the written answers' "
+        "grades given by hand in formgrader (read from the run's gradebook); answers not yet "
+        "graded count 0 and are reported. The README describes each file."
     )
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -212,3 +213,26 @@ def test_contents_manager_fills_in_the_kernels_python_version_only(tmp_path):
 
 def test_course_has_a_manifest():
     assert (COURSE / MANIFEST).is_file()
+
+
+@pytest.mark.parametrize("grading, where", [(None, REPO / "grading"), ("/srv/fall26", Path("/srv/fall26"))])
+def test_formgrader_opens_the_grading_folder_it_is_given(grading, where):
+    """`make lab-instructor GRADING=OUT`: nbgrader (so Formgrader) reads the gradebook and the
+    graded notebooks of a class run's OUT, to grade its written answers by hand."""
+    env = {k: v for k, v in os.environ.items() if k != "NNFS_GRADING"}
+    if grading:
+        env["NNFS_GRADING"] = grading
+    probe = ("from nbgrader.apps.nbgraderapp import NbGraderApp\n"
+             "from nbgrader.coursedir import CourseDirectory\n"
+             "app = NbGraderApp(); app.load_config_file()\n"
+             "c = CourseDirectory(config=app.config)\n"
+             "print(c.db_url); print(c.format_path(c.autograded_directory, 'ann', '01_perceptron'))")
+    found = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, text=True,
+                           capture_output=True, check=True).stdout.split()
+    assert found == [f"sqlite:///{where / 'gradebook.db'}",
+                     str(where / "autograded" / "ann" / "01_perceptron")]
+
+
+def test_make_lab_instructor_passes_the_grading_folder():
+    out = _make("lab-instructor", "GRADING=grading/fall26", "PORT=9")
+    assert '-m grader lab --instructor --port 9 --grading "grading/fall26"' in out

@@ -29,9 +29,12 @@ from grader.record.outputs import (
     write_report,
     write_totals,
 )
+from grader.record.progress import number
 from grader.record.report_page import render as render_report
-from grader.record.results import CellResult, NotebookResult, SubmissionResult
+from grader.record.results import CellResult, NotebookResult, SubmissionResult, WrittenAnswer
 from grader.record.source import load_assignment
+from grader.record.summary import render as render_summary
+from grader.record.summary import screen
 
 PERCEPTRON, MLP = "01_perceptron", "02_mlp"
 SOURCES = {a: load_assignment(a) for a in (PERCEPTRON, MLP)}
@@ -39,15 +42,19 @@ NAMES = exercise_names(SOURCES)
 
 
 def _result(student: str, assignment: str, failing: tuple[str, ...] = (), status: str = "ok",
-            flags: tuple[str, ...] = ()) -> SubmissionResult:
+            flags: tuple[str, ...] = (), answered: bool = True) -> SubmissionResult:
+    """A result as grading makes it: a cell per test, and the written answers (graded by hand)
+    answered or left blank (unknown, none, when the grader failed)."""
     book = SOURCES[assignment].notebooks[0]
     cells = [CellResult(t.grade_id, t.points, 0.0 if t.grade_id in failing else t.points,
                         "failed" if t.grade_id in failing else "passed",
                         feedback=f"✗ {t.grade_id} failed" if t.grade_id in failing else "")
              for t in book.tests]
+    written = [] if status == "error" else [WrittenAnswer(q.grade_id, q.points, answered)
+                                            for q in book.written]
     return SubmissionResult(student, assignment, [NotebookResult(
         student, assignment, book.name, cells, status=status, flags=list(flags),
-        message="grader broke" if status == "error" else "")])
+        message="grader broke" if status == "error" else "", written=written)])
 
 
 def _rows(path: Path, encoding: str = "utf-8") -> list[list[str]]:
@@ -57,12 +64,14 @@ def _rows(path: Path, encoding: str = "utf-8") -> list[list[str]]:
 
 CLASS = [
     _result("lina", PERCEPTRON),
-    _result("wang", PERCEPTRON, failing=("test_pla_train", "test_margin"), flags=("late",)),
+    _result("wang", PERCEPTRON, failing=("test_pla_train", "test_margin"), flags=("late",),
+            answered=False),
     _result("omar", PERCEPTRON, status="error"),
     _result("eve", MLP),  # handed in 02 only
 ]
 FULL = str(int(CLASS[0].max_score))  # 01's autograded points, from the release's test cells
 WANG = str(int(CLASS[1].score))  # FULL less pla_train's and margin's points
+BY_HAND = {a: sum(q.points for b in SOURCES[a].notebooks for q in b.written) for a in SOURCES}
 
 
 def test_grades_csv_is_one_row_per_submission_with_fixed_columns(tmp_path):
@@ -70,9 +79,25 @@ def test_grades_csv_is_one_row_per_submission_with_fixed_columns(tmp_path):
     rows = _rows(tmp_path / "grades.csv")
     assert rows[0] == GRADES_COLUMNS
     assert len(rows) == 1 + len(CLASS)
-    wang = next(r for r in rows if r[0] == "wang")
+    by = {r[0]: r for r in rows[1:]}
     percent = f"{100 * CLASS[1].score / CLASS[1].max_score:.1f}"
-    assert wang[1:6] == [PERCEPTRON, WANG, FULL, percent, "ok"] and wang[6] == "late"
+    hand = str(int(BY_HAND[PERCEPTRON]))
+    assert BY_HAND[PERCEPTRON] > 0  # 01 has a written answer (Question 1.4)
+    # score and max_score are the autograded part; the written answers' points stand apart
+    assert by["wang"][1:8] == [PERCEPTRON, WANG, FULL, percent, hand, "1", "ok"]
+    assert by["wang"][8] == "late"
+    assert by["lina"][5:7] == [hand, "0"]
+
+
+def test_the_summaries_say_what_waits_to_be_graded_by_hand():
+    # lina's and eve's answers wait; wang left his blank; omar's notebook the grader failed on
+    points = BY_HAND[PERCEPTRON] * 2 + BY_HAND[MLP]
+    line = f"Graded by hand: 3 written answers ({int(points)} points) wait for you in " \
+           "formgrader, 1 of them left blank."
+    for text in (screen(CLASS, NAMES), render_summary(CLASS, NAMES), render_report(CLASS, NAMES)):
+        assert " ".join(text.split()).count(line) == 1, text
+        assert "人工评分" in text
+    assert "written answers, graded by hand (not in these scores)" in render_summary(CLASS, NAMES)
 
 
 def test_exercises_csv_names_each_exercise_as_the_notebook_does(tmp_path):
@@ -128,7 +153,10 @@ def canvas_out(tmp_path):
 
 
 def test_canvas_gradebook_csv_has_canvas_s_columns_and_ids(canvas_out):
-    export(canvas_out, "canvas", say=lambda _: None)
+    said = []
+    export(canvas_out, "canvas", say=said.append)
+    # no gradebook in OUT: the autograded part alone, and the export says so
+    assert any("No gradebook at" in s and "autograded part only" in s for s in said), said
     rows = _rows(canvas_out / "lms" / "canvas-grades.csv", "utf-8-sig")
     assert rows[0] == [*CANVAS_COLUMNS, PERCEPTRON, MLP]
     assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -138,6 +166,40 @@ def test_canvas_gradebook_csv_has_canvas_s_columns_and_ids(canvas_out):
     assert by["wang"][1] == "1002" and by["wang"][5] == WANG
     # eve came from no Canvas download: her id is the login Canvas may know; no 01: empty
     assert by["eve"][1] == "" and by["eve"][3] == "eve" and by["eve"][5] == ""
+
+
+def test_the_lms_grade_adds_the_grades_given_by_hand_in_formgrader(canvas_out):
+    from nbgrader.api import Gradebook
+
+    from grader.record.gradebook import Writer
+
+    url = f"sqlite:///{canvas_out / 'gradebook.db'}"
+    writer = Writer(url)
+    for result in CLASS[:2] + [CLASS[3]]:
+        writer.add_assignment(SOURCES[result.assignment])
+        writer.record(result, SOURCES[result.assignment])
+    writer.close()
+    question = SOURCES[PERCEPTRON].notebooks[0].written[0].grade_id
+    with Gradebook(url) as gb:
+        blank = gb.find_grade(question, "perceptron", PERCEPTRON, "wang")
+        assert blank.auto_score == 0 and not blank.needs_manual_grade  # as nbgrader leaves it
+        lina = gb.find_grade(question, "perceptron", PERCEPTRON, "lina")
+        assert lina.needs_manual_grade and lina.manual_score is None
+        lina.manual_score, lina.needs_manual_grade = 1.5, False  # graded in formgrader
+        gb.db.commit()
+    said = []
+    export(canvas_out, "canvas", say=said.append)
+    rows = _rows(canvas_out / "lms" / "canvas-grades.csv", "utf-8-sig")
+    by = {r[0]: r for r in rows}
+    assert by["Points Possible"][5:7] == [str(int(float(FULL) + BY_HAND[PERCEPTRON])),
+                                          str(int(CLASS[3].max_score + BY_HAND[MLP]))]
+    assert by["lina"][5] == number(float(FULL) + 1.5)
+    assert by["wang"][5] == WANG  # his blank answer scored 0
+    # eve's 02 answer is not graded yet: it counts 0 and the export says so
+    assert by["eve"][6] == str(int(CLASS[3].max_score))
+    waiting = [s for s in said if "still wait for a grade by hand" in s]
+    assert waiting and "1 written answers" in waiting[0] and f"({int(BY_HAND[MLP])} points)" \
+        in waiting[0], said
 
 
 def test_canvas_columns_take_the_assignment_ids_and_zero_only_when_asked(canvas_out):
@@ -236,6 +298,17 @@ def test_the_feedback_page_shows_the_students_own_figures_and_only_real_pngs(tmp
     assert "My &lt;b&gt;decision&lt;/b&gt; boundary" in page and "<script" not in page
     assert "Your figures" in page and "你的图" in page
     assert "Exercise 1.3 · the perceptron learning algorithm" in page and "练习 1.3" in page
+
+
+def test_the_feedback_page_says_the_written_answers_are_graded_by_hand():
+    blank = render_feedback(CLASS[1], 0, SOURCES[PERCEPTRON])
+    answered = render_feedback(CLASS[0], 0, SOURCES[PERCEPTRON])
+    for page in (blank, answered):
+        assert "Written answers" in page and "文字作答" in page
+        assert "Question 1.4 · written answer" in page and "问题 1.4" in page
+        assert "not in the score above" in page
+    assert "left blank" in blank and "left blank" not in answered
+    assert "waits for your instructor" in answered
 
 
 def test_the_feedback_page_shows_no_hidden_test(tmp_path):

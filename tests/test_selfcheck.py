@@ -116,3 +116,25 @@ def test_check_and_status_agree(tmp_path, kind):
     state = next(s for s in course_map(tmp_path, say=lambda _: None) if s.assignment == PERCEPTRON)
     assert [(e.grade_id, e.score) for e in state.exercises] == \
         [(c.grade_id, c.score) for c in checked.cells]
+
+
+def test_check_says_the_written_answer_is_graded_by_hand_and_whether_it_is_blank(tmp_path,
+                                                                                  capsys):
+    perfect = _sample("perfect")
+    path = tmp_path / PERCEPTRON / perfect.notebook_name
+    notebooks.write_clean(perfect.notebook, path)
+    assert check_path(path) == 0
+    answered = capsys.readouterr().out
+    nb = notebooks.read(path)
+    answer = next(c for c in nb.cells if notebooks.is_solution_cell(c) and
+                  notebooks.nbgrader_meta(c).get("grade"))
+    answer.source = "YOUR ANSWER HERE · 在这里写你的答案"
+    notebooks.write_clean(nb, path)
+    assert check_path(path) == 0  # the autograded part is still full: the exit status says so
+    blank = capsys.readouterr().out
+    for out in (answered, blank):
+        assert "Full marks on everything graded here." in out and "Full marks. " not in out
+        assert "Written answers are graded by hand, not here" in out and "文字作答由人工评分" in out
+    assert "Question 1.4 · written answer (2 points): answered." in answered
+    assert "Question 1.4 · written answer (2 points): still blank." in blank
+    assert "问题 1.4 · 文字作答（2 分）：仍是空白" in blank

@@ -97,9 +97,9 @@ M.register(
         ),
         "lab_opening_instructor": (
             "Opening the instructor's JupyterLab on {folder} (Formgrader, Create Assignment; "
-            "the gradebook is the one nbgrader_config.py names). Stop it with Ctrl-C.",
+            "Formgrader's gradebook and graded notebooks are in {grading}). Stop it with Ctrl-C.",
             "正在 {folder} 上打开教师版 JupyterLab（Formgrader、Create Assignment；"
-            "成绩册由 nbgrader_config.py 指定）。按 Ctrl-C 停止。",
+            "Formgrader 的成绩册和已评分的 notebook 在 {grading}）。按 Ctrl-C 停止。",
         ),
     }
 )
@@ -222,10 +222,11 @@ def prepare_work(folder: Path, language: str | None = None, course: Path = COURS
     return written
 
 
-def prepare_instructor(root: Path = REPO) -> None:
-    """The folder of Formgrader's gradebook (``grading/`` in nbgrader_config.py, ignored by git):
-    SQLite does not create it, and Formgrader answers 500 without it."""
-    (Path(root) / "grading").mkdir(exist_ok=True)
+def prepare_instructor(root: Path = REPO, grading: str | None = None) -> None:
+    """The folder of Formgrader's gradebook (``grading/`` in nbgrader_config.py, ignored by git,
+    or ``grading``: a class run's OUT): SQLite does not create it, and Formgrader answers 500
+    without it."""
+    (Path(root) / (grading or "grading")).mkdir(parents=True, exist_ok=True)
 
 
 # --- starting JupyterLab ------------------------------------------------------------------------
@@ -271,12 +272,18 @@ def lab_command(root_dir: Path, port: int | None = None, token: str | None = Non
 
 
 def main(folder: str | None = None, language: str | None = None, port: int | None = None,
-         token: str | None = None, instructor: bool = False, open_browser: bool = True) -> int:
-    """``make lab`` / ``make lab-instructor``: prepare the folder, then become JupyterLab."""
+         token: str | None = None, instructor: bool = False, open_browser: bool = True,
+         grading: str | None = None) -> int:
+    """``make lab`` / ``make lab-instructor``: prepare the folder, then become JupyterLab.
+    ``grading`` (instructor): the grading folder Formgrader opens, e.g. a class run's OUT."""
+    env_grading = None
     if instructor:
         role, root = "instructor", Path(folder).expanduser() if folder else REPO
-        prepare_instructor()
-        print(M.bilingual("lab_opening_instructor", folder=root.resolve()), flush=True)
+        if grading:  # nbgrader_config.py reads it; relative to the repository, as its paths are
+            env_grading = str(Path(grading).expanduser().resolve())
+        prepare_instructor(grading=env_grading)
+        print(M.bilingual("lab_opening_instructor", folder=root.resolve(),
+                          grading=env_grading or REPO / "grading"), flush=True)
     else:
         role = "student"
         root = Path(folder).expanduser() if folder else default_work_folder(language)
@@ -284,6 +291,8 @@ def main(folder: str | None = None, language: str | None = None, port: int | Non
         print(M.bilingual("lab_opening_student", folder=root.resolve()), flush=True)
     command = lab_command(root, port, token, open_browser)
     env = lab_environment(role)
+    if env_grading:
+        env["NNFS_GRADING"] = env_grading
     os.chdir(REPO)  # nbgrader's Validate reads nbgrader_config.py from the working directory
     if os.name == "posix":
         os.execve(command[0], command, env)  # Ctrl-C and the exit status are JupyterLab's own

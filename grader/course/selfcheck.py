@@ -26,7 +26,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -95,6 +95,23 @@ M.register(
             "status 1).",
             "还没有满分：{score} / {max_score}。你的文件没有任何改动（退出状态 1）。",
         ),
+        "check_full_written": (
+            "Full marks on everything graded here. Nothing of yours was changed.",
+            "这里评分的部分全部满分。你的文件没有任何改动。",
+        ),
+        "check_written": (
+            "Written answers are graded by hand, not here (their points are not in this score):",
+            "文字作答由人工评分，不在这里评分（其分数不计入上面的得分）：",
+        ),
+        "check_written_answered": (
+            "{question} ({points} points): answered. Your instructor grades it; on your own, "
+            "compare it with the model answer in solutions/.",
+            "{question}（{points} 分）：已作答。由老师评分；自学时请与 solutions/ 中的参考答案对照。",
+        ),
+        "check_written_blank": (
+            "{question} ({points} points): still blank. Write your answer in its cell.",
+            "{question}（{points} 分）：仍是空白。请在它的单元格中写下你的回答。",
+        ),
         "check_status": (
             "The notebook was not graded in full ({status}):",
             "这个 notebook 没有完整评分（{status}）：",
@@ -137,6 +154,7 @@ class Checked(Totals):
     status: str = "ok"
     message: str = ""
     flags: tuple[str, ...] = ()
+    written: list = field(default_factory=list)  # grader.record.results.WrittenAnswer
 
     def parts(self) -> list[CheckedCell]:
         return self.cells
@@ -209,7 +227,7 @@ def check_one(path: Path, solutions: Path = SOLUTIONS,
     report = (lambda cell: on_cell(checked(cell))) if on_cell is not None else None
     result = grade_notebook(path, "self-check", source, book, options, on_cell=report)
     return Checked(path, assignment, notebook, [checked(c) for c in result.cells],
-                   result.status, result.message, tuple(result.flags))
+                   result.status, result.message, tuple(result.flags), result.written)
 
 
 def check_notebook(path: Path, solutions: Path = SOLUTIONS) -> tuple[list[CheckedCell], str | None]:
@@ -285,12 +303,30 @@ def check_path(path: str | Path, solutions: Path = SOLUTIONS, quiet: bool = Fals
         say(format_report(shown, done.cells, done.status, done.message))
         say("")
         if done.full:
-            say(M.bilingual("check_full"))
+            say(M.bilingual("check_full_written" if done.written else "check_full"))
         else:
             say(M.bilingual("check_not_full", score=_num(done.score), max_score=_num(done.max_score)))
             status = max(status, 1)
+        for line in written_lines(done.written):
+            say(line)
         say("")
     return status
+
+
+def written_lines(written: list) -> list[str]:
+    """What ``check`` says of the written answers: graded by hand, so only answered or not."""
+    from grader.record.written import question_label
+
+    if not written:
+        return []
+    lines = ["", M.bilingual("check_written")]
+    for answer in written:
+        label = question_label(answer.grade_id)
+        key = "check_written_answered" if answer.answered else "check_written_blank"
+        text = M.text(key, question=label.en, points=_num(answer.points))
+        text_zh = M.text(key, question=label.zh, points=_num(answer.points))
+        lines += [f"  {'✓' if answer.answered else '·'} {text.en}", f"    {text_zh.zh}"]
+    return lines
 
 
 # ------------------------------------------------------------ the in-kernel check (tests)

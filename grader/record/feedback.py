@@ -50,6 +50,14 @@ M.register(
             "分数来自可信评分程序：你的解答单元格在沙箱中运行，"
             "教师的测试（包括隐藏测试）把它们与 PyTorch 的结果进行了比较。",
         ),
+        "feedback_written": ("Written answers", "文字作答"),
+        "feedback_written_note": (
+            "Your instructor grades these by hand; their points are not in the score above.",
+            "这些题由老师人工评分；它们的分数不在上面的得分之中。",
+        ),
+        "feedback_written_answered": ("answered: waits for your instructor's grade",
+                                      "已作答：等待老师评分"),
+        "feedback_written_blank": ("left blank: no answer to grade", "空白：没有可评的答案"),
         "feedback_figures": ("Your figures", "你的图"),
         "feedback_figures_note": (
             "As saved in the notebook you handed in (figures are not graded).",
@@ -173,6 +181,7 @@ def render(result: SubmissionResult, index: int, source: AssignmentSource,
             f"</td><td>{_num(cell.score)} / {_num(cell.points)}</td>"
             f'<td class="{status}">{_both("feedback_" + status)}</td></tr>')
     parts.append("</table>")
+    parts += _written(nb)
     for cell in nb.cells:
         status = "passed" if cell.status == "passed" else "failed"
         name = names.get(cell.grade_id)
@@ -202,6 +211,26 @@ def render(result: SubmissionResult, index: int, source: AssignmentSource,
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _written(nb) -> list[str]:
+    """The written answers: graded by hand, so only whether each was answered."""
+    from grader.record.written import question_label
+
+    if not nb.written:
+        return []
+    rows = [f"<h2>{_both('feedback_written')}</h2><p>{_both('feedback_written_note')}</p>",
+            f"<table><tr><th>{_both('feedback_cell')}</th><th>{_both('feedback_points')}</th>"
+            f"<th>{_both('feedback_result')}</th></tr>"]
+    for answer in nb.written:
+        label = question_label(answer.grade_id)
+        state = "answered" if answer.answered else "blank"
+        rows.append(f'<tr><td>{html.escape(label.en)}<br><span class="zh">'
+                    f"{html.escape(label.zh)}</span></td><td>{_num(answer.points)}</td>"
+                    f'<td class="{"passed" if answer.answered else "failed"}">'
+                    f"{_both('feedback_written_' + state)}</td></tr>")
+    rows.append("</table>")
+    return rows
 
 
 def _submitted(out: Path, student: str, assignment: str, notebook: str) -> Path | None:

@@ -108,12 +108,22 @@ FLAGS: dict[str, Flag] = _flags([
     ("test_cell_deleted:<test cell>", True, "tests",
      "The student deleted a test cell. The instructor's version was put back and graded.",
      "学生删除了测试单元格。已放回教师的版本并评分。"),
-    ("points_changed:<test cell>", True, "tests",
-     "The student changed a test cell's points; the instructor's points count.",
-     "学生改动了测试单元格的分值；以教师设定的分值为准。"),
+    ("points_changed:<cell>", True, "tests",
+     "The student changed the points of a test cell or of a written answer's cell; the "
+     "instructor's points count.",
+     "学生改动了测试单元格或文字作答单元格的分值；以教师设定的分值为准。"),
     ("unknown_test_cell:<test cell>", True, "tests",
      "A test cell the assignment does not have (forged, or from an older release); ignored.",
      "作业中没有的测试单元格（伪造的，或来自旧版本）；已忽略。"),
+    ("answer_cell_deleted:<answer cell>", True, "tests",
+     "The cell for a written answer is not in the notebook (deleted, or its id changed): "
+     "formgrader has no answer to grade there. Look for the answer elsewhere in the notebook.",
+     "notebook 中没有某道文字作答题的单元格（被删除，或其 id 被改动）：formgrader 在那里没有可评的答案。"
+     "请在 notebook 的其他位置查找学生的回答。"),
+    ("unknown_answer_cell:<answer cell>", True, "tests",
+     "A cell for a written answer that the assignment does not have (its id changed, "
+     "forged, or from an older release); not graded.",
+     "作业中没有的文字作答单元格（id 被改动、伪造的，或来自旧版本）；不评分。"),
     ("visible_only:<test cell>", False, "tests",
      "The visible check passed but a hidden one failed: an edge case missed, or answers "
      "that fit only the visible inputs.",

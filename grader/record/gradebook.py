@@ -18,6 +18,7 @@ import contextlib
 import copy
 import importlib.util
 import os
+import re
 import sys
 import time
 import warnings
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from grader.record.results import SubmissionResult
     from grader.record.source import AssignmentSource
 
-__all__ = ["Writer", "write_autograded"]
+__all__ = ["Writer", "write_autograded", "hand_grades", "inert_text"]
 
 # pg_advisory_lock key (any 64-bit number every grader agrees on): "nnfsgb" in ASCII
 _LOCK_KEY = 0x6E6E_6673_6762
@@ -192,9 +193,12 @@ class Writer:
     def _manual_cells(self, result: SubmissionResult, source: AssignmentSource,
                       name: str) -> None:
         """Answers graded by hand (nbgrader's manually graded answer cells) reach formgrader
-        as nbgrader's own autograde leaves them: waiting for a grade, their points apart from
-        the autograded total, a grade an instructor already gave kept as it is."""
+        as nbgrader's own autograde leaves them: an answer waits for a grade, an answer left
+        blank scores 0 and waits for nothing, their points stay apart from the autograded
+        total, and a grade an instructor already gave is kept as it is."""
         book = next((b for b in source.notebooks if Path(b.name).stem == name), None)
+        answered = {a.grade_id: a.answered for nb in result.notebooks
+                    if Path(nb.notebook).stem == name for a in nb.written}
         for cell in book.cells if book is not None else []:
             if not (cell["grade"] and cell["solution"]):
                 continue
@@ -203,8 +207,62 @@ class Writer:
                                                   result.student)
             except Exception:  # a cell the gradebook does not know (should not happen)
                 continue
-            if grade.manual_score is None:
-                grade.needs_manual_grade = True
+            if grade.manual_score is not None:
+                continue
+            blank = answered.get(cell["grade_id"]) is False  # unknown: let the instructor look
+            grade.auto_score = 0.0 if blank else None
+            grade.needs_manual_grade = not blank
+
+
+def hand_grades(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, float]]]
+                ) -> dict[tuple[str, str], tuple[float, int, float]]:
+    """{(student, assignment): (points given by hand, answers still waiting, their points)}
+    for the written
+    answers ``wanted`` names ((notebook, answer cell, points) per submission), read from the
+    gradebook formgrader writes. An answer left blank is 0 and waits for nothing (as
+    nbgrader's autograde leaves it); a cell the gradebook does not have waits."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    found = {}
+    with warnings.catch_warnings(), Gradebook(db_url) as gb:
+        warnings.simplefilter("ignore")
+        for (student, assignment), cells in wanted.items():
+            given, waiting, points = 0.0, 0, 0.0
+            for notebook, grade_id, most in cells:
+                try:
+                    grade = gb.find_grade(grade_id, notebook, assignment, student)
+                except MissingEntry:
+                    waiting, points = waiting + 1, points + most
+                    continue
+                if grade.manual_score is not None:
+                    given += float(grade.manual_score)
+                elif grade.needs_manual_grade:
+                    waiting, points = waiting + 1, points + most
+            found[(student, assignment)] = (given, waiting, points)
+    return found
+
+
+def inert_text(cell, trusted: frozenset[str]) -> None:
+    """A student's text as formgrader will show it, never as HTML: formgrader renders markdown
+    cells as they are, so a ``<script>`` or a ``javascript:`` link written in an answer would
+    run in the instructor's browser, with the instructor's Jupyter session. Every markdown or
+    raw cell that is not the instructor's own text becomes a fenced code block (shown as
+    plain text, whatever it holds); the instructor's cells stay rendered."""
+    if cell.cell_type not in ("markdown", "raw"):
+        return
+    text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+    if cell.cell_type == "markdown" and text.strip() in trusted:
+        return
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    cell.cell_type = "markdown"
+    cell.pop("attachments", None)
+    cell.pop("outputs", None)
+    cell.pop("execution_count", None)
+    cell.source = f"{fence}text\n{text}\n{fence}"
+
+
+_BACKTICKS = re.compile(r"`+")
 
 
 def _outputs(cell_result) -> list:
@@ -235,6 +293,8 @@ def write_autograded(out: Path, result: SubmissionResult, folder: Path,
             continue
         results = {c.grade_id: c for c in nb_result.cells}
         tests = {t.grade_id: t for t in book.tests}
+        for cell in nb.cells:
+            inert_text(cell, book.markdown)
         seen = set()
         for cell in nb.cells:
             ident = notebooks.grade_id(cell)

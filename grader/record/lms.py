@@ -34,6 +34,11 @@ class run wrote in ``OUT`` (``report.json``, ``collect.json``, ``feedback/``) an
 A cell is **empty** when the student handed nothing in for the assignment, or when the
 grader failed on it (status ``error``): the LMS then keeps whatever it had. With
 ``--missing-as-zero``, no submission is 0 (a grader failure stays empty).
+
+A grade is the whole assignment's: the autograded score plus the written answers' grades
+given by hand in formgrader, read from the gradebook of the run (``OUT/gradebook.db`` or
+``--db-url``); the maximum counts both. Answers still waiting for a grade count 0 until
+they are graded, and the export says how many wait: export again after grading them.
 """
 
 from __future__ import annotations
@@ -73,6 +78,18 @@ M.register(
             "--assignment-id 的格式是 作业=ID，例如 01_perceptron=12345（收到的是 {value}）。",
         ),
         "lms_wrote": ("wrote {path}", "已写入 {path}"),
+        "lms_hand_waiting": (
+            "{count} written answers still wait for a grade by hand in formgrader ({points} "
+            "points): they count 0 in these files. Grade them, then export again.",
+            "还有 {count} 份文字作答等待在 formgrader 中人工评分（共 {points} 分）："
+            "它们在这些文件中按 0 分计算。评完后请重新导出。",
+        ),
+        "lms_no_gradebook": (
+            "No gradebook at {url}: these files hold the autograded part only, without the "
+            "written answers graded by hand ({points} points; give the run's --db-url).",
+            "在 {url} 没有找到成绩册：这些文件只含自动评分的部分，不含人工评分的文字作答"
+            "（共 {points} 分；请给出评分时的 --db-url）。",
+        ),
         "lms_not_matched": (
             "{count} students did not come from a {lms} download, so {lms} cannot match them "
             "by id: {students}",
@@ -91,7 +108,9 @@ class _Class:
     """What the export needs from OUT."""
 
     rows: dict[tuple[str, str], dict] = field(default_factory=dict)  # (student, assignment)
-    maxima: dict[str, float] = field(default_factory=dict)
+    maxima: dict[str, float] = field(default_factory=dict)  # autograded
+    hand_maxima: dict[str, float] = field(default_factory=dict)  # the written answers'
+    hand: dict[tuple[str, str], float] = field(default_factory=dict)  # grades given by hand
     students: dict[str, dict] = field(default_factory=dict)  # identities (collect.json)
     uploads: dict[tuple[str, str], str] = field(default_factory=dict)  # (student, a) -> origin
 
@@ -102,6 +121,13 @@ class _Class:
     @property
     def everyone(self) -> list[str]:
         return sorted({s for s, _ in self.rows} | set(self.students))
+
+    def maximum(self, assignment: str) -> str:
+        return number(self.maxima.get(assignment, 0) + self.hand_maxima.get(assignment, 0))
+
+    def score(self, student: str, assignment: str, missing_as_zero: bool) -> str:
+        return _score(self.rows.get((student, assignment)), missing_as_zero,
+                      self.hand.get((student, assignment), 0.0))
 
 
 def _read(path: Path) -> dict:
@@ -131,12 +157,48 @@ def _load(out: Path) -> _Class:
     return found
 
 
-def _score(row: dict | None, missing_as_zero: bool) -> str:
+def _written(row: dict) -> list[tuple[str, str, float, bool]]:
+    """(notebook, answer cell, points, answered) of each written answer of a report row."""
+    return [(Path(nb.get("notebook") or "").stem, w["grade_id"], float(w.get("points") or 0),
+             bool(w.get("answered")))
+            for nb in row.get("notebooks") or [] for w in nb.get("written") or []]
+
+
+def _add_hand_grades(klass: _Class, db_url: str | None, out: Path, say) -> None:
+    """Each row's score plus its grades by hand, each maximum plus the written answers'
+    points (see the module docstring); says what still waits."""
+    wanted = {key: [(nb, ident, points) for nb, ident, points, _ in _written(row)]
+              for key, row in klass.rows.items() if _written(row)}
+    if not wanted:
+        return
+    gradebook = out / "gradebook.db"
+    url = db_url or f"sqlite:///{gradebook}"
+    if db_url is None and not gradebook.is_file():  # the autograded part alone, and why
+        points = sum(p for row in klass.rows.values() for _, _, p, _ in _written(row))
+        say(M.bilingual("lms_no_gradebook", url=gradebook, points=number(points)))
+        return
+    for key, row in klass.rows.items():
+        assignment = key[1]
+        if assignment:
+            hand = sum(points for _, _, points, _ in _written(row))
+            klass.hand_maxima[assignment] = max(klass.hand_maxima.get(assignment, 0.0), hand)
+    from grader.record.gradebook import hand_grades
+
+    grades = hand_grades(url, wanted)
+    waiting, points = 0, 0.0
+    for key, (given, still, still_points) in grades.items():
+        klass.hand[key] = given
+        waiting, points = waiting + still, points + still_points
+    if waiting:
+        say(M.bilingual("lms_hand_waiting", count=waiting, points=number(points)))
+
+
+def _score(row: dict | None, missing_as_zero: bool, hand: float = 0.0) -> str:
     if row is None:
         return "0" if missing_as_zero else ""
     if row.get("status") in NO_SCORE:
         return ""
-    return number(float(row.get("score") or 0))
+    return number(float(row.get("score") or 0) + hand)
 
 
 def parse_assignment_ids(values: list[str] | None) -> dict[str, str]:
@@ -182,8 +244,7 @@ def _canvas(klass: _Class, out: Path, target: Path, missing_as_zero: bool,
             assignment_ids: dict[str, str], feedback: bool) -> tuple[list[Path], list[str]]:
     assignments = klass.assignments
     columns = [f"{a} ({assignment_ids[a]})" if a in assignment_ids else a for a in assignments]
-    rows = [["Points Possible", "", "", "", "", *[number(klass.maxima.get(a, 0)) for a in
-                                                   assignments]]]
+    rows = [["Points Possible", "", "", "", "", *[klass.maximum(a) for a in assignments]]]
     unmatched = []
     for student in klass.everyone:
         identity = klass.students.get(student, {})
@@ -192,8 +253,7 @@ def _canvas(klass: _Class, out: Path, target: Path, missing_as_zero: bool,
             unmatched.append(student)
         rows.append([_safe(identity.get("name") or student), identity.get("lms_id", "") if canvas
                      else "", "", "" if canvas else _safe(student), "",
-                     *[_score(klass.rows.get((student, a)), missing_as_zero)
-                       for a in assignments]])
+                     *[klass.score(student, a, missing_as_zero) for a in assignments]])
     written = [_csv(target / "canvas-grades.csv", [*CANVAS_COLUMNS, *columns], rows)]
     if feedback:
         for assignment in assignments:
@@ -223,8 +283,8 @@ def _moodle(klass: _Class, out: Path, target: Path, missing_as_zero: bool,
                 continue
             matched.add(student)
             rows.append([f"Participant {upload.lms_id}", _safe(upload.name),
-                         _score(klass.rows.get((student, assignment)), missing_as_zero),
-                         number(klass.maxima.get(assignment, 0)), now])
+                         klass.score(student, assignment, missing_as_zero),
+                         klass.maximum(assignment), now])
             if feedback:
                 members += [(f"{upload.prefix}/{page.stem}-feedback.html", page)
                             for page in _feedback_pages(out, student, assignment)]
@@ -233,7 +293,7 @@ def _moodle(klass: _Class, out: Path, target: Path, missing_as_zero: bool,
                                 rows))
         made = _zip(target / f"moodle-feedback-{assignment}.zip", members) if feedback else None
         written += [made] if made else []
-    gradebook = [[_safe(student), *[_score(klass.rows.get((student, a)), missing_as_zero)
+    gradebook = [[_safe(student), *[klass.score(student, a, missing_as_zero)
                                     for a in assignments]] for student in klass.everyone]
     written.append(_csv(target / "moodle-gradebook.csv", ["Username", *assignments], gradebook))
     return written, [s for s in klass.everyone if s not in matched]
@@ -241,10 +301,12 @@ def _moodle(klass: _Class, out: Path, target: Path, missing_as_zero: bool,
 
 def export(out: Path, lms: str, *, missing_as_zero: bool = False,
            assignment_ids: dict[str, str] | None = None, feedback: bool = True,
-           say=print) -> list[Path]:
-    """Write ``OUT/lms/`` for ``lms`` (canvas or moodle); the files written."""
+           db_url: str | None = None, say=print) -> list[Path]:
+    """Write ``OUT/lms/`` for ``lms`` (canvas or moodle); the files written. ``db_url``: the
+    gradebook of the run (default ``OUT/gradebook.db``), for the grades given by hand."""
     out = Path(out)
     klass = _load(out)
+    _add_hand_grades(klass, db_url, out, say)
     target = out / "lms"
     if lms == "canvas":
         written, unmatched = _canvas(klass, out, target, missing_as_zero, assignment_ids or {},

@@ -32,6 +32,7 @@ from grader.record.sandbox import Limits, Sandbox, SandboxError, bwrap_available
 from grader.record.session import Session
 from grader.record.source import AssignmentSource, SourceNotebook
 from grader.record.testcells import TestCell
+from grader.record.written import unanswered, written_answers
 
 __all__ = ["Options", "grade_notebook", "grade_submission", "INFO_FLAGS", "warm_up",
            "warn_unsandboxed"]
@@ -128,9 +129,12 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
         result.flags.append("unsandboxed")
     started = time.monotonic()
     empty = [CellResult(t.grade_id, t.points) for t in book.tests]
+    result.written = unanswered(book)
 
     def fail_all(status: str, message: str) -> NotebookResult:
         result.status, result.message = status, message
+        if status == "error":  # the grader failed: whether anything was answered is unknown
+            result.written = []
         for cell in empty:
             cell.feedback = cell.detail = message
         result.cells = empty
@@ -149,6 +153,7 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
         return fail_all("unreadable", M.bilingual("grade_unreadable", notebook=path.name,
                                                   error=str(exc)[:300]))
     result.flags += read_flags
+    result.written, written_flags = written_answers(nb, book)
     present = intake.grade_ids(nb)
     if not present & {ident for ident in book.order if ident}:
         other = _assignment_of(present, options.solutions, exclude=source.name)
@@ -157,7 +162,7 @@ def grade_notebook(path: Path | None, student: str, source: AssignmentSource,
                 "intake_other_assignment", other=other, assignment=source.name))
         result.flags.append("no_grade_cells")  # metadata lost; plain cells still load
     items, flags = build_program(nb, book)
-    result.flags += flags + compare_tests(nb, book)
+    result.flags += flags + compare_tests(nb, book) + written_flags
     session: Session | None = None
     restarts = 0
     budget = Budget(options.limits.notebook_seconds)

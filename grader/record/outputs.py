@@ -4,8 +4,11 @@ One layout, whichever command wrote it (``grade``, ``demo``; a shard writes the 
 files with ``.shard-K-of-N`` in their names):
 
 * ``grades.csv``: one row per student × assignment (a submission): ``student, assignment,
-  score, max_score, percent, status, flags, reason``. The same columns whatever was graded,
-  so files of several runs or shards can be stacked.
+  score, max_score, percent, by_hand_points, blank_answers, status, flags, reason``.
+  ``score`` and ``max_score`` are the autograded part; ``by_hand_points`` are the points of
+  the written answers, which wait for a grade by hand in formgrader, and ``blank_answers``
+  how many of those the student left blank. The same columns whatever was graded, so files
+  of several runs or shards can be stacked.
 * ``exercises.csv``: one row per student × exercise (long format, for a pivot table):
   ``student, assignment, notebook, exercise, title, title_zh, test_cell, score, points,
   result``; ``exercise`` is the notebook's number (``1.3``), ``title`` its name.
@@ -35,8 +38,8 @@ __all__ = ["write_csv", "write_exercises", "write_totals", "write_report", "writ
            "write_json", "GRADES_COLUMNS", "EXERCISE_COLUMNS", "totals", "exercise_names",
            "NO_SCORE"]
 
-GRADES_COLUMNS = ["student", "assignment", "score", "max_score", "percent", "status", "flags",
-                  "reason"]
+GRADES_COLUMNS = ["student", "assignment", "score", "max_score", "percent", "by_hand_points",
+                  "blank_answers", "status", "flags", "reason"]
 EXERCISE_COLUMNS = ["student", "assignment", "notebook", "exercise", "title", "title_zh",
                     "test_cell", "score", "points", "result"]
 #: statuses whose score is not a grade: the grader failed, not the student
@@ -73,7 +76,8 @@ def write_csv(path: Path, results: list[SubmissionResult],
         for result in results:
             percent = 100 * result.score / result.max_score if result.max_score else 0.0
             writer.writerow([_text_cell(result.student), result.assignment, number(result.score),
-                             number(result.max_score), f"{percent:.1f}", result.status,
+                             number(result.max_score), f"{percent:.1f}",
+                             number(result.by_hand_points), result.blank_answers, result.status,
                              _text_cell(";".join(result.flags)), _text_cell(_reason(result))])
 
 
@@ -142,7 +146,8 @@ def write_report(path: Path, results: list[SubmissionResult], mode: str,
             "students": {s: asdict(i) for s, i in (collection.students if collection else {}).items()},
             "submissions": [
                 {"student": r.student, "assignment": r.assignment, "score": r.score,
-                 "max_score": r.max_score, "status": r.status, "flags": r.flags,
+                 "max_score": r.max_score, "by_hand_points": r.by_hand_points,
+                 "blank_answers": r.blank_answers, "status": r.status, "flags": r.flags,
                  "timestamp": r.timestamp, "notebooks": [asdict(nb) for nb in r.notebooks]}
                 for r in results]}
     write_json(path, data)

@@ -20,6 +20,7 @@ from grader.checks import messages as M
 from grader.record.flags import describe_flag, flag_name, needs_attention
 from grader.record.summary import (
     assignment_lines,
+    by_hand,
     exercise_table,
     flag_label,
     flagged_rows,
@@ -174,6 +175,11 @@ def render(results, names) -> str:
                                                  full, partial, zero)]
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</table>")
+
+    answers, points, blank = by_hand(results)
+    if answers:
+        line = _both("summary_by_hand", answers=answers, points=_num(points), blank=blank)
+        parts.append(f"<p><strong>{line}</strong></p>")
 
     chosen, _ = reteach(results)
     if chosen:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CellResult", "NotebookResult", "SubmissionResult", "Totals"]
+__all__ = ["CellResult", "NotebookResult", "SubmissionResult", "Totals", "WrittenAnswer"]
 
 
 class Totals:
@@ -32,6 +32,17 @@ class Totals:
     def max_score(self) -> float:
         return sum(part.max_score if isinstance(part, Totals) else part.points
                    for part in self.parts())
+
+
+@dataclass
+class WrittenAnswer:
+    """A student's answer to a question answered in words: graded by hand (formgrader),
+    never by the grader. Its points are not in ``score``/``max_score`` (the autograded
+    total); ``answered`` says whether anything was written beyond the released stub."""
+
+    grade_id: str
+    points: float
+    answered: bool = False
 
 
 @dataclass
@@ -60,6 +71,7 @@ class NotebookResult(Totals):
     sandbox: str = ""
     seconds: float = 0.0
     message: str = ""
+    written: list[WrittenAnswer] = field(default_factory=list)
 
     def parts(self) -> list[CellResult]:
         return self.cells
@@ -79,6 +91,20 @@ class SubmissionResult(Totals):
     def status(self) -> str:
         worst = [n.status for n in self.notebooks if n.status != "ok"]
         return worst[0] if worst else "ok"
+
+    @property
+    def written(self) -> list[WrittenAnswer]:
+        """Every written answer of the submission, graded by hand (not in ``score``)."""
+        return [answer for nb in self.notebooks for answer in nb.written]
+
+    @property
+    def by_hand_points(self) -> float:
+        """Points of the written answers: they wait for a grade by hand (formgrader)."""
+        return sum(answer.points for answer in self.written)
+
+    @property
+    def blank_answers(self) -> int:
+        return sum(not answer.answered for answer in self.written)
 
     @property
     def flags(self) -> list[str]:

@@ -7,7 +7,7 @@ grader needs: which cells are setup, solution and test cells, and their points.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import notebooks
@@ -16,7 +16,7 @@ from grader.paths import SOLUTIONS
 from grader.record.testcells import NotDeclarative, TestCell, parse_test_cell, visible_source
 from grader.runtime.protocol import BLOCKED_DEFAULT
 
-__all__ = ["SourceNotebook", "AssignmentSource", "load_assignment"]
+__all__ = ["SourceNotebook", "AssignmentSource", "WrittenQuestion", "load_assignment"]
 
 M.register(
     {
@@ -28,6 +28,15 @@ M.register(
 )
 
 
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A question answered in words (nbgrader's manually graded answer cell): the grader never
+    scores it; formgrader does, by hand, and its points stay apart from the autograded total."""
+
+    grade_id: str
+    points: float
+
+
 @dataclass
 class SourceNotebook:
     name: str  # file name, e.g. perceptron.ipynb
@@ -37,6 +46,9 @@ class SourceNotebook:
     solution_ids: list[str]
     cells: list[dict]  # grade cells and solution cells, for the gradebook
     error: str = ""  # why it cannot be graded (not declarative)
+    written: list[WrittenQuestion] = field(default_factory=list)
+    # the instructor's markdown, as text (stripped): what formgrader may render as HTML
+    markdown: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -96,8 +108,16 @@ def load_assignment(assignment: str, solutions: Path = SOLUTIONS) -> AssignmentS
                           if notebooks.is_solution_cell(c)],
             cells=cells,
             error="; ".join(errors),
+            written=[WrittenQuestion(c["grade_id"], c["points"]) for c in cells
+                     if c["grade"] and c["solution"] and c["grade_id"]],
+            markdown=frozenset(_text(c.source).strip() for c in nb.cells
+                               if c.cell_type == "markdown"),
         ))
     return AssignmentSource(assignment, books, tuple(sorted(allowed)))
+
+
+def _text(source) -> str:
+    return source if isinstance(source, str) else "".join(source)
 
 
 def _allowed_imports(test: TestCell) -> set[str]:

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.record.results import CellResult, NotebookResult, SubmissionResult
+from grader.record.results import CellResult, NotebookResult, SubmissionResult, WrittenAnswer
 
 __all__ = ["ResultStore", "digest_files", "grader_digest"]
 
@@ -45,7 +45,9 @@ def result_from_dict(data: dict) -> SubmissionResult:
     books = []
     for nb in data.get("notebooks", []):
         cells = [CellResult(**c) for c in nb.get("cells", [])]
-        books.append(NotebookResult(**{k: v for k, v in nb.items() if k != "cells"}, cells=cells))
+        written = [WrittenAnswer(**w) for w in nb.get("written", [])]
+        books.append(NotebookResult(**{k: v for k, v in nb.items() if k not in ("cells", "written")},
+                                    cells=cells, written=written))
     return SubmissionResult(data["student"], data["assignment"], books, data.get("timestamp"))
 
 

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 
 from grader.checks import messages as M
 from grader.record.flags import describe_flag, flag_name, needs_attention
+from grader.record.outputs import NO_SCORE
 from grader.record.terminal import printable
 
 __all__ = ["render", "screen", "exercise_table", "reteach", "flagged_rows", "assignment_lines",
-           "flag_label"]
+           "flag_label", "by_hand"]
 
 M.register(
     {
@@ -84,6 +85,18 @@ M.register(
         "summary_files": (
             "The long form: {summary}   The class report: {report}",
             "完整概览：{summary}   全班报告：{report}",
+        ),
+        "summary_by_hand": (
+            "Graded by hand: {answers} written answers ({points} points) wait for you in "
+            "formgrader, {blank} of them left blank. The scores above are the autograded part "
+            "only (README: \"Written answers\").",
+            "人工评分：{answers} 份文字作答（共 {points} 分）等你在 formgrader 中评分，其中 {blank} 份空白。"
+            "以上分数只是自动评分的部分（见 README 的“文字作答”一节）。",
+        ),
+        "summary_by_hand_assignment": (
+            "written answers, graded by hand (not in these scores): {points} points a "
+            "submission; {blank} of {answers} left blank",
+            "文字作答，人工评分（不计入以上分数）：每份提交 {points} 分；{answers} 份中 {blank} 份空白",
         ),
         "summary_nothing_new": (
             "Nothing new to grade ({count} submissions as before). Summary: {summary}  "
@@ -196,6 +209,21 @@ def assignment_lines(results) -> list[tuple[str, int, float, float, float, int, 
     return lines
 
 
+def by_hand(results) -> tuple[int, float, int]:
+    """(written answers, their points, how many left blank) over the results: the part of
+    the grade that waits for the instructor (formgrader)."""
+    answers = [a for r in results if r.status not in NO_SCORE for a in r.written]
+    return len(answers), sum(a.points for a in answers), sum(not a.answered for a in answers)
+
+
+def _by_hand_lines(results) -> list[str]:
+    answers, points, blank = by_hand(results)
+    if not answers:
+        return []
+    return ["", *M.bilingual("summary_by_hand", answers=answers, points=_num(points),
+                             blank=blank).split("\n")]
+
+
 def screen(results, names=None, *, summary: str = "summary.txt",
            report: str = "report.html", reteach_lines: int = 8, eyes_lines: int = 8) -> str:
     """The summary that fits a screen (see the module docstring)."""
@@ -227,6 +255,7 @@ def screen(results, names=None, *, summary: str = "summary.txt",
         if len(eyes) > eyes_lines:
             lines += M.bilingual("summary_eyes_more", indent="  ", count=len(eyes) - eyes_lines,
                                  where=summary).split("\n")
+    lines += _by_hand_lines(results)
     lines += ["", *M.bilingual("summary_files", summary=summary, report=report).split("\n")]
     return "\n".join(lines) + "\n"
 
@@ -277,6 +306,11 @@ def render(results, names=None, top: int = 5) -> str:
         if odd:
             lines += _indented(M.bilingual("summary_not_graded", statuses=", ".join(
                 f"{printable(status, 32)} {count}" for status, count in sorted(odd.items()))))
+        answers, points, blank = by_hand(rows)
+        if answers:
+            lines += _indented(M.bilingual("summary_by_hand_assignment", answers=answers,
+                                           blank=blank,
+                                           points=_num(max(r.by_hand_points for r in rows))))
         exercises = table.get(assignment, {})
         if exercises:
             lines += _indented(M.bilingual("summary_exercise_header"))
@@ -284,6 +318,7 @@ def render(results, names=None, top: int = 5) -> str:
                 lines.append(f"      {_name(names, assignment, ident):<44} ({_num(row['points'])}):"
                              f" {row['full']:>4} / {row['partial']:>4} / {row['zero']:>4},"
                              f" {row['mean']:.2f}")
+    lines += _by_hand_lines(results)
     chosen, _ = reteach(results, top)
     if chosen:
         lines += ["", M.bilingual("summary_reteach")]

@@ -215,6 +215,8 @@ class Encoder(_Bounded):
                           for k, v in value.items()]}
         if kind in (set, frozenset):
             return {"s": [self.encode(v, depth + 1) for v in value]}
+        if isinstance(value, str):  # np.str_, or any other subclass: as the text it holds
+            return str.__str__(value)  # an exact str (a subclass's own __str__ never runs)
         if isinstance(value, np.ndarray) and value.dtype.kind in "biufc" \
                 and value.dtype.fields is None:
             return self._array(value)

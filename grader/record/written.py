@@ -1,0 +1,83 @@
+"""Written answers: found, never scored · 文字作答：只查找，不评分.
+
+A question answered in words is nbgrader's manually graded answer cell (``grade`` and
+``solution`` both set). The grader does not score it: formgrader does, by hand, and its
+points stay apart from the autograded total. What the grader does is find each one in the
+student's notebook, tell whether anything was written beyond the released stub, and flag
+what a student should not have changed: the cell deleted or renamed, its points edited.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from grader import notebooks
+from grader.checks import messages as M
+from grader.record.results import WrittenAnswer
+from grader.record.source import SourceNotebook
+
+__all__ = ["written_answers", "unanswered", "question_label", "STUBS"]
+
+#: What the release holds where the answer goes (nbgrader_config.py's ``text_stub``; the plain
+#: English one is nbgrader's default, for a notebook released with another configuration).
+STUBS = ("YOUR ANSWER HERE · 在这里写你的答案", "YOUR ANSWER HERE")
+
+
+def question_label(grade_id: str) -> M.Text:
+    """``Question 1.4 · written answer`` for the answer cell ``answer_q1_4`` (its id otherwise)."""
+    found = re.fullmatch(r"answer_q(\d+)_(\d+)", grade_id)
+    if not found:
+        return M.Text(grade_id, grade_id)
+    number = f"{found[1]}.{found[2]}"
+    return M.Text(f"Question {number} · written answer", f"问题 {number} · 文字作答")
+
+
+def _answered(cell: Any) -> bool:
+    text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+    for stub in STUBS:
+        text = text.replace(stub, "")
+    return any(ch.isalnum() for ch in text)
+
+
+def _is_written(cell: Any) -> bool:
+    meta = notebooks.nbgrader_meta(cell)
+    return bool(meta.get("grade")) and bool(meta.get("solution"))
+
+
+def unanswered(book: SourceNotebook) -> list[WrittenAnswer]:
+    """Every question of ``book`` as not answered (a notebook not handed in or unreadable)."""
+    return [WrittenAnswer(q.grade_id, q.points) for q in book.written]
+
+
+def written_answers(nb: Any, book: SourceNotebook) -> tuple[list[WrittenAnswer], list[str]]:
+    """The student's answer to each of ``book``'s written questions, and flags for answer cells
+    deleted (or renamed), unknown to the assignment, or with their points changed."""
+    wanted = {q.grade_id: q for q in book.written}
+    found: dict[str, Any] = {}
+    flags: list[str] = []
+    for cell in nb.cells:
+        if not _is_written(cell):
+            continue
+        ident = notebooks.grade_id(cell) or "?"
+        if ident not in wanted:
+            flags.append(f"unknown_answer_cell:{ident}")
+            continue
+        if ident in found:
+            continue  # a copied cell: the first one is the answer (duplicate_grade_id says so)
+        found[ident] = cell
+        points = notebooks.nbgrader_meta(cell).get("points")
+        try:
+            changed = float(points) != wanted[ident].points
+        except (TypeError, ValueError):
+            changed = True
+        if changed:
+            flags.append(f"points_changed:{ident}")
+    answers = []
+    for ident, question in wanted.items():
+        cell = found.get(ident)
+        if cell is None:
+            flags.append(f"answer_cell_deleted:{ident}")
+        answers.append(WrittenAnswer(ident, question.points,
+                                     answered=cell is not None and _answered(cell)))
+    return answers, flags
