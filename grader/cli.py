@@ -366,10 +366,12 @@ def parser() -> argparse.ArgumentParser:
                     "generate_assignment (answers and hidden tests removed). A file someone "
                     "changed in course/ stops the build (see --backup).")
     b.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
-                   help="assignment ids, e.g. 01_perceptron (default: all)")
+                   help="assignment ids, e.g. 01_perceptron (default: all) · "
+                        "作业 id，例如 01_perceptron（默认：全部）")
     b.add_argument("--solutions", default=str(SOLUTIONS),
-                   help="the instructor's notebooks (default: solutions/)")
-    _generated_options(b, course="the release folder (default: course/)",
+                   help="the instructor's notebooks (default: solutions/) · "
+                        "教师版 notebook（默认 solutions/）")
+    _generated_options(b, course="the release folder (default: course/) · 发布版文件夹（默认 course/）",
                        backup="first move files someone changed in course/ to backups/ · "
                               "先把 course/ 中被改动的文件移到 backups/")
     b.set_defaults(run=_build)
@@ -382,15 +384,20 @@ def parser() -> argparse.ArgumentParser:
                     "folders, or an LMS zip (Canvas, Moodle).",
         epilog=_grade_epilog())
     g.add_argument("source", type=Path, metavar="SOURCE",
-                   help="submitted/ folder, student folders, or the LMS's zip")
+                   help="submitted/ folder, student folders, or the LMS's zip · "
+                        "submitted/ 目录、学生文件夹，或 LMS 导出的 zip")
     g.add_argument("--out", type=Path, required=True, metavar="OUT",
-                   help="output folder (see the list of outputs below)")
+                   help="output folder (see the list of outputs below) · 输出文件夹（输出文件见下文）")
     g.add_argument("--solutions", type=Path, default=SOLUTIONS,
-                   help="the instructor's notebooks (default: solutions/)")
+                   help="the instructor's notebooks (default: solutions/) · "
+                        "教师版 notebook（默认 solutions/）")
     g.add_argument("--db-url", help="gradebook database URL (default: sqlite in --out); "
-                                    "postgresql://user:pass@host/db for several machines")
-    g.add_argument("--assignment", action="append", help="grade only this assignment")
-    g.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default: cores)")
+                                    "postgresql://user:pass@host/db for several machines · "
+                                    "成绩册数据库地址（默认：--out 中的 SQLite）；多台机器时用 "
+                                    "postgresql://user:pass@host/db")
+    g.add_argument("--assignment", action="append", help="grade only this assignment · 只评这份作业")
+    g.add_argument("--jobs", "-j", type=int, default=None,
+                   help="parallel workers (default: cores) · 并行进程数（默认：CPU 核数）")
     g.add_argument("--shard", help="K/N: grade only the K-th of N disjoint parts of the class; "
                                    "auto: K and N from a Slurm, Kubernetes or AWS Batch array · "
                                    "只评全班 N 个互不相交部分中的第 K 个；auto：取自批处理数组的任务编号")
@@ -399,54 +406,70 @@ def parser() -> argparse.ArgumentParser:
                         "returns to the pool after this long (default 60) · 认领的提交若在这段时间内"
                         "未被续租，就回到待评分队列（默认 60 秒）")
     g.add_argument("--force", action="store_true",
-                   help="grade again even submissions whose stored result is up to date")
+                   help="grade again even submissions whose stored result is up to date · "
+                        "即使已保存的结果是最新的，也重新评分")
     g.add_argument("--student", action="append",
-                   help="grade only this student (repeatable); with --force, regrade them")
+                   help="grade only this student (repeatable); with --force, regrade them · "
+                        "只评这名学生（可重复）；与 --force 一起使用时重新评分")
     g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
-                   help="auto: bubblewrap when it works, else resource limits only (reported)")
+                   help="auto: bubblewrap when it works, else resource limits only (reported) · "
+                        "auto：可用时使用 bubblewrap，否则只有资源限制（会报告）")
     g.add_argument("--config", type=Path, default=None,
-                   help="limits per assignment or notebook (default: grading.toml)")
+                   help="limits per assignment or notebook (default: grading.toml) · "
+                        "按作业或 notebook 设定的限制（默认 grading.toml）")
     g.add_argument("--secret-file", type=Path, default=None,
                    help="course secret for per-student hidden inputs (default: "
                         "$NNFS_COURSE_SECRET, $NNFS_COURSE_SECRET_FILE or "
-                        "~/.config/nnfs-grader/course-secret, created on first use)")
+                        "~/.config/nnfs-grader/course-secret, created on first use) · "
+                        "用于生成每名学生隐藏输入的课程密钥（默认：$NNFS_COURSE_SECRET、"
+                        "$NNFS_COURSE_SECRET_FILE 或 ~/.config/nnfs-grader/course-secret，首次使用时创建）")
     g.add_argument("--fixed-seeds", action="store_true",
-                   help="hidden tests use the solutions' seeds for everyone (as nbgrader does)")
+                   help="hidden tests use the solutions' seeds for everyone (as nbgrader does) · "
+                        "隐藏测试对所有人使用 solutions 中的种子（与 nbgrader 相同）")
     g.add_argument("--load-timeout", type=float, default=None, metavar="SECONDS",
                    help="seconds to load a notebook's setup and solution cells "
-                        "(grading.toml: load_seconds)")
+                        "(grading.toml: load_seconds) · 加载 notebook 的 setup 与解答单元格的秒数")
     g.add_argument("--cell-timeout", type=float, default=None, metavar="SECONDS",
-                   help="seconds per test cell (grading.toml: cell_seconds)")
+                   help="seconds per test cell (grading.toml: cell_seconds) · 每个测试单元格的秒数")
     g.add_argument("--notebook-timeout", type=float, default=None, metavar="SECONDS",
                    help="seconds for a whole notebook, loading and every test cell "
-                        "(grading.toml: notebook_seconds)")
+                        "(grading.toml: notebook_seconds) · 整个 notebook（加载和全部测试单元格）的秒数")
     g.add_argument("--memory-mb", type=int, default=None, metavar="MB",
-                   help="memory of one sandbox (grading.toml: memory_mb)")
+                   help="memory of one sandbox (grading.toml: memory_mb) · 一个沙箱的内存")
     g.add_argument("--processes", type=int, default=None, metavar="N",
-                   help="processes one sandbox may run (grading.toml: processes)")
+                   help="processes one sandbox may run (grading.toml: processes) · "
+                        "一个沙箱可以运行的进程数")
     g.add_argument("--max-notebook-mb", type=float, default=None, metavar="MB",
-                   help="larger files are refused unread (default 200)")
+                   help="larger files are refused unread (default 200) · "
+                        "更大的文件不读取、直接拒绝（默认 200）")
     _lms_options(g, required=False,
-                 lms="also write the files this LMS imports, in OUT/lms/ (see `export`)",
-                 missing="with --lms: 0 for no submission (default: empty, the LMS keeps its value)",
-                 ids="with --lms canvas: the Canvas assignment id a column fills (repeatable)")
+                 lms="also write the files this LMS imports, in OUT/lms/ (see `export`) · "
+                     "同时在 OUT/lms/ 中写出这个 LMS 可导入的文件（见 `export`）",
+                 missing="with --lms: 0 for no submission (default: empty, the LMS keeps its "
+                         "value) · 与 --lms 一起使用：没有提交记 0 分（默认留空，LMS 保留原值）",
+                 ids="with --lms canvas: the Canvas assignment id a column fills (repeatable) · "
+                     "与 --lms canvas 一起使用：一列对应的 Canvas 作业 id（可重复）")
     g.add_argument("--quiet", "-q", action="store_true",
-                   help="print only warnings and errors")
+                   help="print only warnings and errors · 只打印警告和错误")
     g.set_defaults(run=_grade)
 
     e = sub.add_parser(
         "export", help="grades and feedback in the files Canvas or Moodle imports · "
                        "导出 Canvas 或 Moodle 可导入的成绩与反馈",
         description=_export_description())
-    e.add_argument("out", metavar="OUT", help="the output folder of `grade` (holds report.json)")
-    _lms_options(e, required=True, lms="which LMS",
-                 missing="0 for no submission (default: empty, the LMS keeps its value)",
+    e.add_argument("out", metavar="OUT", help="the output folder of `grade` (holds report.json) · "
+                                              "`grade` 的输出文件夹（含 report.json）")
+    _lms_options(e, required=True, lms="which LMS · 哪个 LMS",
+                 missing="0 for no submission (default: empty, the LMS keeps its value) · "
+                         "没有提交记 0 分（默认留空，LMS 保留原值）",
                  ids="Canvas: the assignment id a column fills, e.g. 01_perceptron=12345 "
-                     "(repeatable; without it Canvas creates the assignment)")
+                     "(repeatable; without it Canvas creates the assignment) · Canvas：一列对应的"
+                     "作业 id，例如 01_perceptron=12345（可重复；不给时 Canvas 会新建作业）")
     e.add_argument("--no-feedback", action="store_true",
-                   help="grades only, no feedback zips")
+                   help="grades only, no feedback zips · 只导出成绩，不打包反馈")
     e.add_argument("--db-url", help="the gradebook the run wrote and formgrader grades written "
-                                    "answers in (default: OUT/gradebook.db)")
+                                    "answers in (default: OUT/gradebook.db) · 评分时写入、并在 "
+                                    "formgrader 中人工评阅文字作答的成绩册（默认 OUT/gradebook.db）")
     e.set_defaults(run=_export)
 
     d = sub.add_parser(
@@ -456,11 +479,13 @@ def parser() -> argparse.ArgumentParser:
                     "progress line with an ETA, the summary, then a grade table; grades.csv, "
                     "feedback/ and report.html in OUT. Exit status 1 when a sample does not get "
                     "the score it is written to get.")
-    d.add_argument("--out", help="grading folder (default: grading/demo)")
+    d.add_argument("--out", help="grading folder (default: grading/demo) · 评分文件夹（默认 grading/demo）")
     d.add_argument("--compare", action="store_true",
                    help="also run nbgrader's own in-kernel autograde and show its score beside "
-                        "each (a few minutes more)")
-    d.add_argument("--jobs", "-j", type=int, default=None, help="parallel workers (default: cores)")
+                        "each (a few minutes more) · 同时运行 nbgrader 自己的内核内自动评分，并在每份旁边"
+                        "显示它的分数（多花几分钟）")
+    d.add_argument("--jobs", "-j", type=int, default=None,
+                   help="parallel workers (default: cores) · 并行进程数（默认：CPU 核数）")
     d.set_defaults(run=_demo)
 
     lg = sub.add_parser(
@@ -470,9 +495,10 @@ def parser() -> argparse.ArgumentParser:
                     "prose removed; graded cells unchanged, so they grade the same.")
     lg.add_argument("language", choices=["zh", "en"], help="the language to keep · 保留的语言")
     lg.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
-                    help="assignment ids (default: all)")
-    lg.add_argument("--out", help="output folder (default: course-zh/ or course-en/)")
-    _generated_options(lg, course="the release (default: course/)",
+                    help="assignment ids (default: all) · 作业 id（默认：全部）")
+    lg.add_argument("--out", help="output folder (default: course-zh/ or course-en/) · "
+                                  "输出文件夹（默认 course-zh/ 或 course-en/）")
+    _generated_options(lg, course="the release (default: course/) · 发布版（默认 course/）",
                        backup="first move files someone changed in the output folder to backups/ · "
                               "先把输出文件夹中被改动的文件移到 backups/")
     lg.set_defaults(run=_lang)
@@ -487,19 +513,23 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("out", metavar="OUT", help="a new (or empty) folder · 一个新的（或空的）文件夹")
     r.add_argument("--language", choices=["zh", "en"],
                    help="one language only (default: both) · 只保留一种语言（默认两种都保留）")
-    r.add_argument("--course", default=str(COURSE), help="the release (default: course/)")
+    r.add_argument("--course", default=str(COURSE),
+                   help="the release (default: course/) · 发布版（默认 course/）")
     r.add_argument("--zip", action="store_true", help="also write OUT.zip · 同时写出 OUT.zip")
     r.set_defaults(run=_release)
 
     a = sub.add_parser("author", help="text form -> notebook · 文本形式转为 notebook",
                        description=TEXT_FORM)
-    a.add_argument("source", metavar="TEXT", help="a notebook in text form (.py)")
-    a.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to write (.ipynb)")
+    a.add_argument("source", metavar="TEXT", help="a notebook in text form (.py) · "
+                                                  "文本形式的 notebook（.py）")
+    a.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to write (.ipynb) · "
+                                                        "要写出的 notebook（.ipynb）")
     a.set_defaults(run=_author)
 
     u = sub.add_parser("unpack", help="notebook -> text form · notebook 转为文本形式",
                        description=TEXT_FORM)
-    u.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to print in text form")
+    u.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to print in text form · "
+                                                        "要以文本形式打印的 notebook")
     u.set_defaults(run=_unpack)
     return p
 

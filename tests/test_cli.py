@@ -47,6 +47,15 @@ def test_what_a_student_reads_is_in_both_languages(command):
         assert CJK.search(action.help), f"{command} {action.option_strings or action.dest}"
 
 
+def test_every_option_of_every_command_is_explained_in_both_languages():
+    commands, helps = _subcommands()
+    missing = [f"{name} {action.option_strings or action.dest}"
+               for name, sub in commands.items() for action in sub._actions
+               if not CJK.search(action.help or "")]
+    assert not missing, missing
+    assert all(CJK.search(text) for text in helps.values())
+
+
 @pytest.mark.parametrize("command", ["author", "unpack"])
 def test_the_text_form_is_defined_where_it_is_used(command):
     commands, _ = _subcommands()

@@ -531,6 +531,8 @@ def test_a_folder_the_grader_did_not_make_is_never_emptied(tmp_path):
     with pytest.raises(RuntimeError, match="was not made by the grader"):
         grade(tmp_path / "in", tmp_path / "out", quiet=True)
     assert keep.read_text() == "precious"
+    # refused, the run leaves the folder as it found it: not even its lock file
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["collected"]
 
 
 def test_one_student_can_be_regraded_alone(tmp_path):

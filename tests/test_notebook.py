@@ -45,10 +45,15 @@ def test_csv_has_a_row_per_submission_and_one_per_exercise(graded_samples):
     with open(root / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(samples)
-    assert list(rows[0]) == ["student", "assignment", "score", "max_score", "percent", "status",
-                             "flags", "reason"]
+    assert list(rows[0]) == ["student", "assignment", "score", "max_score", "percent",
+                             "by_hand_points", "blank_answers", "status", "flags", "reason"]
     perfect = next(r for r in rows if r["student"] == "perfect")
     assert perfect["score"] == perfect["max_score"]
+    # the written answers stand apart: answered in the perfect sample, blank in the blank one
+    blank = next(r for r in rows if r["student"] == "blank"
+                 and r["assignment"] == perfect["assignment"])
+    assert float(perfect["by_hand_points"]) > 0 and perfect["blank_answers"] == "0"
+    assert blank["by_hand_points"] == perfect["by_hand_points"] and int(blank["blank_answers"]) > 0
     with open(root / "out" / "exercises.csv", newline="", encoding="utf-8") as handle:
         exercises = list(csv.DictReader(handle))
     mine = [e for e in exercises if e["student"] == "perfect"]

@@ -10,10 +10,17 @@ and the test cell is one declarative call, like every other check::
 
     check("q3_2", answer_q3_2)
 
-The right answer is not in the release (nor anywhere in the check library): a
+The right answer is not written in the release (nor anywhere in the check library): a
 :class:`Question` holds a salted SHA-256 of it (:func:`digest`), and of the known wrong
-answers, each with its own bilingual hint. Before hashing, an answer is put in a
-canonical form for its ``kind``:
+answers, each with its own bilingual hint. That hides the answer from reading, not from
+searching: a choice, a shape or a rounded number has few canonical forms, the salt and
+the normalisation ship with the student's check, so anyone can hash every candidate
+offline and find the one accepted (so can a student who simply tries answers in the
+check cell). A local check that says "right" cannot do otherwise; what makes these
+questions worth their point is that they are cheap to answer by thinking, and the written
+answers, which carry more points, are graded by hand. The grade of record does not
+depend on the secrecy: the digests are never mounted in its sandbox. Before hashing, an
+answer is put in a canonical form for its ``kind``:
 
 * ``choice``: one letter of ``choices`` (case and spaces ignored);
 * ``number``: rounded to ``digits`` significant digits (``0.5`` and ``.50`` agree);

@@ -195,11 +195,15 @@ def _fresh_staging(staging: Path) -> None:
     """Empty the staging folder of a previous run; refuse to touch a folder we did not make."""
     if staging.exists():
         if not (staging / MARKER).is_file():
-            raise RuntimeError(M.bilingual("batch_not_ours", path=staging))
+            raise NotOurFolder(M.bilingual("batch_not_ours", path=staging))
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     (staging / MARKER).write_text("copies made by `python -m grader grade`; safe to delete\n",
                                   encoding="utf-8")
+
+
+class NotOurFolder(RuntimeError):
+    """OUT holds a folder of that name the grader did not make: the run is refused."""
 
 
 def lock_output(path: Path, out: Path):
@@ -236,28 +240,41 @@ def grade(source: Path, out: Path, *, options: Options | None = None,
     """
     run = ClassRun(Path(source), Path(out), options or Options(), db_url=db_url, jobs=jobs,
                    quiet=quiet, feedback=feedback, shard=shard, task=task, lease=lease)
-    with lock_output(run.out / f".{run.staging.name}.lock", run.out):  # until this run ends
-        mine = run.collect(assignments)
-        run.prepare(mine)
-        wanted = {safe_student_id(s) for s in students or ()}
-        chosen = [job for job in mine if (not assignments or job.assignment in assignments
-                                          or (job.empty and not job.assignment))
-                  and (not wanted or job.student in wanted)]
-        keys = {(job.student, job.assignment) for job in chosen}
-        rest = [job for job in mine if (job.student, job.assignment) not in keys]
-        if run.queue is not None:  # PostgreSQL: claimed from the pool, next to other workers
-            from grader.record.claiming import claim_class, note_in_report
+    lock = run.out / f".{run.staging.name}.lock"
+    new_lock = not lock.exists()
+    try:
+        with lock_output(lock, run.out):  # until this run ends
+            return _grade_locked(run, assignments, students, force)
+    except NotOurFolder:  # refused before anything was written: leave the folder as it was
+        if new_lock:
+            lock.unlink(missing_ok=True)
+        raise
 
-            results, graded = claim_class(run, chosen, rest, force)
-            run.report(results, graded)
-            note_in_report(run)
-            return results
-        reused, todo = run.split(chosen, force)
-        # the rest of the class keeps its current rows in the outputs, without grading
-        reused += run.stored(rest)
-        graded = run.grade_all(todo)
-        results = sorted(reused + graded, key=lambda r: (r.assignment, r.student))
+
+def _grade_locked(run: ClassRun, assignments: list[str] | None, students: list[str] | None,
+                  force: bool) -> list[SubmissionResult]:
+    """The run under its lock: collect, plan, grade what changed, write the outputs."""
+    mine = run.collect(assignments)
+    run.prepare(mine)
+    wanted = {safe_student_id(s) for s in students or ()}
+    chosen = [job for job in mine if (not assignments or job.assignment in assignments
+                                      or (job.empty and not job.assignment))
+              and (not wanted or job.student in wanted)]
+    keys = {(job.student, job.assignment) for job in chosen}
+    rest = [job for job in mine if (job.student, job.assignment) not in keys]
+    if run.queue is not None:  # PostgreSQL: claimed from the pool, next to other workers
+        from grader.record.claiming import claim_class, note_in_report
+
+        results, graded = claim_class(run, chosen, rest, force)
         run.report(results, graded)
+        note_in_report(run)
+        return results
+    reused, todo = run.split(chosen, force)
+    # the rest of the class keeps its current rows in the outputs, without grading
+    reused += run.stored(rest)
+    graded = run.grade_all(todo)
+    results = sorted(reused + graded, key=lambda r: (r.assignment, r.student))
+    run.report(results, graded)
     return results
 
 

@@ -63,7 +63,7 @@ M.register(
         ),
         "grade_protocol": (
             "✗ Your code interfered with the grader's connection to it ({detail}).",
-            "✗ 你的代码干扰了评分程序与它之间的连接（{detail}）。",
+            "✗ 你的代码干扰了评分程序与它之间的连接（技术细节，原文为英文：{detail}）。",
         ),
         "grade_load_timeout": (
             "✗ Your setup and solution cells did not finish loading within {seconds} s, so "

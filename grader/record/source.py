@@ -49,6 +49,8 @@ class SourceNotebook:
     written: list[WrittenQuestion] = field(default_factory=list)
     # the instructor's markdown, as text (stripped): what formgrader may render as HTML
     markdown: frozenset[str] = frozenset()
+    # the instructor's plain code cells (not setup, solution or test), as text (stripped)
+    code: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -112,6 +114,9 @@ def load_assignment(assignment: str, solutions: Path = SOLUTIONS) -> AssignmentS
                      if c["grade"] and c["solution"] and c["grade_id"]],
             markdown=frozenset(_text(c.source).strip() for c in nb.cells
                                if c.cell_type == "markdown"),
+            code=frozenset(_text(c.source).strip() for c in nb.cells
+                           if c.cell_type == "code" and not notebooks.nbgrader_meta(c).get("grade")
+                           and not notebooks.is_solution_cell(c)),
         ))
     return AssignmentSource(assignment, books, tuple(sorted(allowed)))
 

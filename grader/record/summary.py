@@ -87,11 +87,10 @@ M.register(
             "完整概览：{summary}   全班报告：{report}",
         ),
         "summary_by_hand": (
-            "Graded by hand: {answers} written answers ({points} points) wait for you in "
-            "formgrader, {blank} of them left blank. The scores above are the autograded part "
-            "only (README: \"Written answers\").",
-            "人工评分：{answers} 份文字作答（共 {points} 分）等你在 formgrader 中评分，其中 {blank} 份空白。"
-            "以上分数只是自动评分的部分（见 README 的“文字作答”一节）。",
+            "By hand: {answers} written answers ({points} points) wait for you in formgrader, "
+            "{blank} left blank; the scores above leave them out.",
+            "人工评分：{answers} 份文字作答（共 {points} 分）在 formgrader 中等你评分，{blank} 份空白；"
+            "以上分数不含它们。",
         ),
         "summary_by_hand_assignment": (
             "written answers, graded by hand (not in these scores): {points} points a "
@@ -216,12 +215,12 @@ def by_hand(results) -> tuple[int, float, int]:
     return len(answers), sum(a.points for a in answers), sum(not a.answered for a in answers)
 
 
-def _by_hand_lines(results) -> list[str]:
+def _by_hand_lines(results, gap: bool = True) -> list[str]:
     answers, points, blank = by_hand(results)
     if not answers:
         return []
-    return ["", *M.bilingual("summary_by_hand", answers=answers, points=_num(points),
-                             blank=blank).split("\n")]
+    return [""] * gap + M.bilingual("summary_by_hand", answers=answers, points=_num(points),
+                                    blank=blank).split("\n")
 
 
 def screen(results, names=None, *, summary: str = "summary.txt",
@@ -235,6 +234,7 @@ def screen(results, names=None, *, summary: str = "summary.txt",
     for assignment, n, mean, median, maximum, full, partial, zero in assignment_lines(results):
         lines.append(f"  {printable(assignment or '?', 22):<22} {n:>3} {mean:>7.1f} "
                      f"{_num(median):>7} {_num(maximum):>5}   {full:>4} / {partial:>4} / {zero:>4}")
+    lines += _by_hand_lines(results, gap=False)  # "the scores above": right under them
     chosen, _ = reteach(results)
     if chosen:
         lines += ["", *M.bilingual("summary_reteach").split("\n")]
@@ -255,7 +255,6 @@ def screen(results, names=None, *, summary: str = "summary.txt",
         if len(eyes) > eyes_lines:
             lines += M.bilingual("summary_eyes_more", indent="  ", count=len(eyes) - eyes_lines,
                                  where=summary).split("\n")
-    lines += _by_hand_lines(results)
     lines += ["", *M.bilingual("summary_files", summary=summary, report=report).split("\n")]
     return "\n".join(lines) + "\n"
 
