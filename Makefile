@@ -50,7 +50,7 @@ demo: $(STAMP) sandbox
 # with the slowest tests listed at the end. TEST_JOBS=1 runs it on one.
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: $(STAMP) sandbox
-	$(PY) -m pytest --durations=30 -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder
+	$(PY) -m pytest --durations=30 -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
 # A developer's lane: no whole notebooks, no nbgrader, no sandbox, no browser (tests marked slow).
 test-fast: $(STAMP)

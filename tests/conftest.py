@@ -19,28 +19,25 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped, but NNFS_NO_SKIPS=1 (CI installs every dependency): {reason}"
 
 
-# `make test` runs the suite on every core (pytest-xdist, `--dist loadgroup`). Each test file
+# `make test` runs the suite on every core (pytest-xdist, `--dist loadfile`): each test file
 # runs whole on one worker, so its module fixtures (a graded class, a started server) run
-# once; the files that share the session's nbgrader run go together. Workers take files in
-# the order below, the longest first, so that no long file starts last and holds up the end
-# (a scheduling hint measured from CI's --durations; correctness never depends on it).
-SHARED = {"test_demo.py": "nbgrader", "test_grade_nbgrader.py": "nbgrader"}
-LONGEST_FIRST = ["nbgrader", "test_variants.py", "test_browser.py", "test_notebooks.py",
-                 "test_release.py", "test_grade_hostile.py", "test_grade_class.py",
-                 "test_grade_postgres.py", "test_slurm.py", "test_training.py"]
-
-
-def _group(item) -> str:
-    return SHARED.get(item.path.name, item.path.name)
+# once. (`--dist loadgroup` with xdist_group marks does not group anything under pytest 9:
+# xdist renames `item._nodeid`, which pytest 9 no longer reads, and every big file's first
+# two tests each paid its module fixture, four minutes twice for nbgrader's run.) Workers
+# take files in the order below, the longest first, so that no long file starts last and
+# holds up the end (a scheduling hint measured from CI's --durations; correctness never
+# depends on it).
+LONGEST_FIRST = ["test_demo.py", "test_grade_nbgrader.py", "test_variants.py",
+                 "test_browser.py", "test_notebooks.py", "test_release.py",
+                 "test_grade_hostile.py", "test_grade_class.py", "test_grade_postgres.py",
+                 "test_slurm.py", "test_training.py"]
 
 
 def pytest_collection_modifyitems(config, items):
     if not hasattr(config, "workerinput"):  # not an xdist worker: the usual order
         return
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: files keep their order
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files keep their order
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +48,30 @@ def nbgrader_graded(tmp_path_factory):
     holds nbgrader's gradebook, autograded notebooks, feedback and grades.csv. Shared by
     the demo test and the trusted-versus-nbgrader test so nbgrader runs only once.
     """
+    import fcntl
+
     from grader.course.demo import autograde_all, gradebook_scores, prepare_course_root
-    from grader.course.samples import write_submissions
+    from grader.course.samples import samples_for, write_submissions
     from grader.paths import assignments
 
-    root = tmp_path_factory.mktemp("nbgrader")
+    # test_demo.py and test_grade_nbgrader.py may run on two workers: the first to get here
+    # runs nbgrader in a folder every worker of this session shares, the other waits and
+    # reads the same run (a worker's basetemp is <session>/popen-gwN).
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root, done = shared / "nbgrader-graded", shared / "nbgrader-graded.done"
     ids = assignments()
-    prepare_course_root(root)
-    samples = write_submissions(root / "submitted", ids)
-    autograde_all(root, ids)
+    with open(shared / "nbgrader-graded.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held until the run is done (released on close)
+        if not done.is_file():
+            if root.exists():
+                import shutil
+
+                shutil.rmtree(root)  # a run that stopped half-way
+            root.mkdir()
+            prepare_course_root(root)
+            write_submissions(root / "submitted", ids)
+            autograde_all(root, ids)
+            done.write_text("ok", encoding="utf-8")
+    samples = [sample for ident in ids for sample in samples_for(ident)]
     return root, samples, gradebook_scores(root)
