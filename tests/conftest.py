@@ -27,10 +27,12 @@ def pytest_runtest_makereport(item, call):
 # take files in the order below, the longest first, so that no long file starts last and
 # holds up the end (a scheduling hint measured from CI's --durations; correctness never
 # depends on it).
-LONGEST_FIRST = ["test_demo.py", "test_grade_nbgrader.py", "test_variants.py",
-                 "test_browser.py", "test_notebooks.py", "test_release.py",
-                 "test_grade_hostile.py", "test_grade_class.py", "test_grade_postgres.py",
-                 "test_slurm.py", "test_training.py"]
+# test_grade_nbgrader.py reads the nbgrader run test_demo.py starts (nbgrader_graded): it
+# goes after the other long files, so that no worker waits for that run with nothing to do.
+LONGEST_FIRST = ["test_demo.py", "test_variants.py", "test_browser.py", "test_notebooks.py",
+                 "test_release.py", "test_grade_hostile.py", "test_grade_class.py",
+                 "test_grade_postgres.py", "test_slurm.py", "test_training.py",
+                 "test_grade_nbgrader.py"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -87,8 +87,8 @@ M.register(
             "完整概览：{summary}   全班报告：{report}",
         ),
         "summary_by_hand": (
-            "By hand: {answers} written answers ({points} points) wait for you in formgrader, "
-            "{blank} left blank; the scores above leave them out.",
+            "By hand: {answers} written answers ({points} points) wait in formgrader, {blank} "
+            "left blank; not in the scores above.",
             "人工评分：{answers} 份文字作答（共 {points} 分）在 formgrader 中等你评分，{blank} 份空白；"
             "以上分数不含它们。",
         ),
