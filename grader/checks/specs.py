@@ -38,6 +38,7 @@ __all__ = [
     "away_from",
     "function_name",
     "layer_names",
+    "numbered",
     "seeded",
 ]
 
@@ -88,6 +89,13 @@ def seeded(seeds: Sequence[int], shapes: Sequence[tuple]
     for seed in seeds:
         for shape in shapes:
             yield seed, tuple(shape), np.random.default_rng(seed)
+
+
+def numbered(number: str, title_en: str, title_zh: str, assignment: str) -> dict[str, str]:
+    """The fields every registration repeats: exercise ``number``'s two titles, "Exercise
+    6.5 · …" and "练习 6.5 · …", and its assignment (``Spec(id=..., **numbered(...), ...)``)."""
+    return {"title_en": f"Exercise {number} · {title_en}",
+            "title_zh": f"练习 {number} · {title_zh}", "assignment": assignment}
 
 
 def _unpack(case: Case, function: str, result: Any, names: Sequence[str]) -> tuple:

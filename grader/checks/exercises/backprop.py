@@ -26,7 +26,7 @@ from grader.checks import messages as M
 from grader.checks import torchref
 from grader.checks.compare import Case
 from grader.checks.exercises import register
-from grader.checks.specs import LayerSpec, LossSpec, _unpack, away_from, layer_names
+from grader.checks.specs import LayerSpec, LossSpec, _unpack, away_from, layer_names, numbered
 from grader.checks.steps import Done
 
 ASSIGNMENT = "03_backprop"
@@ -302,27 +302,26 @@ def _spread_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndarr
 
 
 register(CachedLayerSpec(
-    id="affine", title_en="Exercise 3.3 · affine layer", title_zh="练习 3.3 · 仿射层",
-    assignment=ASSIGNMENT, make_inputs=_affine_inputs, reference=lambda x, w, b: x @ w + b,
+    id="affine", **numbered("3.3", "affine layer", "仿射层", ASSIGNMENT),
+    make_inputs=_affine_inputs, reference=lambda x, w, b: x @ w + b,
     grads=("x", "w", "b"), mutants=lambda *a: _ref().affine_mutants(*a),
     answer_text=("x.T @ dout", "dout @ w.T", "dout.sum(axis=0)")))
 
 register(CachedLayerSpec(
-    id="relu", title_en="Exercise 3.4 · ReLU layer", title_zh="练习 3.4 · ReLU 层",
-    assignment=ASSIGNMENT,
+    id="relu", **numbered("3.4", "ReLU layer", "ReLU 层", ASSIGNMENT),
     make_inputs=lambda rng, shape: {"x": away_from(rng, shape, kinks=(0.0,), margin=1e-3)},
     reference=lambda x: x.clamp(min=0), grads=("x",), mutants=lambda *a: _ref().relu_mutants(*a),
     answer_text=("dout * (x > 0)",)))
 
 register(CachedLayerSpec(
-    id="sigmoid_layer", title_en="Exercise 3.5 · sigmoid layer", title_zh="练习 3.5 · sigmoid 层",
-    assignment=ASSIGNMENT, make_inputs=_spread_inputs, reference=lambda x: x.sigmoid(),
+    id="sigmoid_layer", **numbered("3.5", "sigmoid layer", "sigmoid 层", ASSIGNMENT),
+    make_inputs=_spread_inputs, reference=lambda x: x.sigmoid(),
     grads=("x",), mutants=lambda *a: _ref().sigmoid_mutants(*a),
     answer_text=("out * (1 - out)",)))
 
 register(CachedLayerSpec(
-    id="tanh_layer", title_en="Exercise 3.6 · tanh layer", title_zh="练习 3.6 · tanh 层",
-    assignment=ASSIGNMENT, make_inputs=_spread_inputs, reference=lambda x: x.tanh(),
+    id="tanh_layer", **numbered("3.6", "tanh layer", "tanh 层", ASSIGNMENT),
+    make_inputs=_spread_inputs, reference=lambda x: x.tanh(),
     grads=("x",), mutants=lambda *a: _ref().tanh_mutants(*a),
     answer_text=("1 - out**2", "1 - \\tanh^2")))
 
@@ -338,15 +337,14 @@ def _softmax_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndar
 
 
 register(PreparedLossSpec(
-    id="softmax_ce_loss", title_en="Exercise 3.7 · softmax cross-entropy loss",
-    title_zh="练习 3.7 · softmax 交叉熵损失", assignment=ASSIGNMENT, make_inputs=_softmax_inputs,
+    id="softmax_ce_loss", **numbered("3.7", "softmax cross-entropy loss", "softmax 交叉熵损失", ASSIGNMENT),
+    make_inputs=_softmax_inputs,
     reference=lambda x, y: _torch().nn.functional.cross_entropy(x, y), grads=("x",),
     mutants=lambda *a: _ref().softmax_mutants(*a),
     answer_text=("p_{n,c} - [c = y_n]", "prediction minus target", "softmax(x) - onehot")))
 
 register(PreparedLossSpec(
-    id="mse_loss", title_en="Exercise 3.8 · mean squared error loss",
-    title_zh="练习 3.8 · 均方误差损失", assignment=ASSIGNMENT,
+    id="mse_loss", **numbered("3.8", "mean squared error loss", "均方误差损失", ASSIGNMENT),
     make_inputs=lambda rng, shape: {"y_hat": rng.standard_normal(tuple(shape)),
                                     "y": rng.standard_normal(tuple(shape))},
     reference=lambda y_hat, y: ((y_hat - y) ** 2).mean(), grads=("y_hat",),
@@ -367,8 +365,8 @@ def _residual_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.nda
 
 
 register(CachedLayerSpec(
-    id="residual_block", title_en="Exercise 3.9 · residual block", title_zh="练习 3.9 · 残差块",
-    assignment=ASSIGNMENT, make_inputs=_residual_inputs,
+    id="residual_block", **numbered("3.9", "residual block", "残差块", ASSIGNMENT),
+    make_inputs=_residual_inputs,
     reference=lambda x, w, b: x + (x @ w + b).clamp(min=0), grads=("x", "w", "b"),
     mutants=lambda *a: _ref().residual_mutants(*a),
     answer_text=("dout + dx_branch", "dout plus the gradient")))
@@ -385,8 +383,7 @@ def _prelu_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndarra
 
 
 register(CachedLayerSpec(
-    id="prelu_layer", title_en="Exercise 3.13 · parametric ReLU (PReLU)",
-    title_zh="练习 3.13 · 参数化 ReLU（PReLU）", assignment=ASSIGNMENT,
+    id="prelu_layer", **numbered("3.13", "parametric ReLU (PReLU)", "参数化 ReLU（PReLU）", ASSIGNMENT),
     make_inputs=_prelu_inputs,
     reference=lambda x, alpha: _torch().where(x > 0, x, alpha * x), grads=("x", "alpha"),
     mutants=lambda *a: _ref().prelu_mutants(*a),

@@ -28,7 +28,7 @@ from grader.checks.exercises.backprop import (
     _torch,
 )
 from grader.checks.questions import questions
-from grader.checks.specs import Exercise, _unpack, away_from, function_name
+from grader.checks.specs import Exercise, _unpack, away_from, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 M.register(
@@ -213,8 +213,8 @@ class NeuronSpec(Exercise):
                           header_key="hdr_mismatch_autograd")
 
 
-register(NeuronSpec(id="neuron_chain", title_en="Exercise 3.1 · the chain rule on one neuron",
-                    title_zh="练习 3.1 · 单个神经元上的链式法则", assignment=ASSIGNMENT,
+register(NeuronSpec(id="neuron_chain", **numbered("3.1", "the chain rule on one neuron",
+                                                  "单个神经元上的链式法则", ASSIGNMENT),
                     answer_text=("h(1 - h)", "h * (1 - h)", "\\sigma(z)(1 - \\sigma(z))")))
 
 
@@ -292,8 +292,8 @@ class GateRulesSpec(Exercise):
                               header_key="hdr_mismatch_autograd")
 
 
-register(GateRulesSpec(id="gate_rules", title_en="Exercise 3.2a · the four gate rules",
-                       title_zh="练习 3.2a · 四种门的反向规则", assignment=ASSIGNMENT,
+register(GateRulesSpec(id="gate_rules", **numbered("3.2a", "the four gate rules",
+                                                   "四种门的反向规则", ASSIGNMENT),
                        answer_text=("dout * (x > y)", "dout_a + dout_b", "dout * y")))
 
 
@@ -307,8 +307,8 @@ def _graph_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndarra
 
 
 register(CachedLayerSpec(
-    id="gate_graph", title_en="Exercise 3.2b · a small computation graph",
-    title_zh="练习 3.2b · 一个小计算图", assignment=ASSIGNMENT, make_inputs=_graph_inputs,
+    id="gate_graph", **numbered("3.2b", "a small computation graph", "一个小计算图", ASSIGNMENT),
+    make_inputs=_graph_inputs,
     reference=lambda x, y, z: (x + y) * y.maximum(z), grads=("x", "y", "z"),
     mutants=lambda *a: _ref().graph_mutants(*a),
     answer_text=("mul_backward(dout, q, m)", "copy_backward(dy_add, dy_max)")))

@@ -22,7 +22,7 @@ from grader.checks.compare import Case, CheckFailure, Tolerance, compare_array
 from grader.checks.exercises import register
 from grader.checks.exercises.backprop import ASSIGNMENT, _ref, _resample, _torch
 from grader.checks.questions import questions
-from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
+from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 M.register(
@@ -263,8 +263,8 @@ class MLPLossSpec(Exercise):
 
 
 register(MLPLossSpec(id="mlp_loss_and_grads",
-                     title_en="Exercise 3.10 · the two-layer MLP's loss and gradients",
-                     title_zh="练习 3.10 · 两层 MLP 的损失与梯度", assignment=ASSIGNMENT,
+                     **numbered("3.10", "the two-layer MLP's loss and gradients",
+                                "两层 MLP 的损失与梯度", ASSIGNMENT),
                      answer_text=("reg * W1", "\\text{reg} \\cdot W")))
 
 
@@ -343,8 +343,7 @@ class NumericalGradientSpec(Exercise):
 
 
 register(NumericalGradientSpec(id="numerical_gradient",
-                               title_en="Exercise 3.11 · numerical gradient",
-                               title_zh="练习 3.11 · 数值梯度", assignment=ASSIGNMENT))
+                               **numbered("3.11", "numerical gradient", "数值梯度", ASSIGNMENT)))
 
 
 # --------------------------------------------------------- 3.12 the relative error
@@ -362,8 +361,8 @@ def _relerr_inputs(rng: np.random.Generator, shape: tuple) -> dict[str, np.ndarr
 
 
 register(FunctionSpec(
-    id="relative_error", title_en="Exercise 3.12 · relative error", title_zh="练习 3.12 · 相对误差",
-    assignment=ASSIGNMENT, make_inputs=_relerr_inputs,
+    id="relative_error", **numbered("3.12", "relative error", "相对误差", ASSIGNMENT),
+    make_inputs=_relerr_inputs,
     reference=lambda a, b: _ref().relative_error(a, b), numpy_reference=True,
     output_name="rel_error", mutants=lambda *a: _ref().relative_error_mutants(*a)))
 

@@ -27,7 +27,7 @@ from grader.checks.compare import (
 )
 from grader.checks.exercises import REGISTRY, register
 from grader.checks.questions import questions
-from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
+from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 ASSIGNMENT = "01_perceptron"
@@ -145,9 +145,7 @@ EXACT = Tolerance(0, 0)
 register(
     FunctionSpec(
         id="add_bias",
-        title_en="Exercise 1.1 · absorb the bias",
-        title_zh="练习 1.1 · 把偏置并入权重",
-        assignment=ASSIGNMENT,
+        **numbered("1.1", "absorb the bias", "把偏置并入权重", ASSIGNMENT),
         make_inputs=lambda rng, shape: {"X": rng.standard_normal(shape)},
         reference=lambda X: _ref().add_bias(X),
         numpy_reference=True,
@@ -161,9 +159,7 @@ register(
 register(
     FunctionSpec(
         id="perceptron_predict",
-        title_en="Exercise 1.2 · perceptron prediction",
-        title_zh="练习 1.2 · 感知机预测",
-        assignment=ASSIGNMENT,
+        **numbered("1.2", "perceptron prediction", "感知机预测", ASSIGNMENT),
         make_inputs=lambda rng, shape: _points_with_ties(rng, shape),
         reference=lambda X, theta: _ref().predict(X, theta),
         numpy_reference=True,
@@ -236,9 +232,7 @@ def _as_int(value):
 register(
     PlaSpec(
         id="pla_train",
-        title_en="Exercise 1.3 · the perceptron learning algorithm",
-        title_zh="练习 1.3 · 感知机学习算法",
-        assignment=ASSIGNMENT,
+        **numbered("1.3", "the perceptron learning algorithm", "感知机学习算法", ASSIGNMENT),
     )
 )
 
@@ -256,9 +250,7 @@ def _margin_mutants(inputs, params):
 register(
     FunctionSpec(
         id="margin",
-        title_en="Exercise 1.4 · margin gamma",
-        title_zh="练习 1.4 · 间隔 gamma",
-        assignment=ASSIGNMENT,
+        **numbered("1.4", "margin gamma", "间隔 gamma", ASSIGNMENT),
         make_inputs=_margin_inputs,
         reference=lambda X, y, theta: _ref().margin(X, y, theta),
         numpy_reference=True,
@@ -270,9 +262,7 @@ register(
 register(
     FunctionSpec(
         id="radius",
-        title_en="Exercise 1.5 · radius R",
-        title_zh="练习 1.5 · 半径 R",
-        assignment=ASSIGNMENT,
+        **numbered("1.5", "radius R", "半径 R", ASSIGNMENT),
         make_inputs=lambda rng, shape: {
             "X": np.hstack([np.ones((shape[0], 1)), rng.standard_normal(shape)])},
         reference=lambda X: _ref().radius(X),
@@ -343,9 +333,7 @@ class MistakeBoundSpec(Exercise):
 register(
     MistakeBoundSpec(
         id="perceptron_bound",
-        title_en="Exercise 1.6 · the mistake bound (R/gamma)^2",
-        title_zh="练习 1.6 · 错误次数上界 (R/gamma)^2",
-        assignment=ASSIGNMENT,
+        **numbered("1.6", "the mistake bound (R/gamma)^2", "错误次数上界 (R/gamma)^2", ASSIGNMENT),
     )
 )
 
@@ -413,9 +401,7 @@ class GateSpec(Exercise):
 register(
     GateSpec(
         id="gate_weights",
-        title_en="Exercise 1.7 · AND, OR and NAND by hand",
-        title_zh="练习 1.7 · 手工设定 AND、OR 与 NAND",
-        assignment=ASSIGNMENT,
+        **numbered("1.7", "AND, OR and NAND by hand", "手工设定 AND、OR 与 NAND", ASSIGNMENT),
     )
 )
 
@@ -472,9 +458,7 @@ class XorSpec(Exercise):
 register(
     XorSpec(
         id="xor_predict",
-        title_en="Exercise 1.8 · XOR from perceptrons",
-        title_zh="练习 1.8 · 用感知机组合出异或",
-        assignment=ASSIGNMENT,
+        **numbered("1.8", "XOR from perceptrons", "用感知机组合出异或", ASSIGNMENT),
     )
 )
 

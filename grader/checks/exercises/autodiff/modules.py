@@ -40,6 +40,7 @@ from grader.checks.exercises.autodiff.nets import (
     torch_model,
 )
 from grader.checks.exercises.autodiff.programs import TOL
+from grader.checks.specs import numbered
 from grader.checks.steps import Done, Ref, Steps
 
 ASSIGNMENT = "04_autodiff"
@@ -234,9 +235,7 @@ register(ModulesExercise(
     id="modules",
     answer_text=("[p for layer in self.layers for p in layer.parameters()]",
                  "x @ self.W + self.b"),
-    title_en="Exercise 4.8 · modules: Linear, ReLU, Sequential",
-    title_zh="练习 4.8 · 模块：Linear、ReLU、Sequential",
-    assignment=ASSIGNMENT,
+    **numbered("4.8", "modules: Linear, ReLU, Sequential", "模块：Linear、ReLU、Sequential", ASSIGNMENT),
 ))
 
 
@@ -336,7 +335,5 @@ class SgdExercise(EngineExercise):
 register(SgdExercise(
     id="sgd_optimizer",
     answer_text=("p.data -= self.lr * p.grad",),
-    title_en="Exercise 4.9 · the SGD optimiser",
-    title_zh="练习 4.9 · SGD 优化器",
-    assignment=ASSIGNMENT,
+    **numbered("4.9", "the SGD optimiser", "SGD 优化器", ASSIGNMENT),
 ))

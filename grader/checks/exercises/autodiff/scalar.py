@@ -58,6 +58,7 @@ from grader.checks.exercises.autodiff.programs import (
     single_op_program,
 )
 from grader.checks.policy import strict_gradients
+from grader.checks.specs import numbered
 from grader.checks.steps import Done, Ref, Steps
 
 ASSIGNMENT = "04_autodiff"
@@ -526,9 +527,7 @@ register(
     ValueExercise(
         id="value_core",
         answer_text=("other.data * out.grad", "self.data * out.grad"),
-        title_en="Exercise 4.1 · Value: * and backward()",
-        title_zh="练习 4.1 · Value：乘法与 backward()",
-        assignment=ASSIGNMENT,
+        **numbered("4.1", "Value: * and backward()", "Value：乘法与 backward()", ASSIGNMENT),
         stages=("core",),
         fixed=core_fixed,
         graph_ops=CORE_OPS,
@@ -539,9 +538,8 @@ register(
     ValueExercise(
         id="value_arith",
         answer_text=("k * self.data ** (k - 1)", "k\\,x^{k-1}", "self * other**-1"),
-        title_en="Exercise 4.2 · Value: -, /, ** and numbers on the left",
-        title_zh="练习 4.2 · Value：减法、除法、乘方与左侧的普通数",
-        assignment=ASSIGNMENT,
+        **numbered("4.2", "Value: -, /, ** and numbers on the left",
+                   "Value：减法、除法、乘方与左侧的普通数", ASSIGNMENT),
         stages=("arith",),
         fixed=arith_fixed,
         graph_ops=CORE_OPS + ARITH_OPS,
@@ -552,9 +550,8 @@ register(
     ValueExercise(
         id="value_ops",
         answer_text=("1 - t**2", "s * (1 - s)", "out.grad / self.data", "1 - \\tanh^2"),
-        title_en="Exercise 4.3 · Value: exp, log, tanh, relu, sigmoid",
-        title_zh="练习 4.3 · Value：exp、log、tanh、relu、sigmoid",
-        assignment=ASSIGNMENT,
+        **numbered("4.3", "Value: exp, log, tanh, relu, sigmoid",
+                   "Value：exp、log、tanh、relu、sigmoid", ASSIGNMENT),
         stages=("func",),
         fixed=func_fixed,
         graph_ops=ALL_OPS,
@@ -564,9 +561,7 @@ register(
 register(
     ValueExercise(
         id="value_graphs",
-        title_en="Exercise 4.3 · Value: random expression graphs",
-        title_zh="练习 4.3 · Value：随机表达式图",
-        assignment=ASSIGNMENT,
+        **numbered("4.3", "Value: random expression graphs", "Value：随机表达式图", ASSIGNMENT),
         stages=(),
         fixed=None,
         graph_ops=ALL_OPS,

@@ -26,7 +26,7 @@ from grader.checks.exercises.autodiff.common import (
     step_value,
 )
 from grader.checks.exercises.autodiff.programs import TOL
-from grader.checks.specs import away_from
+from grader.checks.specs import away_from, numbered
 from grader.checks.steps import Done, Ref, Steps
 
 ASSIGNMENT = "04_autodiff"
@@ -110,9 +110,7 @@ class UnbroadcastExercise(EngineExercise):
 register(UnbroadcastExercise(
     id="unbroadcast",
     answer_text=("sum(axis=1, keepdims=True)",),
-    title_en="Exercise 4.4 · unbroadcast",
-    title_zh="练习 4.4 · 反广播（unbroadcast）",
-    assignment=ASSIGNMENT,
+    **numbered("4.4", "unbroadcast", "反广播（unbroadcast）", ASSIGNMENT),
 ))
 
 
@@ -268,9 +266,8 @@ register(TensorOpsExercise(
     id="tensor_ops",
     answer_text=("out.grad @ other.data.T", "self.data.T @ out.grad",
                  "(self.data > 0) * out.grad", "/ self.data.size"),
-    title_en="Exercise 4.5 · tensor operations: @, relu, sum, mean",
-    title_zh="练习 4.5 · 张量运算：矩阵乘法、relu、sum、mean",
-    assignment=ASSIGNMENT,
+    **numbered("4.5", "tensor operations: @, relu, sum, mean",
+               "张量运算：矩阵乘法、relu、sum、mean", ASSIGNMENT),
 ))
 
 
@@ -346,9 +343,7 @@ register(CrossEntropyExercise(
     id="cross_entropy",
     answer_text=("\\operatorname{softmax}(Z) - \\operatorname{onehot}(y)",
                  "dlogits / n * out.grad"),
-    title_en="Exercise 4.6 · cross-entropy on the tensor engine",
-    title_zh="练习 4.6 · 张量引擎上的交叉熵",
-    assignment=ASSIGNMENT,
+    **numbered("4.6", "cross-entropy on the tensor engine", "张量引擎上的交叉熵", ASSIGNMENT),
 ))
 
 
@@ -423,8 +418,6 @@ PARAMS = ("W1", "b1", "W2", "b2")
 register(MlpLossExercise(
     id="mlp_loss",
     answer_text=('(Tensor(X) @ params["W1"] + params["b1"]).relu()',),
-    title_en="Exercise 4.7 · the MLP loss on the tensor engine",
-    title_zh="练习 4.7 · 用张量引擎计算 MLP 的损失",
-    assignment=ASSIGNMENT,
+    **numbered("4.7", "the MLP loss on the tensor engine", "用张量引擎计算 MLP 的损失", ASSIGNMENT),
 ))
 

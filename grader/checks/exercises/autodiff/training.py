@@ -33,6 +33,7 @@ from grader.checks.exercises.autodiff.nets import (
     torch_params,
 )
 from grader.checks.exercises.autodiff.programs import TOL
+from grader.checks.specs import numbered
 from grader.checks.steps import Done, Steps
 
 ASSIGNMENT = "04_autodiff"
@@ -199,7 +200,5 @@ class TrainStepExercise(EngineExercise):
 register(TrainStepExercise(
     id="module_train_step",
     answer_text=("optimizer.zero_grad()\n    loss = cross_entropy(model(Tensor(X)), y)",),
-    title_en="Exercise 4.10 · one training step",
-    title_zh="练习 4.10 · 一个训练步",
-    assignment=ASSIGNMENT,
+    **numbered("4.10", "one training step", "一个训练步", ASSIGNMENT),
 ))

@@ -14,7 +14,7 @@ from grader.checks.exercises.autoencoders.common import (
     digits_like,
     flagged,
 )
-from grader.checks.specs import away_from
+from grader.checks.specs import away_from, numbered
 
 # --------------------------------------------------------- 6.1 reconstruction loss
 
@@ -37,9 +37,7 @@ def _recon_mutants(inputs, params, value, grads):
 register(
     ScalarSpec(
         id="reconstruction_loss",
-        title_en="Exercise 6.1 · reconstruction loss",
-        title_zh="练习 6.1 · 重建损失",
-        assignment=ASSIGNMENT,
+        **numbered("6.1", "reconstruction loss", "重建损失", ASSIGNMENT),
         make_inputs=_recon_inputs,
         reference=lambda X_hat, X: ((X_hat - X) ** 2).sum() / X.shape[0],
         grads=("X_hat",),
@@ -75,9 +73,7 @@ def _ae_reference(X, W1, b1, W2, b2):
 register(
     MultiOutputLayerSpec(
         id="autoencoder",
-        title_en="Exercise 6.2 · undercomplete autoencoder",
-        title_zh="练习 6.2 · 欠完备自编码器",
-        assignment=ASSIGNMENT,
+        **numbered("6.2", "undercomplete autoencoder", "欠完备自编码器", ASSIGNMENT),
         make_inputs=_ae_inputs,
         reference=_ae_reference,
         outputs=("X_hat", "h"),
@@ -104,9 +100,7 @@ def _l1_mutants(inputs, params, value, grads):
 register(
     ScalarSpec(
         id="l1_penalty",
-        title_en="Exercise 6.3 · L1 sparsity penalty",
-        title_zh="练习 6.3 · L1 稀疏惩罚",
-        assignment=ASSIGNMENT,
+        **numbered("6.3", "L1 sparsity penalty", "L1 稀疏惩罚", ASSIGNMENT),
         make_inputs=_code_inputs,
         reference=lambda h, lam: lam * h.abs().sum() / h.shape[0],
         grads=("h",),
@@ -153,9 +147,7 @@ def _kl_sparsity_mutants(inputs, params, value, grads):
 register(
     ScalarSpec(
         id="kl_sparsity",
-        title_en="Exercise 6.4 · KL sparsity penalty",
-        title_zh="练习 6.4 · KL 稀疏惩罚",
-        assignment=ASSIGNMENT,
+        **numbered("6.4", "KL sparsity penalty", "KL 稀疏惩罚", ASSIGNMENT),
         make_inputs=_activation_inputs,
         reference=_kl_sparsity_reference,
         grads=("h",),
@@ -232,9 +224,7 @@ def _contractive_mutants(inputs, params, value, grads):
 register(
     ScalarSpec(
         id="contractive_penalty",
-        title_en="Exercise 6.5 · contractive penalty",
-        title_zh="练习 6.5 · 收缩惩罚",
-        assignment=ASSIGNMENT,
+        **numbered("6.5", "contractive penalty", "收缩惩罚", ASSIGNMENT),
         make_inputs=_contractive_inputs,
         reference=_contractive_reference,
         grads=("W1", "b1"),

@@ -19,7 +19,7 @@ from grader.checks import torchref
 from grader.checks.compare import Case, Tolerance, compare_array, require_callable
 from grader.checks.exercises import register
 from grader.checks.exercises.autoencoders.common import ASSIGNMENT
-from grader.checks.specs import Exercise, LayerSpec, away_from, function_name
+from grader.checks.specs import Exercise, LayerSpec, away_from, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 
@@ -115,8 +115,6 @@ class ToolsSpec(Exercise):
 register(
     ToolsSpec(
         id="tools_from_03",
-        title_en="Exercise 6.0 · your tools from assignment 03",
-        title_zh="练习 6.0 · 作业 03 中你自己的工具",
-        assignment=ASSIGNMENT,
+        **numbered("6.0", "your tools from assignment 03", "作业 03 中你自己的工具", ASSIGNMENT),
     )
 )

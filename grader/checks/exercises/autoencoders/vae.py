@@ -27,7 +27,7 @@ from grader.checks.exercises.autoencoders.common import (
     flagged,
     noting_reuse,
 )
-from grader.checks.specs import Exercise, LayerSpec, _unpack, function_name, seeded
+from grader.checks.specs import Exercise, LayerSpec, _unpack, function_name, numbered, seeded
 from grader.checks.steps import Done, Steps
 
 # --------------------------------------------------------- 6.6 reparameterisation
@@ -74,9 +74,7 @@ class _ReparamSpec(LayerSpec):
 register(
     _ReparamSpec(
         id="reparameterize",
-        title_en="Exercise 6.6 · reparameterisation",
-        title_zh="练习 6.6 · 重参数化",
-        assignment=ASSIGNMENT,
+        **numbered("6.6", "reparameterisation", "重参数化", ASSIGNMENT),
         make_inputs=_reparam_inputs,
         reference=_reparam_reference,
         grads=("mu", "logvar"),
@@ -112,9 +110,7 @@ def _gaussian_kl_mutants(inputs, params, value, grads):
 register(
     ScalarSpec(
         id="gaussian_kl",
-        title_en="Exercise 6.7 · Gaussian KL divergence",
-        title_zh="练习 6.7 · 高斯 KL 散度",
-        assignment=ASSIGNMENT,
+        **numbered("6.7", "Gaussian KL divergence", "高斯 KL 散度", ASSIGNMENT),
         make_inputs=_gaussian_inputs,
         reference=_gaussian_kl_reference,
         grads=("mu", "logvar"),
@@ -170,9 +166,7 @@ def _negative_elbo_mutants(inputs, params, value, grads):
 register(
     ScalarSpec(
         id="negative_elbo",
-        title_en="Exercise 6.8 · negative ELBO",
-        title_zh="练习 6.8 · 负 ELBO",
-        assignment=ASSIGNMENT,
+        **numbered("6.8", "negative ELBO", "负 ELBO", ASSIGNMENT),
         make_inputs=_elbo_inputs,
         reference=_negative_elbo_reference,
         grads=("logits", "mu", "logvar"),
@@ -367,9 +361,7 @@ class LossAndGradsSpec(Exercise):
 register(
     LossAndGradsSpec(
         id="vae_loss_and_grads",
-        title_en="Exercise 6.9 · VAE loss and gradients",
-        title_zh="练习 6.9 · VAE 的损失与梯度",
-        assignment=ASSIGNMENT,
+        **numbered("6.9", "VAE loss and gradients", "VAE 的损失与梯度", ASSIGNMENT),
         make_inputs=_vae_inputs,
         evaluate=_vae_evaluate,
         mutants=VAE_MUTANTS,

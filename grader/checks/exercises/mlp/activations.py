@@ -37,7 +37,7 @@ from grader.checks.exercises.mlp.common import (
     describe,
     fail_on_warnings,
 )
-from grader.checks.specs import Exercise, _unpack, away_from, function_name
+from grader.checks.specs import Exercise, _unpack, away_from, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 EDGE_Z = np.array([-1000.0, -100.0, -30.0, -2.0, -0.5, 0.0, 0.5, 2.0, 30.0, 100.0, 1000.0])
@@ -167,39 +167,35 @@ def torch_leaky_relu(z, alpha=0.01):
 for _spec in (
     ActivationSpec(
         id="sigmoid_activation", function="sigmoid",
-        title_en="Exercise 2.2 · sigmoid", title_zh="练习 2.2 · sigmoid",
-        assignment=ASSIGNMENT, reference=lambda z: torchref.torch.sigmoid(z),
+        **numbered("2.2", "sigmoid", "sigmoid", ASSIGNMENT), reference=lambda z: torchref.torch.sigmoid(z),
         stability_hint="mlp_hint_stable_sigmoid", grad_mutants=_sigmoid_grad_mutants,
         answer_text=("s * (1 - s)", "\\sigma(z)\\,\\bigl(1 - \\sigma(z)\\bigr)",
                      "\\sigma(z)(1 - \\sigma(z))", "e / (1 + e)"),
     ),
     ActivationSpec(
         id="tanh_activation", function="tanh",
-        title_en="Exercise 2.3 · tanh", title_zh="练习 2.3 · tanh",
-        assignment=ASSIGNMENT, reference=lambda z: torchref.torch.tanh(z),
+        **numbered("2.3", "tanh", "tanh", ASSIGNMENT), reference=lambda z: torchref.torch.tanh(z),
         stability_hint="mlp_hint_stable_tanh", grad_mutants=_tanh_grad_mutants,
         answer_text=("1 - np.tanh(z) ** 2", "1 - \\tanh^2(z)", "1 - tanh(z)**2"),
     ),
     ActivationSpec(
         id="relu_activation", function="relu",
-        title_en="Exercise 2.4 · ReLU", title_zh="练习 2.4 · ReLU",
-        assignment=ASSIGNMENT, reference=lambda z: torchref.torch.relu(z), kinks=(0.0,),
+        **numbered("2.4", "ReLU", "ReLU", ASSIGNMENT),
+        reference=lambda z: torchref.torch.relu(z), kinks=(0.0,),
         grad_mutants=_relu_grad_mutants,
         answer_text=("(z > 0).astype(float)", "\\begin{cases} 1 & z > 0 \\\\ 0 & z \\le 0"),
     ),
     ActivationSpec(
         id="leaky_relu_activation", function="leaky_relu",
-        title_en="Exercise 2.5 · leaky ReLU",
-        title_zh="练习 2.5 · 带泄露的 ReLU（即 leaky ReLU）",
-        assignment=ASSIGNMENT, reference=torch_leaky_relu, kinks=(0.0,),
+        **numbered("2.5", "leaky ReLU", "带泄露的 ReLU（即 leaky ReLU）", ASSIGNMENT),
+        reference=torch_leaky_relu, kinks=(0.0,),
         value_mutants=_leaky_value_mutants, grad_mutants=_leaky_grad_mutants,
         answer_text=("np.where(z > 0, 1.0, alpha)",
                      "\\begin{cases} 1 & z > 0 \\\\ \\alpha & z \\le 0"),
     ),
     ActivationSpec(
         id="softplus_activation", function="softplus",
-        title_en="Exercise 2.7 · softplus", title_zh="练习 2.7 · softplus",
-        assignment=ASSIGNMENT,
+        **numbered("2.7", "softplus", "softplus", ASSIGNMENT),
         reference=lambda z: torchref.torch.logaddexp(z, torchref.torch.zeros_like(z)),
         stability_hint="mlp_hint_stable_softplus",
         grad_stability_hint="mlp_hint_softplus_grad_sigmoid",
@@ -274,9 +270,8 @@ class PreluSpec(ActivationSpec):
 register(
     PreluSpec(
         id="prelu_activation", function="prelu",
-        title_en="Exercise 2.6 · parametric ReLU",
-        title_zh="练习 2.6 · 参数化 ReLU（PReLU）",
-        assignment=ASSIGNMENT, reference=None, kinks=(0.0,),  # type: ignore[arg-type]
+        **numbered("2.6", "parametric ReLU", "参数化 ReLU（PReLU）", ASSIGNMENT),
+        reference=None, kinks=(0.0,),  # type: ignore[arg-type]
         answer_text=("np.where(z > 0, 0.0, z)", "z * (z <= 0)",
                      "\\frac{\\partial\\,\\mathrm{PReLU}}{\\partial \\alpha}"),
     )

@@ -16,6 +16,7 @@ from grader.checks.exercises.mlp.common import (
     rows_to_distribution,
     tensors,
 )
+from grader.checks.specs import numbered
 
 
 def _regression_inputs(rng: np.random.Generator, shape: tuple) -> Inputs:
@@ -32,9 +33,8 @@ def _mse_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="mse", title_en="Exercise 2.12 · mean squared error",
-        title_zh="练习 2.12 · 均方误差（MSE）",
-        assignment=ASSIGNMENT, make_inputs=_regression_inputs,
+        id="mse", **numbered("2.12", "mean squared error", "均方误差（MSE）", ASSIGNMENT),
+        make_inputs=_regression_inputs,
         reference=lambda y_hat, y: torchref.torch.nn.functional.mse_loss(y_hat, y),
         mutants=_mse_mutants, output_name="loss", scalar_batch=True,
         answer_text=("np.mean((y_hat - y) ** 2)",),
@@ -65,9 +65,8 @@ def _ce_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="softmax_cross_entropy", title_en="Exercise 2.13 · cross-entropy loss",
-        title_zh="练习 2.13 · 交叉熵损失",
-        assignment=ASSIGNMENT, make_inputs=_classification_inputs,
+        id="softmax_cross_entropy", **numbered("2.13", "cross-entropy loss", "交叉熵损失", ASSIGNMENT),
+        make_inputs=_classification_inputs,
         reference=lambda Z, y: torchref.torch.nn.functional.cross_entropy(Z, y),
         edges=_ce_edges, mutants=_ce_mutants, output_name="loss", scalar_batch=True,
         hint="mlp_hint_logsumexp",
@@ -96,8 +95,8 @@ def _entropy_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="entropy", title_en="Exercise 2.14 · entropy", title_zh="练习 2.14 · 熵（entropy）",
-        assignment=ASSIGNMENT, make_inputs=_distribution_inputs,
+        id="entropy", **numbered("2.14", "entropy", "熵（entropy）", ASSIGNMENT),
+        make_inputs=_distribution_inputs,
         reference=lambda q: torchref.torch.special.entr(q).sum(dim=1),
         edges=_entropy_edges, mutants=_entropy_mutants, output_name="H",
         hint="mlp_hint_zero_log_zero",
@@ -137,9 +136,8 @@ def _kl_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="kl_divergence", title_en="Exercise 2.15 · KL divergence",
-        title_zh="练习 2.15 · KL 散度",
-        assignment=ASSIGNMENT, make_inputs=_kl_inputs, reference=_torch_kl,
+        id="kl_divergence", **numbered("2.15", "KL divergence", "KL 散度", ASSIGNMENT),
+        make_inputs=_kl_inputs, reference=_torch_kl,
         edges=_kl_edges, mutants=_kl_mutants, output_name="KL",
         hint="mlp_hint_zero_log_zero",
         answer_text=("np.log(safe) - np.log(p)",),

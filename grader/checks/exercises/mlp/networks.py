@@ -19,6 +19,7 @@ from grader.checks.exercises.mlp.common import (
     ValueSpec,
     tensors,
 )
+from grader.checks.specs import numbered
 
 
 def _logits(rng: np.random.Generator, shape: tuple) -> Inputs:
@@ -53,8 +54,7 @@ def _log_softmax_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="softmax", title_en="Exercise 2.8 · softmax", title_zh="练习 2.8 · softmax",
-        assignment=ASSIGNMENT, make_inputs=_logits,
+        id="softmax", **numbered("2.8", "softmax", "softmax", ASSIGNMENT), make_inputs=_logits,
         reference=lambda Z: torchref.torch.softmax(Z, dim=1),
         edges=_softmax_edges, mutants=_softmax_mutants, strict_warnings=True,
         hint="mlp_hint_max_shift",
@@ -63,9 +63,7 @@ register(
 )
 register(
     ValueSpec(
-        id="log_softmax", title_en="Exercise 2.9 · log-softmax",
-        title_zh="练习 2.9 · log-softmax",
-        assignment=ASSIGNMENT, make_inputs=_logits,
+        id="log_softmax", **numbered("2.9", "log-softmax", "log-softmax", ASSIGNMENT), make_inputs=_logits,
         reference=lambda Z: torchref.torch.log_softmax(Z, dim=1),
         edges=_softmax_edges, mutants=_log_softmax_mutants, strict_warnings=True,
         hint="mlp_hint_logsumexp",
@@ -118,9 +116,8 @@ def _dense_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="dense", title_en="Exercise 2.10 · dense layer",
-        title_zh="练习 2.10 · 全连接层（dense layer）",
-        assignment=ASSIGNMENT, make_inputs=_dense_inputs,
+        id="dense", **numbered("2.10", "dense layer", "全连接层（dense layer）", ASSIGNMENT),
+        make_inputs=_dense_inputs,
         reference=lambda X, W, b, activation="relu": _torch_activation(activation)(X @ W + b),
         mutants=_dense_mutants, answer_text=("activation_fn(activation)(X @ W + b)",),
     )
@@ -175,9 +172,8 @@ def _mlp_mutants(inputs, params) -> Alternatives:
 
 register(
     ValueSpec(
-        id="mlp_forward", title_en="Exercise 2.11 · MLP forward pass",
-        title_zh="练习 2.11 · 多层感知机的前向传播",
-        assignment=ASSIGNMENT, make_inputs=_mlp_inputs,
+        id="mlp_forward", **numbered("2.11", "MLP forward pass", "多层感知机的前向传播", ASSIGNMENT),
+        make_inputs=_mlp_inputs,
         reference=_mlp_reference, mutants=_mlp_mutants, output_name="y_hat",
         call_args=lambda given: (given["X"], _mlp_params(given)), arg_names=("X", "params"),
         answer_text=("for W, b in params[:-1]", "dense(H, W, b, output_activation)"),

@@ -23,7 +23,7 @@ from grader.checks.exercises.mlp.common import (
     ASSIGNMENT,
     tensors,
 )
-from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name
+from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name, numbered
 from grader.checks.steps import Done, Ref, Steps
 
 
@@ -64,8 +64,7 @@ class CollapseSpec(FunctionSpec):
 
 register(
     CollapseSpec(
-        id="collapse_affine", title_en="Exercise 2.1 · collapsing two affine maps",
-        title_zh="练习 2.1 · 合并两个仿射变换", assignment=ASSIGNMENT,
+        id="collapse_affine", **numbered("2.1", "collapsing two affine maps", "合并两个仿射变换", ASSIGNMENT),
         make_inputs=_collapse_inputs,
         answer_text=("W1 @ W2", "b1 @ W2 + b2", "\\mathbf{W}_1\\mathbf{W}_2",
                      "\\mathbf{b}_1\\mathbf{W}_2 + \\mathbf{b}_2"),
@@ -168,8 +167,7 @@ class XorSpec(Exercise):
 
 register(
     XorSpec(
-        id="xor_params", title_en="Exercise 2.16 · XOR with two hidden units",
-        title_zh="练习 2.16 · 两个隐藏单元实现异或", assignment=ASSIGNMENT,
+        id="xor_params", **numbered("2.16", "XOR with two hidden units", "两个隐藏单元实现异或", ASSIGNMENT),
         answer_text=("[[1.0], [-2.0]]", "b1 = np.array([0.0, -1.0])"),
     )
 )

@@ -30,7 +30,7 @@ from grader.checks.exercises.training.common import (
     pct,
     same_object,
 )
-from grader.checks.specs import Exercise, function_name
+from grader.checks.specs import Exercise, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 # ======================================================================= 5.1 mini-batches
@@ -165,9 +165,7 @@ class DataIterExercise(Exercise):
 
 register(DataIterExercise(
     id="data_iter",
-    title_en="Exercise 5.1 · mini-batch iterator",
-    title_zh="练习 5.1 · 小批量迭代器",
-    assignment=ASSIGNMENT,
+    **numbered("5.1", "mini-batch iterator", "小批量迭代器", ASSIGNMENT),
 ))
 
 
@@ -263,9 +261,7 @@ class InitExercise(Exercise):
 
 register(InitExercise(
     id="init_schemes",
-    title_en="Exercise 5.6 · Glorot and He initialisation",
-    title_zh="练习 5.6 · Glorot 与 He 初始化",
-    assignment=ASSIGNMENT,
+    **numbered("5.6", "Glorot and He initialisation", "Glorot 与 He 初始化", ASSIGNMENT),
 ))
 
 
@@ -407,7 +403,5 @@ class DropoutExercise(Exercise):
 
 register(DropoutExercise(
     id="dropout",
-    title_en="Exercise 5.7 · inverted dropout",
-    title_zh="练习 5.7 · 反向缩放的暂退法",
-    assignment=ASSIGNMENT,
+    **numbered("5.7", "inverted dropout", "反向缩放的暂退法", ASSIGNMENT),
 ))

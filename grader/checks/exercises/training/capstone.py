@@ -36,7 +36,7 @@ from grader.checks.exercises.training.common import (
     require_dict,
     require_key,
 )
-from grader.checks.specs import Exercise, function_name
+from grader.checks.specs import Exercise, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 HISTORY = ("train_loss", "val_loss", "val_acc")
@@ -171,9 +171,7 @@ class TrainMlpExercise(Exercise):
 
 register(TrainMlpExercise(
     id="train_mlp",
-    title_en="Exercise 5.10 · the training loop",
-    title_zh="练习 5.10 · 训练循环",
-    assignment=ASSIGNMENT,
+    **numbered("5.10", "the training loop", "训练循环", ASSIGNMENT),
 ))
 
 
@@ -230,8 +228,6 @@ class CapstoneExercise(Exercise):
 
 register(CapstoneExercise(
     id="capstone",
-    title_en="Exercise 5.11 · capstone: tune the MLP on the digits",
-    title_zh="练习 5.11 · 综合练习：在手写数字上调优 MLP",
-    assignment=ASSIGNMENT,
+    **numbered("5.11", "capstone: tune the MLP on the digits", "综合练习：在手写数字上调优 MLP", ASSIGNMENT),
 ))
 

@@ -29,7 +29,7 @@ from grader.checks.exercises.training.common import (
     require_key,
     torch,
 )
-from grader.checks.specs import Exercise, function_name
+from grader.checks.specs import Exercise, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 # ====================================================================== 5.2–5.4 optimisers
@@ -230,9 +230,7 @@ class UpdateRuleExercise(Exercise):
 
 register(UpdateRuleExercise(
     id="sgd",
-    title_en="Exercise 5.2 · SGD with weight decay",
-    title_zh="练习 5.2 · 带权重衰减的 SGD",
-    assignment=ASSIGNMENT,
+    **numbered("5.2", "SGD with weight decay", "带权重衰减的 SGD", ASSIGNMENT),
     defaults={"lr": 0.1, "weight_decay": 0.0},
     make_optimizer=_torch_sgd,
     optimizer_name="torch.optim.SGD",
@@ -245,9 +243,7 @@ register(UpdateRuleExercise(
 
 register(UpdateRuleExercise(
     id="sgd_momentum",
-    title_en="Exercise 5.3 · SGD with momentum",
-    title_zh="练习 5.3 · 带动量的 SGD",
-    assignment=ASSIGNMENT,
+    **numbered("5.3", "SGD with momentum", "带动量的 SGD", ASSIGNMENT),
     defaults={"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0},
     make_optimizer=_torch_sgd,
     optimizer_name="torch.optim.SGD(momentum=..., dampening=0)",
@@ -262,9 +258,7 @@ register(UpdateRuleExercise(
 
 register(UpdateRuleExercise(
     id="adam",
-    title_en="Exercise 5.4 · Adam",
-    title_zh="练习 5.4 · Adam",
-    assignment=ASSIGNMENT,
+    **numbered("5.4", "Adam", "Adam", ASSIGNMENT),
     defaults={"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
     make_optimizer=_torch_adam,
     optimizer_name="torch.optim.Adam",
@@ -352,8 +346,6 @@ class LrDecayExercise(Exercise):
 
 register(LrDecayExercise(
     id="lr_decay",
-    title_en="Exercise 5.5 · learning-rate decay",
-    title_zh="练习 5.5 · 学习率衰减",
-    assignment=ASSIGNMENT,
+    **numbered("5.5", "learning-rate decay", "学习率衰减", ASSIGNMENT),
 ))
 

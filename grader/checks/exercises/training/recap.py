@@ -18,7 +18,7 @@ from grader.checks.compare import Case, report_pass
 from grader.checks.exercises import register
 from grader.checks.exercises.training.common import ASSIGNMENT
 from grader.checks.questions import questions
-from grader.checks.specs import Exercise
+from grader.checks.specs import Exercise, numbered
 
 M.register(
     {
@@ -118,9 +118,7 @@ class Assignment3Layers(Exercise):
 
 register(Assignment3Layers(
     id="layers_from_03",
-    title_en="Exercise 5.0 · your layers from Assignment 3",
-    title_zh="练习 5.0 · 作业 3 中你写的层",
-    assignment=ASSIGNMENT,
+    **numbered("5.0", "your layers from Assignment 3", "作业 3 中你写的层", ASSIGNMENT),
 ))
 
 # ------------------------------------------------------------------------ questions

@@ -43,7 +43,7 @@ from grader.checks.exercises.training.common import (
     same_object,
     torch,
 )
-from grader.checks.specs import Exercise, function_name
+from grader.checks.specs import Exercise, function_name, numbered
 from grader.checks.steps import Done, Steps
 
 # ===================================================================== 5.8 early stopping
@@ -179,9 +179,7 @@ class EarlyStoppingExercise(Exercise):
 
 register(EarlyStoppingExercise(
     id="early_stopping",
-    title_en="Exercise 5.8 · early stopping with patience",
-    title_zh="练习 5.8 · 带耐心值的早停",
-    assignment=ASSIGNMENT,
+    **numbered("5.8", "early stopping with patience", "带耐心值的早停", ASSIGNMENT),
 ))
 
 
@@ -325,7 +323,5 @@ class MlpLossExercise(Exercise):
 
 register(MlpLossExercise(
     id="mlp_loss_dropout",
-    title_en="Exercise 5.9 · the MLP's loss and gradients",
-    title_zh="练习 5.9 · MLP 的损失与梯度",
-    assignment=ASSIGNMENT,
+    **numbered("5.9", "the MLP's loss and gradients", "MLP 的损失与梯度", ASSIGNMENT),
 ))
