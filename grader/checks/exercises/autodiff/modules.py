@@ -31,11 +31,12 @@ from grader.checks.exercises.autodiff.common import (
 )
 from grader.checks.exercises.autodiff.nets import (
     check_count,
-    known_weights,
-    layer_sizes,
-    model_steps,
+    known_network,
+    load_weights,
     param_names,
     parameter_steps,
+    student_classes,
+    student_model,
     torch_grads,
     torch_model,
 )
@@ -123,20 +124,14 @@ class ModulesExercise(EngineExercise):
         for seed in seeds:
             for size in sizes:
                 size = tuple(size)
-                pairs = layer_sizes(size)
+                rng, data, network = known_network(seed, size)
                 n, dk = size[0], size[-1]
-                rng = np.random.default_rng(seed)
-                weights = known_weights(rng, pairs)
                 inputs = {"X": rng.standard_normal((n, size[1])), "G": rng.standard_normal((n, dk)),
                           "X2": rng.standard_normal((n, size[1])),
                           "G2": rng.standard_normal((n, dk))}
-                layers = ", ".join(f"Linear({a}, {b}, rng)" for a, b in pairs)
                 found.append(self.case(
-                    seed=seed, inputs=inputs,
-                    data={"pairs": pairs, "weights": weights,
-                          "init_seeds": [seed * 100 + i for i in range(len(pairs))]},
-                    description=(f"Sequential({layers.replace('), L', '), ReLU(), L')}) with "
-                                 f"known weights, X.shape={(n, size[1])}, seed={seed}")))
+                    seed=seed, inputs=inputs, data=data,
+                    description=f"{network}, X.shape={(n, size[1])}, seed={seed}"))
         return found
 
     def prepare(self, case: Case) -> None:
@@ -154,17 +149,13 @@ class ModulesExercise(EngineExercise):
               Sequential: Any) -> dict:
         __tracebackhide__ = True
         classes = {"Tensor": Tensor, "Linear": Linear, "ReLU": ReLU, "Sequential": Sequential}
-        names = {k: class_name(v, k) for k, v in classes.items()}
-        for key, cls in classes.items():
-            require_callable(case, names[key], cls)
-        pairs, weights = case.data["pairs"], case.data["weights"]
-        model = model_steps(steps, classes, names, pairs, case.data["init_seeds"])
-        length, params, _ = parameter_steps(steps, model, names, len(weights))
+        names = student_classes(case, classes)
+        weights = case.data["weights"]
+        model, (length, params, _) = student_model(steps, case, classes, names)
         plan: dict[str, Any] = {"cls": names["Tensor"], "names": names, "length": length}
         plan["requires"] = [steps.attr(p, "requires_grad", name=names["Linear"]) for p in params]
         plan["initial"] = [steps.attr(p, "data", name=names["Linear"]) for p in params]
-        for p, W in zip(params, weights, strict=True):
-            steps.method(p, "__setattr__", "data", W, name=names["Linear"], fetch=False)
+        load_weights(steps, params, weights, names)
         _, again, _ = parameter_steps(steps, model, names, len(weights))
         plan["again"] = [steps.attr(p, "data", name=names["Linear"]) for p in again]
         X = steps.call(Tensor, case.inputs["X"], name=names["Tensor"], fetch=False)

@@ -11,8 +11,8 @@ import numpy as np
 
 from grader.checks import messages as M
 from grader.checks import torchref
-from grader.checks.compare import Case
-from grader.checks.exercises.autodiff.common import step_value
+from grader.checks.compare import Case, require_callable
+from grader.checks.exercises.autodiff.common import class_name, step_value
 from grader.checks.steps import Done, Ref, Steps
 
 
@@ -33,6 +33,19 @@ def known_weights(rng: np.random.Generator, pairs: Sequence[tuple[int, int]]) ->
         found.append(rng.standard_normal((din, dout)) / math.sqrt(din))
         found.append(rng.standard_normal(dout) * 0.3)
     return found
+
+
+def known_network(seed: int, size: Sequence[int]) -> tuple[np.random.Generator, dict, str]:
+    """A case's network of ``size`` = ``(N, d0, ..., dk)``: the generator of ``seed`` (past the
+    weights, for the case's own inputs), the case's data (the layer sizes, the known weights,
+    the seed of each ``Linear``'s own generator) and the words that describe it."""
+    pairs = layer_sizes(size)
+    rng = np.random.default_rng(seed)
+    weights = known_weights(rng, pairs)
+    layers = ", ".join(f"Linear({a}, {b}, rng)" for a, b in pairs)
+    data = {"pairs": pairs, "weights": weights,
+            "init_seeds": [seed * 100 + i for i in range(len(pairs))]}
+    return rng, data, f"Sequential({layers.replace('), L', '), ReLU(), L')}) with known weights"
 
 
 def torch_model(pairs: Sequence[tuple[int, int]], weights: Sequence[np.ndarray]):
@@ -90,6 +103,30 @@ def parameter_steps(steps: Steps, model: Ref, names: dict[str, str], count: int,
     length = steps.op("len", plist, name=f"{names['Sequential']}.parameters")
     return length, [steps.item(plist, j, name=f"{names['Sequential']}.parameters")
                     for j in range(count)], plist
+
+
+def student_classes(case: Case, classes: dict[str, Any]) -> dict[str, str]:
+    """The student's classes by name, each one callable (or the failure that says so)."""
+    __tracebackhide__ = True
+    names = {k: class_name(v, k) for k, v in classes.items()}
+    for key, cls in classes.items():
+        require_callable(case, names[key], cls)
+    return names
+
+
+def student_model(steps: Steps, case: Case, classes: dict[str, Any], names: dict[str, str]
+                  ) -> tuple[Ref, tuple[Ref, list[Ref], Ref]]:
+    """The student's ``Sequential`` of the case's layers (:func:`model_steps`) and its
+    parameters (:func:`parameter_steps`)."""
+    model = model_steps(steps, classes, names, case.data["pairs"], case.data["init_seeds"])
+    return model, parameter_steps(steps, model, names, len(case.data["weights"]))
+
+
+def load_weights(steps: Steps, params: Sequence[Ref], weights: Sequence[np.ndarray],
+                 names: dict[str, str]) -> None:
+    """``p.data = W`` for every parameter, so that torch runs on the same weights."""
+    for p, W in zip(params, weights, strict=True):
+        steps.method(p, "__setattr__", "data", W, name=names["Linear"], fetch=False)
 
 
 def check_count(case: Case, done: Done, length: Ref, expected: int, model: str) -> None:

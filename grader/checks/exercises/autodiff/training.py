@@ -14,23 +14,13 @@ from grader.checks import messages as M
 from grader.checks import torchref
 from grader.checks.compare import Case, CheckFailure, Tolerance, is_plain, require_callable
 from grader.checks.exercises import register
+from grader.checks.exercises.autodiff import nets
 from grader.checks.exercises.autodiff.common import (
     EngineExercise,
     as_number,
-    class_name,
     compare,
     read_array,
     step_value,
-)
-from grader.checks.exercises.autodiff.nets import (
-    check_count,
-    known_weights,
-    layer_sizes,
-    model_steps,
-    param_names,
-    parameter_steps,
-    torch_model,
-    torch_params,
 )
 from grader.checks.exercises.autodiff.programs import TOL
 from grader.checks.specs import numbered
@@ -54,19 +44,13 @@ class TrainStepExercise(EngineExercise):
         for seed in seeds:
             for size in sizes:
                 size = tuple(size)
-                pairs = layer_sizes(size)
-                rng = np.random.default_rng(seed)
-                weights = known_weights(rng, pairs)
+                rng, data, network = nets.known_network(seed, size)
                 batches = [(rng.standard_normal((size[0], size[1])),
                             rng.integers(0, size[-1], size=size[0])) for _ in lrs]
-                layers = ", ".join(f"Linear({a}, {b}, rng)" for a, b in pairs)
                 found.append(self.case(
                     seed=seed, inputs={"X": batches[0][0], "y": batches[0][1]},
-                    data={"pairs": pairs, "weights": weights, "batches": batches,
-                          "lrs": [float(v) for v in lrs],
-                          "init_seeds": [seed * 100 + i for i in range(len(pairs))]},
-                    description=(f"Sequential({layers.replace('), L', '), ReLU(), L')}) with "
-                                 f"known weights, SGD with learning rates {list(lrs)}, one "
+                    data={**data, "batches": batches, "lrs": [float(v) for v in lrs]},
+                    description=(f"{network}, SGD with learning rates {list(lrs)}, one "
                                  f"train_step per rate on batches of {size[0]}, seed={seed}")))
         return found
 
@@ -74,7 +58,7 @@ class TrainStepExercise(EngineExercise):
     def _torch(pairs, weights, batches, lrs) -> tuple[list[float], list[list[np.ndarray]]]:
         """Losses and parameters after each step, with torch.nn and torch.optim.SGD."""
         torch = torchref.torch
-        net, linears = torch_model(pairs, weights)
+        net, linears = nets.torch_model(pairs, weights)
         opt = torch.optim.SGD(net.parameters(), lr=lrs[0])
         losses, params = [], []
         for (X, y), lr in zip(batches, lrs, strict=True):
@@ -84,7 +68,7 @@ class TrainStepExercise(EngineExercise):
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
-            params.append(torch_params(linears))
+            params.append(nets.torch_params(linears))
         return losses, params
 
     @staticmethod
@@ -92,7 +76,7 @@ class TrainStepExercise(EngineExercise):
         """What a training step in a known wrong order gives, step by step (the gradient of
         each batch from torch.autograd, the update written out)."""
         torch = torchref.torch
-        net, linears = torch_model(pairs, weights)
+        net, linears = nets.torch_model(pairs, weights)
         tensors = [t for layer in linears for t in (layer.weight, layer.bias)]
         kept = [torch.zeros_like(t) for t in tensors]  # what .grad holds between steps
         losses, params = [], []
@@ -115,7 +99,7 @@ class TrainStepExercise(EngineExercise):
                 if order == "loss_after":
                     loss = loss_now()
             losses.append(float(loss.detach()))
-            params.append(torch_params(linears))
+            params.append(nets.torch_params(linears))
         return losses, params
 
     def prepare(self, case: Case) -> None:
@@ -130,15 +114,11 @@ class TrainStepExercise(EngineExercise):
         __tracebackhide__ = True
         classes = {"Tensor": Tensor, "Linear": Linear, "ReLU": ReLU, "Sequential": Sequential,
                    "SGD": SGD}
-        names = {k: class_name(v, k) for k, v in classes.items()}
-        for key, cls in classes.items():
-            require_callable(case, names[key], cls)
+        names = nets.student_classes(case, classes)
         require_callable(case, "train_step", train_step)
         data = case.data
-        model = model_steps(steps, classes, names, data["pairs"], data["init_seeds"])
-        length, params, plist = parameter_steps(steps, model, names, len(data["weights"]))
-        for p, W in zip(params, data["weights"], strict=True):
-            steps.method(p, "__setattr__", "data", W, name=names["Linear"], fetch=False)
+        model, (length, params, plist) = nets.student_model(steps, case, classes, names)
+        nets.load_weights(steps, params, data["weights"], names)
         opt = steps.call(SGD, plist, lr=data["lrs"][0], name=names["SGD"],
                          arg_names=("params",), fetch=False)
         losses, after = [], []
@@ -154,8 +134,8 @@ class TrainStepExercise(EngineExercise):
     def judge(self, case: Case, done: Done, plan: dict) -> None:
         __tracebackhide__ = True
         data = case.data
-        names = param_names(data["pairs"])
-        check_count(case, done, plan["length"], len(names), f"{plan['names']['Sequential']}(...)")
+        names = nets.param_names(data["pairs"])
+        nets.check_count(case, done, plan["length"], len(names), f"{plan['names']['Sequential']}(...)")
         for t, (loss_ref, refs) in enumerate(zip(plan["losses"], plan["after"], strict=True)):
             loss = step_value(case, done, loss_ref)
             if as_number(loss) is None:
