@@ -12,7 +12,7 @@ from grader.checks.exercises.autoencoders.common import (
     MultiOutputLayerSpec,
     ScalarSpec,
     digits_like,
-    flagged,
+    replayed,
 )
 from grader.checks.specs import away_from, numbered
 
@@ -134,14 +134,11 @@ def _kl_sparsity_reference(h, rho, beta, swapped=False, per_example=""):
 
 
 def _kl_sparsity_mutants(inputs, params, value, grads):
-    found: dict[str, list] = {"penalty": [], "h": []}
-    for key, flags in (("ae_hint_kl_swapped", {"swapped": True}),
-                       ("ae_hint_rho_hat_mean", {"per_example": "sum"}),
-                       ("ae_hint_rho_hat_mean", {"per_example": "mean"})):
-        wrong, wrong_grads = flagged(_kl_sparsity_reference, inputs, ("h",), params, **flags)
-        found["penalty"].append((key, wrong))
-        found["h"].append((key, wrong_grads["h"]))
-    return found
+    both = ("penalty", "h")
+    return replayed(_kl_sparsity_reference, inputs, params, ("h",), "penalty",
+                    (("ae_hint_kl_swapped", {"swapped": True}, both),
+                     ("ae_hint_rho_hat_mean", {"per_example": "sum"}, both),
+                     ("ae_hint_rho_hat_mean", {"per_example": "mean"}, both)))
 
 
 register(
@@ -206,15 +203,11 @@ def _contractive_reference(X, W1, b1, lam, mistake=""):
 
 
 def _contractive_mutants(inputs, params, value, grads):
-    found: dict[str, list] = {"penalty": [], "W1": [], "b1": []}
-    for key, mistake, where in (("ae_hint_cae_activation", "no_activation", ("penalty", "W1")),
-                                ("ae_hint_cae_not_squared", "not_squared", ("penalty",)),
-                                ("ae_hint_cae_through_h", "constant_h", ("W1",)),
-                                ("ae_hint_cae_direct", "no_direct", ("W1",))):
-        wrong, wrong_grads = flagged(_contractive_reference, inputs, ("W1", "b1"), params,
-                                      mistake=mistake)
-        for name in where:
-            found[name].append((key, wrong if name == "penalty" else wrong_grads[name]))
+    found = replayed(_contractive_reference, inputs, params, ("W1", "b1"), "penalty", (
+        ("ae_hint_cae_activation", {"mistake": "no_activation"}, ("penalty", "W1")),
+        ("ae_hint_cae_not_squared", {"mistake": "not_squared"}, ("penalty",)),
+        ("ae_hint_cae_through_h", {"mistake": "constant_h"}, ("W1",)),
+        ("ae_hint_cae_direct", {"mistake": "no_direct"}, ("W1",))))
     # db1 is compared after dW1, so a zero db1 here means dW1 was right: only the path
     # of b1 through h was forgotten (issue #16: no other diagnosis for this pattern).
     found["b1"].append(("ae_hint_cae_db1_zero", np.zeros_like(inputs["b1"])))

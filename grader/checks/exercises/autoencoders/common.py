@@ -50,6 +50,21 @@ def flagged(reference: Callable[..., Any], inputs: Mapping[str, np.ndarray],
                              params)
 
 
+def replayed(reference: Callable[..., Any], inputs: Mapping[str, np.ndarray],
+             params: Mapping[str, Any], wrt: Sequence[str], value_name: str,
+             mistakes: Sequence[tuple[str, Mapping[str, Any], Sequence[str]]]
+             ) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """What known mistakes return, for a :class:`ScalarSpec`'s ``mutants``: each ``(hint key,
+    flags, names)`` runs the reference with ``flags`` (see ``flagged``) and offers its value
+    (under ``value_name``) and its gradients for the ``names`` that mistake explains."""
+    found: dict[str, list] = {value_name: [], **{name: [] for name in wrt}}
+    for key, flags, where in mistakes:
+        wrong, wrong_grads = flagged(reference, inputs, wrt, params, **flags)
+        for name in where:
+            found[name].append((key, wrong if name == value_name else wrong_grads[name]))
+    return found
+
+
 def noting_reuse(case: Case, function: str, reuses: Sequence[str]):
     """A context that adds, to a failure that says "float32 or finite differences", which of
     the student's other functions this one calls (issue #16: a float32 helper shows here)."""
@@ -100,13 +115,11 @@ class ScalarSpec(Exercise):
         params = {**self.params, **params}
         options = {k: params.pop(k) for k in self.input_options if k in params}
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                inputs = self.make_inputs(rng, tuple(shape), **options)
-                found.append(self.case(
-                    seed=seed, inputs=inputs, data={"params": params},
-                    description=_describe(seed, inputs, {**options, **params})))
+        for seed, shape, rng in seeded(seeds, shapes):
+            inputs = self.make_inputs(rng, shape, **options)
+            found.append(self.case(
+                seed=seed, inputs=inputs, data={"params": params},
+                description=_describe(seed, inputs, {**options, **params})))
         return found
 
     def prepare(self, case: Case) -> None:

@@ -26,6 +26,7 @@ from grader.checks.exercises.autoencoders.common import (
     digits_like,
     flagged,
     noting_reuse,
+    replayed,
 )
 from grader.checks.specs import Exercise, LayerSpec, _unpack, function_name, numbered, seeded
 from grader.checks.steps import Done, Steps
@@ -152,15 +153,9 @@ def _negative_elbo_reference(X, logits, mu, logvar, kl_sign=1.0, as_probabilitie
 
 
 def _negative_elbo_mutants(inputs, params, value, grads):
-    found: dict[str, list] = {"loss": [], "logits": [], "mu": [], "logvar": []}
-    for key, flags, where in (("ae_hint_elbo_kl_sign", {"kl_sign": -1.0}, ("mu", "logvar")),
-                              ("ae_hint_elbo_probs", {"as_probabilities": True}, ("logits",))):
-        wrong, wrong_grads = flagged(_negative_elbo_reference, inputs,
-                                      ("logits", "mu", "logvar"), params, **flags)
-        found["loss"].append((key, wrong))
-        for name in where:
-            found[name].append((key, wrong_grads[name]))
-    return found
+    return replayed(_negative_elbo_reference, inputs, params, ("logits", "mu", "logvar"), "loss",
+                    (("ae_hint_elbo_kl_sign", {"kl_sign": -1.0}, ("loss", "mu", "logvar")),
+                     ("ae_hint_elbo_probs", {"as_probabilities": True}, ("loss", "logits"))))
 
 
 register(
