@@ -28,7 +28,7 @@ from grader.checks.exercises.backprop import (
     _torch,
 )
 from grader.checks.questions import questions
-from grader.checks.specs import Exercise, _unpack, away_from, function_name, numbered
+from grader.checks.specs import Exercise, _unpack, away_from, function_name, numbered, seeded
 from grader.checks.steps import Done, Steps
 
 M.register(
@@ -242,15 +242,13 @@ class GateRulesSpec(Exercise):
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                x, y = _pair_away(rng, tuple(shape))
-                dout = rng.standard_normal(tuple(shape))
-                found.append(self.case(seed=seed, inputs={"dout": dout, "x": x, "y": y},
-                                       data={"gates": list(GATES)}))
-                found.append(self.case(seed=seed, data={"gates": ["copy_backward"]}, inputs={
-                    "dout_a": dout, "dout_b": rng.standard_normal(tuple(shape))}))
+        for seed, shape, rng in seeded(seeds, shapes):
+            x, y = _pair_away(rng, tuple(shape))
+            dout = rng.standard_normal(tuple(shape))
+            found.append(self.case(seed=seed, inputs={"dout": dout, "x": x, "y": y},
+                                   data={"gates": list(GATES)}))
+            found.append(self.case(seed=seed, data={"gates": ["copy_backward"]}, inputs={
+                "dout_a": dout, "dout_b": rng.standard_normal(tuple(shape))}))
         return found
 
     def prepare(self, case: Case) -> None:

@@ -27,7 +27,7 @@ from grader.checks.compare import (
 )
 from grader.checks.exercises import REGISTRY, register
 from grader.checks.questions import questions
-from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name, numbered
+from grader.checks.specs import Exercise, FunctionSpec, _unpack, function_name, numbered, seeded
 from grader.checks.steps import Done, Steps
 
 ASSIGNMENT = "01_perceptron"
@@ -183,18 +183,16 @@ class PlaSpec(Exercise):
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple], epochs: int = 100,
                    separable: bool = True) -> list[Case]:
         found = []
-        for seed in seeds:
-            for n, d in shapes:
-                rng = np.random.default_rng(seed)
-                if separable:
-                    X, y, _ = separable_data(rng, n, d)
-                else:  # labels at random: PLA cannot finish, the epoch limit matters
-                    X = np.hstack([np.ones((n, 1)), rng.standard_normal((n, d))])
-                    y = rng.choice([-1, 1], size=n)
-                found.append(self.case(
-                    seed=seed, inputs={"X": X, "y": y}, data={"epochs": epochs},
-                    description=f"seed={seed}, X.shape={X.shape}, epochs={epochs}, "
-                                f"separable={separable}"))
+        for seed, (n, d), rng in seeded(seeds, shapes):
+            if separable:
+                X, y, _ = separable_data(rng, n, d)
+            else:  # labels at random: PLA cannot finish, the epoch limit matters
+                X = np.hstack([np.ones((n, 1)), rng.standard_normal((n, d))])
+                y = rng.choice([-1, 1], size=n)
+            found.append(self.case(
+                seed=seed, inputs={"X": X, "y": y}, data={"epochs": epochs},
+                description=f"seed={seed}, X.shape={X.shape}, epochs={epochs}, "
+                            f"separable={separable}"))
         return found
 
     def prepare(self, case: Case) -> None:
@@ -284,13 +282,11 @@ class MistakeBoundSpec(Exercise):
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []
-        for seed in seeds:
-            for n, d in shapes:
-                rng = np.random.default_rng(seed)
-                X, y, theta_star = separable_data(rng, n, d, min_margin=0.1)
-                theta_star = theta_star * rng.uniform(0.2, 5.0)  # the bound must not depend on scale
-                found.append(self.case(seed=seed, inputs={"X": X, "y": y, "theta_star": theta_star},
-                                       description=f"seed={seed}, X.shape={X.shape}"))
+        for seed, (n, d), rng in seeded(seeds, shapes):
+            X, y, theta_star = separable_data(rng, n, d, min_margin=0.1)
+            theta_star = theta_star * rng.uniform(0.2, 5.0)  # the bound must not depend on scale
+            found.append(self.case(seed=seed, inputs={"X": X, "y": y, "theta_star": theta_star},
+                                   description=f"seed={seed}, X.shape={X.shape}"))
         return found
 
     def prepare(self, case: Case) -> None:

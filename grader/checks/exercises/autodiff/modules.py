@@ -41,7 +41,7 @@ from grader.checks.exercises.autodiff.nets import (
     torch_model,
 )
 from grader.checks.exercises.autodiff.programs import TOL
-from grader.checks.specs import numbered
+from grader.checks.specs import numbered, seeded
 from grader.checks.steps import Done, Ref, Steps
 
 ASSIGNMENT = "04_autodiff"
@@ -121,17 +121,15 @@ class ModulesExercise(EngineExercise):
 
     def make_cases(self, *, seeds: Sequence[int], sizes: Sequence[tuple]) -> list[Case]:
         found = []
-        for seed in seeds:
-            for size in sizes:
-                size = tuple(size)
-                rng, data, network = known_network(seed, size)
-                n, dk = size[0], size[-1]
-                inputs = {"X": rng.standard_normal((n, size[1])), "G": rng.standard_normal((n, dk)),
-                          "X2": rng.standard_normal((n, size[1])),
-                          "G2": rng.standard_normal((n, dk))}
-                found.append(self.case(
-                    seed=seed, inputs=inputs, data=data,
-                    description=f"{network}, X.shape={(n, size[1])}, seed={seed}"))
+        for seed, size, rng in seeded(seeds, sizes):
+            data, network = known_network(rng, seed, size)
+            n, dk = size[0], size[-1]
+            inputs = {"X": rng.standard_normal((n, size[1])), "G": rng.standard_normal((n, dk)),
+                      "X2": rng.standard_normal((n, size[1])),
+                      "G2": rng.standard_normal((n, dk))}
+            found.append(self.case(
+                seed=seed, inputs=inputs, data=data,
+                description=f"{network}, X.shape={(n, size[1])}, seed={seed}"))
         return found
 
     def prepare(self, case: Case) -> None:

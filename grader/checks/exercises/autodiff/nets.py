@@ -35,17 +35,16 @@ def known_weights(rng: np.random.Generator, pairs: Sequence[tuple[int, int]]) ->
     return found
 
 
-def known_network(seed: int, size: Sequence[int]) -> tuple[np.random.Generator, dict, str]:
-    """A case's network of ``size`` = ``(N, d0, ..., dk)``: the generator of ``seed`` (past the
-    weights, for the case's own inputs), the case's data (the layer sizes, the known weights,
-    the seed of each ``Linear``'s own generator) and the words that describe it."""
+def known_network(rng: np.random.Generator, seed: int, size: Sequence[int]) -> tuple[dict, str]:
+    """A case's network of ``size`` = ``(N, d0, ..., dk)``, its weights drawn from ``rng``: the
+    case's data (the layer sizes, the known weights, the seed of each ``Linear``'s own
+    generator, from the case's ``seed``) and the words that describe it."""
     pairs = layer_sizes(size)
-    rng = np.random.default_rng(seed)
     weights = known_weights(rng, pairs)
     layers = ", ".join(f"Linear({a}, {b}, rng)" for a, b in pairs)
     data = {"pairs": pairs, "weights": weights,
             "init_seeds": [seed * 100 + i for i in range(len(pairs))]}
-    return rng, data, f"Sequential({layers.replace('), L', '), ReLU(), L')}) with known weights"
+    return data, f"Sequential({layers.replace('), L', '), ReLU(), L')}) with known weights"
 
 
 def torch_model(pairs: Sequence[tuple[int, int]], weights: Sequence[np.ndarray]):

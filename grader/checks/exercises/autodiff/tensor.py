@@ -26,7 +26,7 @@ from grader.checks.exercises.autodiff.common import (
     step_value,
 )
 from grader.checks.exercises.autodiff.programs import TOL
-from grader.checks.specs import away_from, numbered
+from grader.checks.specs import away_from, numbered, seeded
 from grader.checks.steps import Done, Ref, Steps
 
 ASSIGNMENT = "04_autodiff"
@@ -194,16 +194,14 @@ class TensorOpsExercise(EngineExercise):
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                for number, expr in enumerate(TENSOR_EXPRS):
-                    inputs = _tensor_inputs(rng, expr, tuple(shape))
-                    found.append(self.case(
-                        seed=seed, inputs=inputs,
-                        data={"expr": expr, "upstream_seed": seed * 100 + number},
-                        description=f"{expr.text}; out.backward(G) with random G, seed={seed}, "
-                        + ", ".join(f"{k}.shape={v.shape}" for k, v in inputs.items())))
+        for seed, shape, rng in seeded(seeds, shapes):
+            for number, expr in enumerate(TENSOR_EXPRS):
+                inputs = _tensor_inputs(rng, expr, tuple(shape))
+                found.append(self.case(
+                    seed=seed, inputs=inputs,
+                    data={"expr": expr, "upstream_seed": seed * 100 + number},
+                    description=f"{expr.text}; out.backward(G) with random G, seed={seed}, "
+                    + ", ".join(f"{k}.shape={v.shape}" for k, v in inputs.items())))
         return found
 
     def prepare(self, case: Case) -> None:
@@ -298,13 +296,11 @@ class CrossEntropyExercise(EngineExercise):
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    scale: float = 1.0) -> list[Case]:
         found = []
-        for seed in seeds:
-            for n, c in shapes:
-                rng = np.random.default_rng(seed)
-                inputs = {"logits": rng.standard_normal((n, c)) * 2.0 * scale,
-                          "y": rng.integers(0, c, size=n)}
-                found.append(self.case(seed=seed, inputs=inputs,
-                                       data={"g": float(rng.uniform(0.5, 2.0))}))
+        for seed, (n, c), rng in seeded(seeds, shapes):
+            inputs = {"logits": rng.standard_normal((n, c)) * 2.0 * scale,
+                      "y": rng.integers(0, c, size=n)}
+            found.append(self.case(seed=seed, inputs=inputs,
+                                   data={"g": float(rng.uniform(0.5, 2.0))}))
         return found
 
     def prepare(self, case: Case) -> None:
@@ -369,13 +365,11 @@ class MlpLossExercise(EngineExercise):
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []
-        for seed in seeds:
-            for n, d, h, c in shapes:
-                rng = np.random.default_rng(seed)
-                params = mlp_params(rng, d, h, c)
-                X = rng.standard_normal((n, d))
-                y = rng.integers(0, c, size=n)
-                found.append(self.case(seed=seed, inputs={"X": X, "y": y, **params}))
+        for seed, (n, d, h, c), rng in seeded(seeds, shapes):
+            params = mlp_params(rng, d, h, c)
+            X = rng.standard_normal((n, d))
+            y = rng.integers(0, c, size=n)
+            found.append(self.case(seed=seed, inputs={"X": X, "y": y, **params}))
         return found
 
     def prepare(self, case: Case) -> None:

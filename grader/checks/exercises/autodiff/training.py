@@ -23,7 +23,7 @@ from grader.checks.exercises.autodiff.common import (
     step_value,
 )
 from grader.checks.exercises.autodiff.programs import TOL
-from grader.checks.specs import numbered
+from grader.checks.specs import numbered, seeded
 from grader.checks.steps import Done, Steps
 
 ASSIGNMENT = "04_autodiff"
@@ -41,17 +41,15 @@ class TrainStepExercise(EngineExercise):
     def make_cases(self, *, seeds: Sequence[int], sizes: Sequence[tuple],
                    lrs: Sequence[float]) -> list[Case]:
         found = []
-        for seed in seeds:
-            for size in sizes:
-                size = tuple(size)
-                rng, data, network = nets.known_network(seed, size)
-                batches = [(rng.standard_normal((size[0], size[1])),
-                            rng.integers(0, size[-1], size=size[0])) for _ in lrs]
-                found.append(self.case(
-                    seed=seed, inputs={"X": batches[0][0], "y": batches[0][1]},
-                    data={**data, "batches": batches, "lrs": [float(v) for v in lrs]},
-                    description=(f"{network}, SGD with learning rates {list(lrs)}, one "
-                                 f"train_step per rate on batches of {size[0]}, seed={seed}")))
+        for seed, size, rng in seeded(seeds, sizes):
+            data, network = nets.known_network(rng, seed, size)
+            batches = [(rng.standard_normal((size[0], size[1])),
+                        rng.integers(0, size[-1], size=size[0])) for _ in lrs]
+            found.append(self.case(
+                seed=seed, inputs={"X": batches[0][0], "y": batches[0][1]},
+                data={**data, "batches": batches, "lrs": [float(v) for v in lrs]},
+                description=(f"{network}, SGD with learning rates {list(lrs)}, one "
+                             f"train_step per rate on batches of {size[0]}, seed={seed}")))
         return found
 
     @staticmethod

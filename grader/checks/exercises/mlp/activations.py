@@ -37,7 +37,7 @@ from grader.checks.exercises.mlp.common import (
     describe,
     fail_on_warnings,
 )
-from grader.checks.specs import Exercise, _unpack, away_from, function_name, numbered
+from grader.checks.specs import Exercise, _unpack, away_from, function_name, numbered, seeded
 from grader.checks.steps import Done, Steps
 
 EDGE_Z = np.array([-1000.0, -100.0, -30.0, -2.0, -0.5, 0.0, 0.5, 2.0, 30.0, 100.0, 1000.0])
@@ -67,13 +67,11 @@ class ActivationSpec(Exercise):
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    **params: Any) -> list[Case]:
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                z = away_from(rng, shape, kinks=self.kinks, margin=1e-3, scale=3.0)
-                dout = away_from(rng, z.shape, kinks=(0.0,), margin=0.25)
-                found.append(self.case(seed=seed, inputs={"z": z},
-                                       data={"params": params, "dout": dout}))
+        for seed, shape, rng in seeded(seeds, shapes):
+            z = away_from(rng, shape, kinks=self.kinks, margin=1e-3, scale=3.0)
+            dout = away_from(rng, z.shape, kinks=(0.0,), margin=0.25)
+            found.append(self.case(seed=seed, inputs={"z": z},
+                                   data={"params": params, "dout": dout}))
         z = EDGE_Z.copy()
         dout = away_from(np.random.default_rng(0), z.shape, kinks=(0.0,), margin=0.25)
         found.append(self.case(description=describe({"z": z}), inputs={"z": z},

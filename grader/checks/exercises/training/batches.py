@@ -30,7 +30,7 @@ from grader.checks.exercises.training.common import (
     pct,
     same_object,
 )
-from grader.checks.specs import Exercise, function_name, numbered
+from grader.checks.specs import Exercise, function_name, numbered, seeded
 from grader.checks.steps import Done, Steps
 
 # ======================================================================= 5.1 mini-batches
@@ -285,14 +285,12 @@ class DropoutExercise(Exercise):
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple], p: float,
                    draws: int = 100) -> list[Case]:
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                data = np.random.default_rng(seed)
-                x = data.standard_normal(tuple(shape))
-                x = np.where(np.abs(x) < 0.05, np.sign(x + 1e-300) * 0.1, x)  # 0 means dropped
-                dout = data.standard_normal(tuple(shape))
-                found.append(self.case(seed=seed, inputs={"x": x}, data={
-                    "p": float(p), "draws": int(draws), "dout": dout}))
+        for seed, shape, data in seeded(seeds, shapes):
+            x = data.standard_normal(tuple(shape))
+            x = np.where(np.abs(x) < 0.05, np.sign(x + 1e-300) * 0.1, x)  # 0 means dropped
+            dout = data.standard_normal(tuple(shape))
+            found.append(self.case(seed=seed, inputs={"x": x}, data={
+                "p": float(p), "draws": int(draws), "dout": dout}))
         return found
 
     def drive(self, steps: Steps, case: Case, forward: Any, backward: Any) -> dict:

@@ -29,7 +29,7 @@ from grader.checks.exercises.training.common import (
     require_key,
     torch,
 )
-from grader.checks.specs import Exercise, function_name, numbered
+from grader.checks.specs import Exercise, function_name, numbered, seeded
 from grader.checks.steps import Done, Steps
 
 # ====================================================================== 5.2–5.4 optimisers
@@ -106,15 +106,13 @@ class UpdateRuleExercise(Exercise):
         schedule = f", config['lr'] = {hp['lr']:g} * {lr_decay:g}**t before step t" \
             if lr_decay != 1.0 else ""
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                rng = np.random.default_rng(seed)
-                w0 = rng.standard_normal(tuple(shape))
-                grads = rng.standard_normal((int(steps), *shape)) * float(grad_scale)
-                found.append(self.case(seed=seed, inputs={"w": w0}, data={
-                    "grads": grads, "hp": hp, "lrs": lrs,
-                    "where": f"seed={seed}, w.shape={tuple(shape)}, config {{{shown}}}{schedule}, "
-                             f"gradients ~ N(0, {float(grad_scale):g}²) (vs {self.optimizer_name})"}))
+        for seed, shape, rng in seeded(seeds, shapes):
+            w0 = rng.standard_normal(tuple(shape))
+            grads = rng.standard_normal((int(steps), *shape)) * float(grad_scale)
+            found.append(self.case(seed=seed, inputs={"w": w0}, data={
+                "grads": grads, "hp": hp, "lrs": lrs,
+                "where": f"seed={seed}, w.shape={tuple(shape)}, config {{{shown}}}{schedule}, "
+                         f"gradients ~ N(0, {float(grad_scale):g}²) (vs {self.optimizer_name})"}))
         return found
 
     def prepare(self, case: Case) -> None:

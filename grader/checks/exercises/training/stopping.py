@@ -43,7 +43,7 @@ from grader.checks.exercises.training.common import (
     same_object,
     torch,
 )
-from grader.checks.specs import Exercise, function_name, numbered
+from grader.checks.specs import Exercise, function_name, numbered, seeded
 from grader.checks.steps import Done, Steps
 
 # ===================================================================== 5.8 early stopping
@@ -225,24 +225,22 @@ class MlpLossExercise(Exercise):
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    dropout: float = 0.5) -> list[Case]:
         found = []
-        for seed in seeds:
-            for shape in shapes:
-                n, d, h, c = (int(v) for v in shape)
-                rng = np.random.default_rng(seed)
-                inputs = {
-                    "X": rng.standard_normal((n, d)),
-                    "y": rng.integers(0, c, size=n),
-                    "W1": rng.standard_normal((d, h)) * np.sqrt(2.0 / d),
-                    "b1": rng.standard_normal(h) * 0.1,
-                    "W2": rng.standard_normal((h, c)) * np.sqrt(2.0 / (h + c)),
-                    "b2": rng.standard_normal(c) * 0.1,
-                }
-                for train, p in ((False, float(dropout)), (True, 0.0), (True, float(dropout))):
-                    found.append(self.case(seed=seed, inputs=inputs, data={
-                        "train": train, "p": p, "hidden": (n, h)}, description=(
-                        f"seed={seed}, X.shape={(n, d)}, y.shape={(n,)}, W1.shape={(d, h)}, "
-                        f"W2.shape={(h, c)}, dropout={p:g}, train={train}, "
-                        f"rng=np.random.default_rng({seed})")))
+        for seed, shape, rng in seeded(seeds, shapes):
+            n, d, h, c = (int(v) for v in shape)
+            inputs = {
+                "X": rng.standard_normal((n, d)),
+                "y": rng.integers(0, c, size=n),
+                "W1": rng.standard_normal((d, h)) * np.sqrt(2.0 / d),
+                "b1": rng.standard_normal(h) * 0.1,
+                "W2": rng.standard_normal((h, c)) * np.sqrt(2.0 / (h + c)),
+                "b2": rng.standard_normal(c) * 0.1,
+            }
+            for train, p in ((False, float(dropout)), (True, 0.0), (True, float(dropout))):
+                found.append(self.case(seed=seed, inputs=inputs, data={
+                    "train": train, "p": p, "hidden": (n, h)}, description=(
+                    f"seed={seed}, X.shape={(n, d)}, y.shape={(n,)}, W1.shape={(d, h)}, "
+                    f"W2.shape={(h, c)}, dropout={p:g}, train={train}, "
+                    f"rng=np.random.default_rng({seed})")))
         return found
 
     def prepare(self, case: Case) -> None:
