@@ -52,20 +52,22 @@ def _log_softmax_mutants(inputs, params) -> Alternatives:
              torch.log_softmax(torch.tensor(inputs["Z"]), dim=0).numpy().copy())]
 
 
+# softmax and log-softmax normalise the same rows of logits: the same inputs and edge rows,
+# and a numerical warning fails the check (an overflow: the shift was forgotten)
+_LOGIT_ROWS = {"make_inputs": _logits, "edges": _softmax_edges, "strict_warnings": True}
+
 register(
     ValueSpec(
-        id="softmax", **numbered("2.8", "softmax", "softmax", ASSIGNMENT), make_inputs=_logits,
-        reference=lambda Z: torchref.torch.softmax(Z, dim=1),
-        edges=_softmax_edges, mutants=_softmax_mutants, strict_warnings=True,
+        id="softmax", **numbered("2.8", "softmax", "softmax", ASSIGNMENT), **_LOGIT_ROWS,
+        reference=lambda Z: torchref.torch.softmax(Z, dim=1), mutants=_softmax_mutants,
         hint="mlp_hint_max_shift",
         answer_text=("Z - Z.max(axis=1, keepdims=True)", "c = -\\max_k z_k"),
     )
 )
 register(
     ValueSpec(
-        id="log_softmax", **numbered("2.9", "log-softmax", "log-softmax", ASSIGNMENT), make_inputs=_logits,
-        reference=lambda Z: torchref.torch.log_softmax(Z, dim=1),
-        edges=_softmax_edges, mutants=_log_softmax_mutants, strict_warnings=True,
+        id="log_softmax", **numbered("2.9", "log-softmax", "log-softmax", ASSIGNMENT), **_LOGIT_ROWS,
+        reference=lambda Z: torchref.torch.log_softmax(Z, dim=1), mutants=_log_softmax_mutants,
         hint="mlp_hint_logsumexp",
         answer_text=("z_j - m - \\log \\sum_{k} e^{z_k - m}",
                      "shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))"),
