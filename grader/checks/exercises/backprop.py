@@ -219,8 +219,6 @@ class CachedLayerSpec(LayerSpec):
     known mistakes' values are prepared with the reference, never computed while judging."""
 
     needs_solution: ClassVar[bool] = True
-    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
-    answer_text: tuple[str, ...] = ()
 
     def draw(self, case: Case, rng: np.random.Generator) -> None:
         super().draw(case, rng)
@@ -268,8 +266,6 @@ class PreparedLossSpec(LossSpec):
     """A LossSpec whose known mistakes' values are prepared with the reference."""
 
     needs_solution: ClassVar[bool] = True
-    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
-    answer_text: tuple[str, ...] = ()
 
     def prepare(self, case: Case) -> None:
         super().prepare(case)

@@ -142,8 +142,6 @@ class NeuronSpec(Exercise):
 
     needs_solution: ClassVar[bool] = True
     tol: Tolerance = field(default_factory=Tolerance)
-    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
-    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int] = (), cases: Sequence = ()) -> list[Case]:
         groups = []
@@ -237,8 +235,6 @@ class GateRulesSpec(Exercise):
 
     needs_solution: ClassVar[bool] = True
     tol: Tolerance = field(default_factory=Tolerance)
-    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
-    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []

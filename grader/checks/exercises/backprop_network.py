@@ -197,8 +197,6 @@ class MLPLossSpec(Exercise):
     """``loss_and_grads(params, X, y, reg) -> (loss, grads)``: affine-ReLU-affine, softmax, L2."""
 
     tol: Tolerance = field(default_factory=Tolerance)
-    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
-    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    regs: Sequence[float] = (0.1,)) -> list[Case]:

@@ -117,8 +117,6 @@ class EngineExercise(Exercise):
     ``answer_text``: the formula text of the answer, which the notebook must not print
     before the exercise (tests/test_pedagogy.py); the folded hints after it may."""
 
-    answer_text: tuple[str, ...] = ()
-
     def run(self, *student: Any, **literal: Any) -> None:
         __tracebackhide__ = True
         with paused_gc():

@@ -108,7 +108,6 @@ class ScalarSpec(Exercise):
     tol: Tolerance = field(default_factory=Tolerance)
     mutants: Callable[..., dict[str, list[tuple[str, np.ndarray]]]] | None = None
     reuses: Sequence[str] = ()  # the student's other graded functions this one calls
-    answer_text: Sequence[str] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    **params: Any) -> list[Case]:
@@ -192,7 +191,6 @@ class MultiOutputLayerSpec(Exercise):
     tol: Tolerance = field(default_factory=Tolerance)
     # mutants: (hint key, index of an upstream gradient the mistake forgets)
     mutants: Sequence[tuple[str, int]] = ()
-    answer_text: Sequence[str] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []

@@ -67,13 +67,8 @@ def _reparam_mutants(inputs, dout, params):
     }
 
 
-@dataclass
-class _ReparamSpec(LayerSpec):
-    answer_text: Sequence[str] = ()
-
-
 register(
-    _ReparamSpec(
+    LayerSpec(
         id="reparameterize",
         **numbered("6.6", "reparameterisation", "重参数化", ASSIGNMENT),
         make_inputs=_reparam_inputs,
@@ -246,7 +241,6 @@ class LossAndGradsSpec(Exercise):
     mutants: Sequence[tuple[str, dict[str, Any]]] = ()
     tol: Tolerance = field(default_factory=Tolerance)
     reuses: Sequence[str] = ()
-    answer_text: Sequence[str] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple]) -> list[Case]:
         found = []

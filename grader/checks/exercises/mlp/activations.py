@@ -61,8 +61,6 @@ class ActivationSpec(Exercise):
     value_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
     grad_mutants: Callable[[np.ndarray, Mapping[str, Any]], Alternatives] | None = None
     tol: Tolerance = field(default_factory=Tolerance)
-    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
-    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    **params: Any) -> list[Case]:

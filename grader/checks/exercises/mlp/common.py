@@ -121,8 +121,6 @@ class ValueSpec(Exercise):
     call_args: Callable[[Inputs], tuple] | None = None  # how inputs become arguments
     arg_names: Sequence[str] = ()  # the arguments' names when call_args regroups them
     scalar_batch: bool = False  # the output is one number: N is the first input's length
-    #: the formula text of the answer, never printed above the exercise (tests/test_pedagogy.py)
-    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple],
                    **params: Any) -> list[Case]:

@@ -89,8 +89,6 @@ class XorSpec(Exercise):
     weights the student returned (plain arrays): it is the question, not an answer.
     """
 
-    answer_text: tuple[str, ...] = ()
-
     def make_cases(self, *, seeds: Sequence[int] = (), jitter: float = 0.0) -> list[Case]:
         found = [self.case(description="xor_params()", inputs={"X": XOR_X.copy()},
                            data={"seed": None, "jitter": jitter})]

@@ -93,7 +93,6 @@ class UpdateRuleExercise(Exercise):
     mutants: Sequence[tuple[str, str]] = ()  # (hint key, variant of the reference rule)
     mutants_with_decay: Sequence[tuple[str, str]] = ()  # only visible when weight_decay > 0
     tol: Tolerance = field(default_factory=lambda: Tolerance(rtol=1e-7, atol=1e-10))
-    answer_text: tuple[str, ...] = ()
 
     def make_cases(self, *, seeds: Sequence[int], shapes: Sequence[tuple], steps: int = 20,
                    grad_scale: float = 1.0, lr_decay: float = 1.0, **hyper: float) -> list[Case]:
