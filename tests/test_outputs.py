@@ -202,6 +202,22 @@ def test_the_lms_grade_adds_the_grades_given_by_hand_in_formgrader(canvas_out):
         in waiting[0], said
 
 
+def test_an_lms_export_from_a_gradebook_it_cannot_read_stops_and_writes_nothing(canvas_out):
+    from grader.record.lms import ExportError
+
+    missing = canvas_out / "elsewhere.db"
+    said = []
+    export(canvas_out, "canvas", db_url=f"sqlite:///{missing}", say=said.append)
+    assert not missing.exists()  # never an empty gradebook made where none was
+    assert any("No gradebook at" in s for s in said)
+    (canvas_out / "lms").rename(canvas_out / "lms-before")
+    with pytest.raises(ExportError, match="cannot be read") as refused:
+        export(canvas_out, "canvas", db_url="postgresql://ta:hunter2@127.0.0.1:1/class",
+               say=lambda _: None)
+    assert "hunter2" not in str(refused.value) and "无法读取" in str(refused.value)
+    assert not (canvas_out / "lms").exists()
+
+
 def test_canvas_columns_take_the_assignment_ids_and_zero_only_when_asked(canvas_out):
     export(canvas_out, "canvas", missing_as_zero=True,
            assignment_ids={PERCEPTRON: "777"}, say=lambda _: None)

@@ -66,9 +66,7 @@ class Writer:
         if bindir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
         url = make_url(db_url)
-        if url.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
-            # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; we install psycopg2
-            db_url = url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+        db_url = with_driver(db_url)
         self._lock_engine = None
         if url.get_backend_name() == "postgresql":
             # the lock lives on its own connection: nbgrader's session uses pooled
@@ -214,6 +212,17 @@ class Writer:
             grade.needs_manual_grade = not blank
 
 
+def with_driver(db_url: str) -> str:
+    """``db_url`` with the PostgreSQL driver this environment has: SQLAlchemy 2.1 reads a
+    bare postgresql:// as psycopg 3; the project installs psycopg2."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        return url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+    return db_url
+
+
 def hand_grades(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, float]]]
                 ) -> dict[tuple[str, str], tuple[float, int, float]]:
     """{(student, assignment): (points given by hand, answers still waiting, their points)}
@@ -224,7 +233,7 @@ def hand_grades(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, 
     from nbgrader.api import Gradebook, MissingEntry
 
     found = {}
-    with warnings.catch_warnings(), Gradebook(db_url) as gb:
+    with warnings.catch_warnings(), Gradebook(with_driver(db_url)) as gb:
         warnings.simplefilter("ignore")
         for (student, assignment), cells in wanted.items():
             given, waiting, points = 0.0, 0, 0.0

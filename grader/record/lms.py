@@ -90,6 +90,10 @@ M.register(
             "在 {url} 没有找到成绩册：这些文件只含自动评分的部分，不含人工评分的文字作答"
             "（共 {points} 分；请给出评分时的 --db-url）。",
         ),
+        "lms_bad_gradebook": (
+            "The gradebook at {url} cannot be read ({error}); nothing was written.",
+            "无法读取 {url} 处的成绩册（{error}）；没有写出任何文件。",
+        ),
         "lms_not_matched": (
             "{count} students did not come from a {lms} download, so {lms} cannot match them "
             "by id: {students}",
@@ -171,12 +175,12 @@ def _add_hand_grades(klass: _Class, db_url: str | None, out: Path, say) -> None:
               for key, row in klass.rows.items() if _written(row)}
     if not wanted:
         return
-    gradebook = out / "gradebook.db"
-    url = db_url or f"sqlite:///{gradebook}"
-    if db_url is None and not gradebook.is_file():  # the autograded part alone, and why
+    url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    local = url.split("sqlite:///", 1)[1] if url.startswith("sqlite:///") else None
+    if local is not None and not Path(local).is_file():  # the autograded part alone, and why
         points = sum(p for row in klass.rows.values() for _, _, p, _ in _written(row))
-        say(M.bilingual("lms_no_gradebook", url=gradebook, points=number(points)))
-        return
+        say(M.bilingual("lms_no_gradebook", url=local, points=number(points)))
+        return  # (opening it would create an empty gradebook there)
     for key, row in klass.rows.items():
         assignment = key[1]
         if assignment:
@@ -184,7 +188,14 @@ def _add_hand_grades(klass: _Class, db_url: str | None, out: Path, say) -> None:
             klass.hand_maxima[assignment] = max(klass.hand_maxima.get(assignment, 0.0), hand)
     from grader.record.gradebook import hand_grades
 
-    grades = hand_grades(url, wanted)
+    try:
+        grades = hand_grades(url, wanted)
+    except Exception as exc:  # a wrong --db-url, a server down: one clear line, nothing written
+        from grader.record.batch import _hide_password
+
+        raise ExportError(M.bilingual("lms_bad_gradebook", url=_hide_password(url),
+                                      error=f"{type(exc).__name__}: "
+                                            + " ".join(str(exc).split())[:200])) from None
     waiting, points = 0, 0.0
     for key, (given, still, still_points) in grades.items():
         klass.hand[key] = given
