@@ -18,6 +18,8 @@ __all__ = [
     "is_test_cell",
     "is_solution_cell",
     "grade_id",
+    "plain_id",
+    "shown_id",
     "language_tag",
     "strip_hidden_markers",
     "HIDDEN_BEGIN",
@@ -93,6 +95,24 @@ def is_solution_cell(cell: NotebookNode) -> bool:
 def grade_id(cell: NotebookNode) -> str | None:
     ident = nbgrader_meta(cell).get("grade_id")
     return ident if isinstance(ident, str) else None
+
+
+#: What nbformat allows a cell id to be, and what every grade id of the course is: a grade id
+#: outside it came from a student's hand, and may be meant for an HTML attribute.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def plain_id(ident: object) -> bool:
+    """``ident`` is a word of letters, digits, ``_`` and ``-`` (at most 64): safe anywhere."""
+    return isinstance(ident, str) and _PLAIN_ID.fullmatch(ident) is not None
+
+
+def shown_id(ident: object) -> str:
+    """A student's grade id as a flag or a message may print it: other characters become
+    ``?`` and it is cut at 64, so a forged id is recognisable and never markup."""
+    text = ident if isinstance(ident, str) else repr(ident)
+    shown = "".join(ch if _PLAIN_ID.fullmatch(ch) else "?" for ch in text[:64])
+    return shown + ("..." if len(text) > 64 else "") or "?"
 
 
 def language_tag(cell: NotebookNode) -> str | None:

@@ -127,3 +127,86 @@ def test_what_formgrader_shows_of_a_student_s_text_is_never_html(tmp_path):
         blank = gb.find_grade("why_bias", "tiny", "09_tiny", "bo")
         assert blank.auto_score == 0 and not blank.needs_manual_grade  # as nbgrader's autograde
         assert gb.find_grade("why_bias", "tiny", "09_tiny", "ann").needs_manual_grade
+
+
+def _formgrader_page(path) -> str:
+    """The page formgrader's own template makes of an autograded notebook."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {"assignment_id": "09_tiny", "notebook_id": "tiny", "submission_id": "s",
+                 "index": 0, "total": 1, "base_url": "/b", "student": "s", "last_name": "",
+                 "first_name": "", "notebook_path": "p"}
+    return HTMLExporter(config=config).from_filename(str(path), resources=resources)[0]
+
+
+def _active(html: str) -> set[str]:
+    """What in ``html`` could run or load something: elements, handlers and URLs."""
+    found = set()
+    for tag, attrs in _tags(html):
+        if tag in {"script", "img", "iframe", "svg", "object", "embed", "style", "link",
+                   "meta", "form", "input", "base", "math", "textarea"}:
+            found.add(f"{tag} {sorted(attrs)}")
+        for name, value in attrs:
+            if name.startswith("on") or "javascript:" in (value or "").lower() \
+                    or (value or "").lower().startswith("data:"):
+                found.add(f"{tag} {name}={value}")
+    return found
+
+
+def test_nothing_a_student_puts_in_the_file_becomes_markup_on_formgrader_s_page(tmp_path):
+    """formgrader's template writes a cell's grade id into id="..." and its tags into
+    class="...", unescaped. The copy it shows is made of the student's cell texts and the
+    instructor's metadata only, so forged ids, tags, attachments, cell ids, notebook metadata
+    and outputs never reach the page; what the student wrote is still there, as text."""
+    solutions = tmp_path / "solutions"
+    _assignment(solutions / "09_tiny", "def add_bias(X):\n    ### BEGIN SOLUTION\n"
+                "    return np.hstack([np.ones((len(X), 1)), X])\n    ### END SOLUTION",
+                "### BEGIN SOLUTION\nThe bias is a weight on a constant input.\n### END SOLUTION")
+    answer = "def add_bias(X):\n    return np.hstack([np.ones((len(X), 1)), X])"
+    payload = '"><img src=x onerror=alert(1)>'
+    _assignment(tmp_path / "in" / "plain" / "09_tiny", answer, "A constant input.")
+    forged = _cell("markdown", "Forged answer", grade=True, solution=True, task=False,
+                   grade_id="q" + payload, points=100)
+    forged_code = _cell("code", "x = 1", grade=False, solution=True, grade_id="s" + payload)
+    tagged = _cell("markdown", INSTRUCTIONS)  # the instructor's own text, trusted as it is ...
+    tagged.metadata["tags"] = ['"><script>alert(2)</script>']  # ... with a tag of its own
+    tagged["attachments"] = {"x.svg": {"image/svg+xml": "PHN2ZyBvbmxvYWQ9YWxlcnQoMyk+"}}
+    shown = _cell("code", "print('hi')")
+    shown.outputs = [nbformat.v4.new_output("display_data",
+                                            data={"text/html": "<script>alert(4)</script>"})]
+    _assignment(tmp_path / "in" / "mallory" / "09_tiny", answer, "A constant input.",
+                extra=(forged, forged_code, tagged, shown))
+    path = tmp_path / "in" / "mallory" / "09_tiny" / "tiny.ipynb"
+    nb = notebooks.read(path)
+    nb.metadata["title"] = "<script>alert(5)</script>"
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json":
+                              {"state": "</script><script>alert(6)</script>"}}
+    nb.cells[4].metadata["nbgrader"]["points"] = "2<script>alert(7)</script>"
+    nb.cells[2]["id"] = "x" * 65  # a cell id nbformat does not allow
+    nbformat.write(nb, str(path))
+    out = tmp_path / "out"
+    results = {r.student: r for r in grade(tmp_path / "in", out,
+                                           options=Options(solutions=solutions), quiet=True,
+                                           jobs=1)}
+    baseline = _active(_formgrader_page(out / "autograded" / "plain" / "09_tiny" / "tiny.ipynb"))
+    copy_ = out / "autograded" / "mallory" / "09_tiny" / "tiny.ipynb"
+    page = _formgrader_page(copy_)
+    assert _active(page) - baseline == set()
+    assert "Forged answer" in page and "alert(1)" not in page  # the text, without its id
+    graded = notebooks.read(copy_)
+    assert [notebooks.grade_id(c) for c in graded.cells if notebooks.grade_id(c)] == \
+        ["add_bias", "test_add_bias", "why_bias"]
+    assert graded.cells[4].metadata["nbgrader"]["points"] == 2  # the instructor's points
+    assert all(list(c.metadata) in ([], ["nbgrader"]) for c in graded.cells)
+    flags = results["mallory"].notebooks[0].flags
+    assert "odd_grade_id:q???img?src?x?onerror?alert?1??" in flags, flags
+    assert "odd_grade_id:s???img?src?x?onerror?alert?1??" in flags, flags
+    assert "unknown_answer_cell:q???img?src?x?onerror?alert?1??" in flags, flags
+    assert "points_changed:why_bias" in flags, flags
+    assert not any("<" in flag or '"' in flag for flag in flags), flags
+    assert results["mallory"].score == results["plain"].score == 1

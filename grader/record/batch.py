@@ -456,8 +456,8 @@ class ClassRun:
 
     def finished(self, book, result: SubmissionResult, job: Job, print_: str) -> None:
         """Gradebook row, feedback, then the stored result: that last write marks it done."""
+        from grader.record import autograded
         from grader.record import feedback as fb
-        from grader.record import gradebook
 
         source = self.sources.get(result.assignment)
         recorded = True
@@ -473,7 +473,7 @@ class ClassRun:
                       file=sys.stderr, flush=True)
             if self.feedback:
                 fb.write_feedback(self.out, result, source)
-                gradebook.write_autograded(self.out, result, job.folder, source)
+                autograded.write_autograded(self.out, result, job.folder, source)
         if recorded:
             self.store.save(result, print_)
 

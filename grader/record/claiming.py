@@ -274,8 +274,8 @@ def claim_class(run: ClassRun, chosen: list[Job], rest: list[Job], force: bool
 def gather(run: ClassRun, jobs: dict[Key, Job]) -> list[SubmissionResult]:
     """Every result of these keys in the gradebook (the truth), with its feedback and local
     result file written into this worker's ``--out`` where they are missing or differ."""
+    from grader.record import autograded
     from grader.record import feedback as fb
-    from grader.record import gradebook
 
     found = []
     recorded = run.queue.results(list(jobs))
@@ -289,7 +289,7 @@ def gather(run: ClassRun, jobs: dict[Key, Job]) -> list[SubmissionResult]:
             source = run.sources.get(result.assignment)
             if source is not None and run.feedback:
                 fb.write_feedback(run.out, result, source)
-                gradebook.write_autograded(run.out, result, job.folder, source)
+                autograded.write_autograded(run.out, result, job.folder, source)
             run.store.save(result, key[2])
         found.append(result)
     return found
@@ -448,8 +448,8 @@ class _Worker:
                died: BaseException | None) -> None:
         """The claim's result: recorded (gradebook, claim done, feedback, local file), given
         back (its process died: another attempt), or dropped (another worker took it)."""
+        from grader.record import autograded
         from grader.record import feedback as fb
-        from grader.record import gradebook
         from grader.record.batch import _first_line
 
         run, queue = self.run, self.queue
@@ -493,7 +493,7 @@ class _Worker:
             return
         if source is not None and run.feedback:
             fb.write_feedback(run.out, result, source)
-            gradebook.write_autograded(run.out, result, job.folder, source)
+            autograded.write_autograded(run.out, result, job.folder, source)
         run.store.save(result, claim.key[2])
         self.graded.append(result)
         self.progress.finished(result)

@@ -88,6 +88,14 @@ FLAGS: dict[str, Flag] = _flags([
     ("duplicate_grade_id:<id>", True, "read",
      "Two cells carry the same grade id (a graded cell was copied); the first one is graded.",
      "两个单元格带有相同的评分 id（复制了评分单元格）；只评第一个。"),
+    ("odd_grade_id:<id>", True, "read",
+     "A cell's grade id is not a plain name (letters, digits, _ and -): nbgrader's tools "
+     "never make one, so the metadata was edited by hand, perhaps to put markup into "
+     "formgrader's page. Shown here with other characters as ?; the copy formgrader shows "
+     "carries the instructor's metadata, never this one.",
+     "某个单元格的评分 id 不是普通名称（字母、数字、_ 和 -）：nbgrader 的工具从不生成这样的 id，"
+     "所以元数据被手工改过，可能是想把标记插进 formgrader 的页面。这里把其他字符显示为 ?；"
+     "formgrader 展示的副本只带教师的元数据，不带这一个。"),
     ("huge_outputs:<size>", False, "read",
      "The notebook held more than 5 MB of outputs; they were stripped (outputs are never "
      "graded, and they do not reach the feedback).",

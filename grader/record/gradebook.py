@@ -3,10 +3,8 @@
 The trusted grader writes the same rows nbgrader's own ``generate_assignment``
 (assignment, notebooks, grade and solution cells) and ``autograde`` (student,
 submission, one auto score per grade cell) would, through ``nbgrader.api``, so
-``formgrader``, ``generate_feedback`` and ``export`` keep working. It also writes
-the graded notebook to ``autograded/<student>/<assignment>/`` with the
-instructor's *visible* test cells and their results as outputs (hidden tests are
-never written there: nbgrader's feedback would show them).
+``formgrader``, ``generate_feedback`` and ``export`` keep working; the notebook those
+show is written by :mod:`grader.record.autograded`.
 
 Any database nbgrader accepts works (``sqlite:///...`` by default,
 ``postgresql://...`` for a class graded by several machines).
@@ -15,26 +13,19 @@ Any database nbgrader accepts works (``sqlite:///...`` by default,
 from __future__ import annotations
 
 import contextlib
-import copy
 import importlib.util
 import os
-import re
 import sys
 import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import nbformat
-
-from grader import notebooks
-from grader.record import intake
-
 if TYPE_CHECKING:  # pragma: no cover
     from grader.record.results import SubmissionResult
     from grader.record.source import AssignmentSource
 
-__all__ = ["Writer", "write_autograded", "hand_grades", "inert_text"]
+__all__ = ["Writer", "hand_grades", "with_driver"]
 
 # pg_advisory_lock key (any 64-bit number every grader agrees on): "nnfsgb" in ASCII
 _LOCK_KEY = 0x6E6E_6673_6762
@@ -249,80 +240,3 @@ def hand_grades(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, 
                     waiting, points = waiting + 1, points + most
             found[(student, assignment)] = (given, waiting, points)
     return found
-
-
-def inert_text(cell, trusted: frozenset[str]) -> None:
-    """A student's text as formgrader will show it, never as HTML: formgrader renders markdown
-    cells as they are, so a ``<script>`` or a ``javascript:`` link written in an answer would
-    run in the instructor's browser, with the instructor's Jupyter session. Every markdown or
-    raw cell that is not the instructor's own text becomes a fenced code block (shown as
-    plain text, whatever it holds); the instructor's cells stay rendered."""
-    if cell.cell_type not in ("markdown", "raw"):
-        return
-    text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-    if cell.cell_type == "markdown" and text.strip() in trusted:
-        return
-    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    cell.cell_type = "markdown"
-    cell.pop("attachments", None)
-    cell.pop("outputs", None)
-    cell.pop("execution_count", None)
-    cell.source = f"{fence}text\n{text}\n{fence}"
-
-
-_BACKTICKS = re.compile(r"`+")
-
-
-def _outputs(cell_result) -> list:
-    outputs = []
-    if cell_result.output:
-        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=cell_result.output))
-    if cell_result.status != "passed":
-        text = cell_result.feedback or "failed"
-        outputs.append(nbformat.v4.new_output("error", ename="CheckFailure", evalue=text,
-                                              traceback=[text]))
-    return outputs
-
-
-def write_autograded(out: Path, result: SubmissionResult, folder: Path,
-                     source: AssignmentSource) -> None:
-    """``out/autograded/<student>/<assignment>/<notebook>`` with visible tests and results."""
-    for nb_result in result.notebooks:
-        if not nb_result.notebook:
-            continue
-        path = folder / nb_result.notebook
-        candidates = [path] if path.is_file() else sorted(folder.glob("*.ipynb"))[:1]
-        book = next((b for b in source.notebooks if b.name == nb_result.notebook), None)
-        if not candidates or book is None:
-            continue
-        try:  # outputs stripped, encodings and old formats repaired, as when it was graded
-            nb, _ = intake.read_submission(candidates[0])
-        except Exception:  # unreadable: its feedback page says why
-            continue
-        results = {c.grade_id: c for c in nb_result.cells}
-        tests = {t.grade_id: t for t in book.tests}
-        for cell in nb.cells:
-            inert_text(cell, book.markdown)
-        seen = set()
-        for cell in nb.cells:
-            ident = notebooks.grade_id(cell)
-            if notebooks.is_test_cell(cell) and ident in tests and ident not in seen:
-                seen.add(ident)
-                cell.source = tests[ident].visible
-                cell.metadata["nbgrader"]["points"] = tests[ident].points
-                if ident in results:
-                    cell.outputs = _outputs(results[ident])
-        for ident, test in tests.items():
-            if ident in seen:
-                continue
-            cell = nbformat.v4.new_code_cell(test.visible)
-            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
-                                         "grade_id": ident, "points": test.points,
-                                         "schema_version": 3}
-            if ident in results:
-                cell.outputs = _outputs(results[ident])
-            nb.cells.append(cell)
-        target = out / "autograded" / result.student / result.assignment / nb_result.notebook
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(copy.deepcopy(nb), str(target))

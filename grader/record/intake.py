@@ -172,7 +172,12 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
         if cell.get("cell_type") == "code":
             cell.outputs = []  # never graded, and never copied into feedback
     counts = Counter(notebooks.grade_id(c) for c in nb.cells if notebooks.grade_id(c))
-    flags += [f"duplicate_grade_id:{ident}" for ident, n in counts.items() if n > 1]
+    flags += [f"duplicate_grade_id:{notebooks.shown_id(ident)}"
+              for ident, n in counts.items() if n > 1]
+    given = [notebooks.nbgrader_meta(c).get("grade_id") for c in nb.cells]
+    odd = [notebooks.shown_id(ident) for ident in given
+           if ident not in (None, "") and not notebooks.plain_id(ident)]
+    flags += [f"odd_grade_id:{shown}" for shown in dict.fromkeys(odd)]
     return nb, flags
 
 

@@ -40,7 +40,7 @@ def build_program(nb: Any, source: SourceNotebook) -> tuple[list[dict], list[str
                 present[ident] = index
                 positions.setdefault(index - 1, []).append(ident)
             elif ident not in wanted:
-                flags.append(f"unknown_test_cell:{ident}")
+                flags.append(f"unknown_test_cell:{notebooks.shown_id(ident)}")
     ids = {notebooks.grade_id(c): i for i, c in enumerate(nb.cells) if notebooks.grade_id(c)}
     for position, ident in enumerate(source.order):
         if ident not in wanted or ident in present:

@@ -59,9 +59,9 @@ def written_answers(nb: Any, book: SourceNotebook) -> tuple[list[WrittenAnswer],
     for cell in nb.cells:
         if not _is_written(cell):
             continue
-        ident = notebooks.grade_id(cell) or "?"
+        ident = notebooks.grade_id(cell)
         if ident not in wanted:
-            flags.append(f"unknown_answer_cell:{ident}")
+            flags.append(f"unknown_answer_cell:{notebooks.shown_id(ident)}")
             continue
         if ident in found:
             continue  # a copied cell: the first one is the answer (duplicate_grade_id says so)

@@ -1,0 +1,149 @@
+"""The graded notebook formgrader and nbgrader's feedback show · formgrader 展示的已评分 notebook.
+
+``out/autograded/<student>/<assignment>/<notebook>`` is what nbgrader's ``formgrader``
+renders in the instructor's browser, with the instructor's Jupyter session, and what its
+``generate_feedback`` turns into a page. nbgrader's templates put parts of a notebook into
+HTML as they are: markdown cells rendered, the grade id of a cell inside ``id="..."``, its
+tags inside ``class="..."``. So nothing of the student's file reaches that copy except the
+text of its cells, and it reaches it as text:
+
+* every cell is made anew: the student's source, and for a cell the assignment has (same
+  grade id, same kind of cell) the *instructor's* nbgrader metadata; a cell the assignment
+  does not have carries no metadata at all (no forged grade id, points, tags or
+  attachments);
+* every markdown or raw cell that is not the instructor's own text becomes a fenced code
+  block (shown as plain text, whatever it holds);
+* the test cells are the instructor's *visible* ones with the grader's results as outputs
+  (hidden tests are never written there: nbgrader's feedback would show them).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+
+from grader import notebooks
+from grader.record import intake
+
+if TYPE_CHECKING:  # pragma: no cover
+    from grader.record.results import SubmissionResult
+    from grader.record.source import AssignmentSource, SourceNotebook
+
+__all__ = ["write_autograded", "inert_text", "rebuilt"]
+
+
+def write_autograded(out: Path, result: SubmissionResult, folder: Path,
+                     source: AssignmentSource) -> None:
+    """``out/autograded/<student>/<assignment>/<notebook>`` with visible tests and results."""
+    for nb_result in result.notebooks:
+        if not nb_result.notebook:
+            continue
+        path = folder / nb_result.notebook
+        candidates = [path] if path.is_file() else sorted(folder.glob("*.ipynb"))[:1]
+        book = next((b for b in source.notebooks if b.name == nb_result.notebook), None)
+        if not candidates or book is None:
+            continue
+        try:  # outputs stripped, encodings and old formats repaired, as when it was graded
+            submitted, _ = intake.read_submission(candidates[0])
+        except Exception:  # unreadable: its feedback page says why
+            continue
+        nb = rebuilt(submitted, book)
+        results = {c.grade_id: c for c in nb_result.cells}
+        tests = {t.grade_id: t for t in book.tests}
+        seen = set()
+        for cell in nb.cells:
+            ident = notebooks.grade_id(cell)
+            if notebooks.is_test_cell(cell) and ident in tests:
+                seen.add(ident)
+                cell.source = tests[ident].visible
+                if ident in results:
+                    cell.outputs = _outputs(results[ident])
+        for ident, test in tests.items():
+            if ident in seen:
+                continue
+            cell = nbformat.v4.new_code_cell(test.visible)
+            cell.metadata["nbgrader"] = _metadata(next(c for c in book.cells
+                                                       if c["grade_id"] == ident))
+            if ident in results:
+                cell.outputs = _outputs(results[ident])
+            nb.cells.append(cell)
+        target = out / "autograded" / result.student / result.assignment / nb_result.notebook
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(target))
+
+
+def rebuilt(submitted: Any, book: SourceNotebook) -> nbformat.NotebookNode:
+    """A new notebook of ``submitted``'s cell texts and ``book``'s metadata, nothing else.
+
+    A cell keeps the instructor's nbgrader metadata when its grade id is one of ``book``'s,
+    it is the first cell with that id, and it is the same kind of cell as the instructor's
+    (a test cell stays code, a written answer stays markdown); any other cell is plain.
+    """
+    known = {c["grade_id"]: c for c in book.cells if c["grade_id"]}
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": dict(notebooks.KERNELSPEC),
+                                            "language_info": dict(notebooks.LANGUAGE_INFO)})
+    claimed: set[str] = set()
+    ids: set[str] = set()
+    for old in submitted.cells:
+        inert_text(old, book.markdown)
+        text = old.source if isinstance(old.source, str) else "".join(old.source)
+        make = nbformat.v4.new_code_cell if old.cell_type == "code" else \
+            nbformat.v4.new_markdown_cell
+        cell = make(text)
+        ident = notebooks.grade_id(old)
+        mine = known.get(ident) if ident is not None else None
+        if mine is not None and ident not in claimed and mine["cell_type"] == cell.cell_type:
+            claimed.add(ident)
+            cell.metadata["nbgrader"] = _metadata(mine)
+        cell_id = old.get("id")
+        if notebooks.plain_id(cell_id) and cell_id not in ids:
+            cell.id = cell_id  # kept where it can be (a link to a cell still works)
+        ids.add(cell.id)
+        nb.cells.append(cell)
+    return nb
+
+
+def _metadata(cell: dict) -> dict:
+    """The instructor's nbgrader metadata of a cell of ``SourceNotebook.cells``."""
+    meta = {"schema_version": 3, "grade": cell["grade"], "solution": cell["solution"],
+            "locked": not cell["solution"], "grade_id": cell["grade_id"], "task": False}
+    if cell["grade"]:
+        meta["points"] = cell["points"]
+    return meta
+
+
+def inert_text(cell, trusted: frozenset[str]) -> None:
+    """A student's text as formgrader will show it, never as HTML: formgrader renders markdown
+    cells as they are, so a ``<script>`` or a ``javascript:`` link written in an answer would
+    run in the instructor's browser, with the instructor's Jupyter session. Every markdown or
+    raw cell that is not the instructor's own text becomes a fenced code block (shown as
+    plain text, whatever it holds); the instructor's cells stay rendered."""
+    if cell.cell_type not in ("markdown", "raw"):
+        return
+    text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+    if cell.cell_type == "markdown" and text.strip() in trusted:
+        return
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    cell.cell_type = "markdown"
+    cell.pop("attachments", None)
+    cell.pop("outputs", None)
+    cell.pop("execution_count", None)
+    cell.source = f"{fence}text\n{text}\n{fence}"
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def _outputs(cell_result) -> list:
+    outputs = []
+    if cell_result.output:
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=cell_result.output))
+    if cell_result.status != "passed":
+        text = cell_result.feedback or "failed"
+        outputs.append(nbformat.v4.new_output("error", ename="CheckFailure", evalue=text,
+                                              traceback=[text]))
+    return outputs
