@@ -3,6 +3,7 @@ notebooks (issue #21). Perceptron notebooks only: they grade in about a second."
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -138,3 +139,29 @@ def test_check_says_the_written_answer_is_graded_by_hand_and_whether_it_is_blank
     assert "Question 1.4 · written answer (2 points): answered." in answered
     assert "Question 1.4 · written answer (2 points): still blank." in blank
     assert "问题 1.4 · 文字作答（2 分）：仍是空白" in blank
+
+
+def test_check_says_where_the_instructor_will_not_find_a_written_answer(tmp_path, capsys):
+    """An answer pasted into a new cell (metadata lost) or into a copy of its cell is not
+    where formgrader looks: ``check`` says so instead of "still blank"."""
+    perfect = _sample("perfect")
+    path = tmp_path / PERCEPTRON / perfect.notebook_name
+    nb = copy.deepcopy(perfect.notebook)
+    answer = next(c for c in nb.cells if notebooks.is_solution_cell(c) and
+                  notebooks.nbgrader_meta(c).get("grade"))
+    copied = copy.deepcopy(answer)
+    copied["id"] = "my-copy"
+    answer.source = "YOUR ANSWER HERE · 在这里写你的答案"
+    nb.cells.insert(nb.cells.index(answer) + 1, copied)
+    notebooks.write_clean(nb, path)
+    check_path(path)
+    twice = capsys.readouterr().out
+    assert "two cells are its answer cell (a copy); only the first is read, and it is blank" \
+        in twice and "只读取第一个，而它是空白的" in twice
+    nb.cells.remove(answer)
+    del copied.metadata["nbgrader"]  # pasted into a new cell
+    notebooks.write_clean(nb, path)
+    check_path(path)
+    lost = capsys.readouterr().out
+    assert "its answer cell is not in your notebook" in lost
+    assert "老师在那里找不到你的回答" in lost and "still blank" not in lost

@@ -53,6 +53,13 @@ def test_the_model_answer_counts_as_answered():
     (STUBS[0] + "\n\nNo: XOR is not linearly separable, so PLA never stops.", True),
     ("不会。XOR 不是线性可分的。", True),
     ("42", True),
+    ("在这里写你的答案", False),  # half of the stub is still the stub
+    ("your answer here", False),
+    ("ＹＯＵＲ ＡＮＳＷＥＲ ＨＥＲＥ", False),  # in full-width letters
+    ("<!-- I have no idea -->", False),  # shows nothing in the notebook
+    ("<!-- unclosed comment hides the rest\nNo.", False),
+    ("<!-- draft --> No: the data are not separable.", True),
+    ("Here is my answer: it never stops.", True),
 ])
 def test_an_answer_is_anything_written_beyond_the_stub(text, answered):
     nb = _release()
@@ -69,6 +76,23 @@ def test_an_answer_written_in_a_code_cell_still_counts():
     nb.cells[nb.cells.index(cell)] = code
     answers, flags = written_answers(nb, BOOK)
     assert answers[0].answered and not flags
+
+
+def test_an_answer_written_in_a_code_cell_is_never_run():
+    """Prose in a code cell is not a program: the sandbox would raise a SyntaxError or, worse,
+    raise an alarm about the words (``open('/tmp/x')`` quoted in an answer)."""
+    from grader.record.program import build_program
+
+    nb = _release()
+    cell = _answer_cell(nb)
+    code = nbformat.v4.new_code_cell("open('/tmp/x', 'w')  # XOR is not separable")
+    code.metadata = copy.deepcopy(cell.metadata)
+    nb.cells[nb.cells.index(cell)] = code
+    items, flags = build_program(nb, BOOK)
+    assert not flags
+    assert not [item for item in items if "open('/tmp/x'" in item.get("source", "")]
+    assert any(item.get("label") == "perceptron" or item.get("mode") == "full"
+               for item in items)  # the solution cells still run
 
 
 def test_a_deleted_answer_cell_is_flagged():

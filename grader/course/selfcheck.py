@@ -112,6 +112,21 @@ M.register(
             "{question} ({points} points): still blank. Write your answer in its cell.",
             "{question}（{points} 分）：仍是空白。请在它的单元格中写下你的回答。",
         ),
+        "check_written_lost": (
+            "{question} ({points} points): its answer cell is not in your notebook (deleted, "
+            "or its cell metadata lost, e.g. by pasting the text into a new cell), so your "
+            "instructor finds no answer there. Write the answer in the cell released under "
+            "the question (take it from a fresh copy of the release if you need to).",
+            "{question}（{points} 分）：你的 notebook 中没有它的作答单元格（被删除，或单元格元数据丢失，"
+            "例如把文字粘贴到了新单元格），老师在那里找不到你的回答。请把回答写在发布时题目下方的那个单元格里"
+            "（需要的话，从一份新的发布版本中取回它）。",
+        ),
+        "check_written_twice": (
+            "{question} ({points} points): two cells are its answer cell (a copy); only the "
+            "first is read, and it is {state}. Keep one cell with your whole answer.",
+            "{question}（{points} 分）：有两个单元格都是它的作答单元格（复制而来）；只读取第一个，"
+            "而它{state_zh}。请只保留一个写有完整回答的单元格。",
+        ),
         "check_status": (
             "The notebook was not graded in full ({status}):",
             "这个 notebook 没有完整评分（{status}）：",
@@ -307,14 +322,15 @@ def check_path(path: str | Path, solutions: Path = SOLUTIONS, quiet: bool = Fals
         else:
             say(M.bilingual("check_not_full", score=_num(done.score), max_score=_num(done.max_score)))
             status = max(status, 1)
-        for line in written_lines(done.written):
+        for line in written_lines(done.written, done.flags):
             say(line)
         say("")
     return status
 
 
-def written_lines(written: list) -> list[str]:
-    """What ``check`` says of the written answers: graded by hand, so only answered or not."""
+def written_lines(written: list, flags: tuple[str, ...] = ()) -> list[str]:
+    """What ``check`` says of the written answers: graded by hand, so only answered or not,
+    and where the instructor would not find the answer (its cell lost or copied), that."""
     from grader.record.written import question_label
 
     if not written:
@@ -323,9 +339,17 @@ def written_lines(written: list) -> list[str]:
     for answer in written:
         label = question_label(answer.grade_id)
         key = "check_written_answered" if answer.answered else "check_written_blank"
-        text = M.text(key, question=label.en, points=_num(answer.points))
-        text_zh = M.text(key, question=label.zh, points=_num(answer.points))
-        lines += [f"  {'✓' if answer.answered else '·'} {text.en}", f"    {text_zh.zh}"]
+        extra = {}
+        if f"answer_cell_deleted:{answer.grade_id}" in flags:
+            key = "check_written_lost"
+        elif f"duplicate_grade_id:{answer.grade_id}" in flags:
+            key = "check_written_twice"
+            extra = {"state": "answered" if answer.answered else "blank",
+                     "state_zh": "已作答" if answer.answered else "是空白的"}
+        text = M.text(key, question=label.en, points=_num(answer.points), **extra)
+        text_zh = M.text(key, question=label.zh, points=_num(answer.points), **extra)
+        lines += [f"  {'✓' if key == 'check_written_answered' else '·'} {text.en}",
+                  f"    {text_zh.zh}"]
     return lines
 
 

@@ -1,7 +1,8 @@
 """What the sandbox runs for one submitted notebook · 沙箱为一份 notebook 运行什么.
 
 Setup and solution cells run whole; other code cells give only their definitions (no
-demos, no plots, no training loops); test cells are never sent: where each one sits,
+demos, no plots, no training loops); written answers (prose, even in a code cell) and
+test cells are never sent: where each one sits,
 the sandbox keeps a snapshot of the namespace (a checkpoint) that the test is run
 against. The student's copies of the test cells are compared with the instructor's,
 and every difference is a flag.
@@ -52,9 +53,14 @@ def build_program(nb: Any, source: SourceNotebook) -> tuple[list[dict], list[str
                 after = ids[previous]
                 break
         positions.setdefault(after, []).append(ident)
+    # a written answer is prose wherever it sits: one the student turned into a code cell is
+    # still not a program (running it gives a SyntaxError, or a false alarm from its words)
+    prose = {c["grade_id"] for c in source.cells
+             if c["grade"] and c["solution"] and c["cell_type"] != "code"}
     items: list[dict] = [{"checkpoint": ident} for ident in positions.get(-1, [])]
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and not _is_test(cell):
+        written = notebooks.nbgrader_meta(cell).get("grade") and notebooks.grade_id(cell) in prose
+        if cell.cell_type == "code" and not _is_test(cell) and not written:
             source_text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
             full = notebooks.is_solution_cell(cell) or notebooks.is_setup_cell(cell) or \
                 cell.get("id") in source.setup_ids

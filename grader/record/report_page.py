@@ -177,7 +177,7 @@ def render(results, names) -> str:
     parts.append("</table>")
 
     answers, points, blank = by_hand(results)
-    if answers:
+    if answers + blank:
         line = _both("summary_by_hand", answers=answers, points=_num(points), blank=blank)
         parts.append(f"<p><strong>{line}</strong></p>")
 

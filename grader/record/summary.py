@@ -87,9 +87,9 @@ M.register(
             "完整概览：{summary}   全班报告：{report}",
         ),
         "summary_by_hand": (
-            "By hand: {answers} written answers ({points} points) wait in formgrader, {blank} "
-            "left blank; not in the scores above.",
-            "人工评分：{answers} 份文字作答（共 {points} 分）在 formgrader 中等你评分，{blank} 份空白；"
+            "By hand: {answers} written answers ({points} points) to grade in formgrader; "
+            "{blank} left blank (0); not in the scores above.",
+            "人工评分：{answers} 份文字作答（共 {points} 分）待在 formgrader 中评分；{blank} 份空白（0 分）；"
             "以上分数不含它们。",
         ),
         "summary_by_hand_assignment": (
@@ -209,15 +209,17 @@ def assignment_lines(results) -> list[tuple[str, int, float, float, float, int, 
 
 
 def by_hand(results) -> tuple[int, float, int]:
-    """(written answers, their points, how many left blank) over the results: the part of
-    the grade that waits for the instructor (formgrader)."""
+    """(written answers to grade, their points, how many left blank) over the results: the
+    part of the grade that waits for the instructor (formgrader). A blank answer waits for
+    nothing: it is 0 in the gradebook, as nbgrader's autograde leaves it."""
     answers = [a for r in results if r.status not in NO_SCORE for a in r.written]
-    return len(answers), sum(a.points for a in answers), sum(not a.answered for a in answers)
+    answered = [a for a in answers if a.answered]
+    return len(answered), sum(a.points for a in answered), len(answers) - len(answered)
 
 
 def _by_hand_lines(results, gap: bool = True) -> list[str]:
     answers, points, blank = by_hand(results)
-    if not answers:
+    if not answers + blank:
         return []
     return [""] * gap + M.bilingual("summary_by_hand", answers=answers, points=_num(points),
                                     blank=blank).split("\n")
@@ -306,8 +308,8 @@ def render(results, names=None, top: int = 5) -> str:
             lines += _indented(M.bilingual("summary_not_graded", statuses=", ".join(
                 f"{printable(status, 32)} {count}" for status, count in sorted(odd.items()))))
         answers, points, blank = by_hand(rows)
-        if answers:
-            lines += _indented(M.bilingual("summary_by_hand_assignment", answers=answers,
+        if answers + blank:
+            lines += _indented(M.bilingual("summary_by_hand_assignment", answers=answers + blank,
                                            blank=blank,
                                            points=_num(max(r.by_hand_points for r in rows))))
         exercises = table.get(assignment, {})

@@ -10,6 +10,7 @@ what a student should not have changed: the cell deleted or renamed, its points 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from grader import notebooks
@@ -33,10 +34,15 @@ def question_label(grade_id: str) -> M.Text:
     return M.Text(f"Question {number} · written answer", f"问题 {number} · 文字作答")
 
 
+#: What is not an answer however it is written: either half of the stub, in any case or
+#: width (``ＹＯＵＲ ＡＮＳＷＥＲ ＨＥＲＥ``), and markdown's invisible HTML comments.
+_NOT_AN_ANSWER = re.compile(r"your\s*answer\s*here|在这里写你的答案|<!--.*?(-->|$)",
+                            re.IGNORECASE | re.DOTALL)
+
+
 def _answered(cell: Any) -> bool:
     text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-    for stub in STUBS:
-        text = text.replace(stub, "")
+    text = _NOT_AN_ANSWER.sub("", unicodedata.normalize("NFKC", text))
     return any(ch.isalnum() for ch in text)
 
 
