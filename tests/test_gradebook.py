@@ -69,6 +69,24 @@ def test_an_answer_graded_by_hand_waits_for_the_instructor_in_the_gradebook(tmp_
         assert manual.manual_score == 1.5 and not manual.needs_manual_grade
     autograded = notebooks.read(out / "autograded" / "ann" / "09_tiny" / "tiny.ipynb")
     assert any(essay in c.source for c in autograded.cells)  # formgrader shows what they wrote
+    # the student hands in again with another answer: the grade given to the old one is
+    # kept, but formgrader lists the answer for review again, and the row says why
+    _assignment(tmp_path / "in" / "ann" / "09_tiny",
+                "def add_bias(X):\n    return np.hstack([np.ones((len(X), 1)), X])",
+                essay + " Without it every boundary passes through the origin.")
+    again = grade(tmp_path / "in", out, options=Options(solutions=solutions), quiet=True,
+                  jobs=1)[0]
+    assert "answer_changed:why_bias" in again.flags
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        manual = gb.find_grade("why_bias", "tiny", "09_tiny", "ann")
+        assert manual.manual_score == 1.5 and manual.needs_manual_grade
+        manual.needs_manual_grade = False  # reviewed in formgrader
+        gb.db.commit()
+    grade(tmp_path / "in", out, options=Options(solutions=solutions), quiet=True, jobs=1,
+          force=True)  # the same answer once more: the review stands
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        manual = gb.find_grade("why_bias", "tiny", "09_tiny", "ann")
+        assert manual.manual_score == 1.5 and not manual.needs_manual_grade
 
 
 def _tags(html: str) -> list[tuple[str, list]]:

@@ -132,6 +132,12 @@ FLAGS: dict[str, Flag] = _flags([
      "A cell for a written answer that the assignment does not have (its id changed, "
      "forged, or from an older release); not graded.",
      "作业中没有的文字作答单元格（id 被改动、伪造的，或来自旧版本）；不评分。"),
+    ("answer_changed:<answer cell>", True, "tests",
+     "A written answer you had already graded by hand is not the text you graded (the "
+     "student handed in again): your grade is kept, and formgrader lists the answer as "
+     "needing review again.",
+     "你已人工评分的文字作答与评分时的文本不同（学生重新提交了）：你的分数保留，formgrader 把这份回答"
+     "重新列为需要复核。"),
     ("visible_only:<test cell>", False, "tests",
      "The visible check passed but a hidden one failed: an edge case missed, or answers "
      "that fit only the visible inputs.",

@@ -66,6 +66,7 @@ class Writer:
                                               isolation_level="AUTOCOMMIT")
         with self._serialised():
             self.gradebook = Gradebook(db_url)
+            _create_answer_table(self.gradebook)
         self._session_timeout = session_timeout
         if self._lock_engine is not None and session_timeout:
             from sqlalchemy import event
@@ -184,10 +185,11 @@ class Writer:
         """Answers graded by hand (nbgrader's manually graded answer cells) reach formgrader
         as nbgrader's own autograde leaves them: an answer waits for a grade, an answer left
         blank scores 0 and waits for nothing, their points stay apart from the autograded
-        total, and a grade an instructor already gave is kept as it is."""
+        total, and a grade an instructor already gave is kept (reviewed again if the answer
+        changed since)."""
         book = next((b for b in source.notebooks if Path(b.name).stem == name), None)
-        answered = {a.grade_id: a.answered for nb in result.notebooks
-                    if Path(nb.notebook).stem == name for a in nb.written}
+        answers = {a.grade_id: a for nb in result.notebooks
+                   if Path(nb.notebook).stem == name for a in nb.written}
         for cell in book.cells if book is not None else []:
             if not (cell["grade"] and cell["solution"]):
                 continue
@@ -196,11 +198,59 @@ class Writer:
                                                   result.student)
             except Exception:  # a cell the gradebook does not know (should not happen)
                 continue
+            answer = answers.get(cell["grade_id"])
+            before = self._answer_seen(result, name, cell["grade_id"], answer)
             if grade.manual_score is not None:
+                # graded by hand already: kept; but if the answer is no longer the text that
+                # was graded (a resubmission), formgrader lists it for review again, as
+                # nbgrader's own autograde does on every regrade
+                if before and answer is not None and answer.digest != before:
+                    grade.needs_manual_grade = True
+                    flag = f"answer_changed:{cell['grade_id']}"
+                    for nb in result.notebooks:
+                        if Path(nb.notebook).stem == name and flag not in nb.flags:
+                            nb.flags.append(flag)
                 continue
-            blank = answered.get(cell["grade_id"]) is False  # unknown: let the instructor look
+            blank = answer is not None and not answer.answered  # unknown: let the instructor look
             grade.auto_score = 0.0 if blank else None
             grade.needs_manual_grade = not blank
+
+    def _answer_seen(self, result: SubmissionResult, name: str, grade_id: str,
+                     answer) -> str:
+        """The fingerprint of the answer the gradebook last showed for this cell ("" if
+        none), replaced by ``answer``'s."""
+        from sqlalchemy import text
+
+        key = {"student": result.student, "assignment": result.assignment,
+               "notebook": name, "grade_id": grade_id}
+        db = self.gradebook.db
+        before = db.execute(text(f"SELECT digest FROM {_ANSWERS} WHERE student = :student AND "
+                                 "assignment = :assignment AND notebook = :notebook AND "
+                                 "grade_id = :grade_id"), key).scalar()
+        if answer is not None and answer.digest:
+            db.execute(text(f"INSERT INTO {_ANSWERS} (student, assignment, notebook, grade_id, "
+                            "digest) VALUES (:student, :assignment, :notebook, :grade_id, "
+                            ":digest) ON CONFLICT (student, assignment, notebook, grade_id) "
+                            "DO UPDATE SET digest = excluded.digest"),
+                       {**key, "digest": answer.digest})
+        return before or ""
+
+
+#: The project's one table in nbgrader's gradebook: which text of each written answer the
+#: gradebook last showed, so that a grade given by hand to an older text is reviewed again.
+#: nbgrader's own tables have no place for it, and its migrations leave other tables alone.
+_ANSWERS = "nnfs_written_answer"
+
+
+def _create_answer_table(gradebook) -> None:
+    from sqlalchemy import text
+
+    with gradebook.engine.begin() as conn:
+        conn.execute(text(
+            f"CREATE TABLE IF NOT EXISTS {_ANSWERS} (student VARCHAR(128) NOT NULL, "
+            "assignment VARCHAR(128) NOT NULL, notebook VARCHAR(128) NOT NULL, "
+            "grade_id VARCHAR(128) NOT NULL, digest VARCHAR(64) NOT NULL, "
+            "PRIMARY KEY (student, assignment, notebook, grade_id))"))
 
 
 def with_driver(db_url: str) -> str:

@@ -38,11 +38,14 @@ class Totals:
 class WrittenAnswer:
     """A student's answer to a question answered in words: graded by hand (formgrader),
     never by the grader. Its points are not in ``score``/``max_score`` (the autograded
-    total); ``answered`` says whether anything was written beyond the released stub."""
+    total); ``answered`` says whether anything was written beyond the released stub;
+    ``digest`` is a fingerprint of the text (empty for a result stored before it existed), so
+    a grade given by hand is sent back for review when the answer changes."""
 
     grade_id: str
     points: float
     answered: bool = False
+    digest: str = ""
 
 
 @dataclass

@@ -9,6 +9,7 @@ what a student should not have changed: the cell deleted or renamed, its points 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from typing import Any
@@ -85,5 +86,14 @@ def written_answers(nb: Any, book: SourceNotebook) -> tuple[list[WrittenAnswer],
         if cell is None:
             flags.append(f"answer_cell_deleted:{ident}")
         answers.append(WrittenAnswer(ident, question.points,
-                                     answered=cell is not None and _answered(cell)))
+                                     answered=cell is not None and _answered(cell),
+                                     digest=_digest(cell)))
     return answers, flags
+
+
+def _digest(cell: Any) -> str:
+    """A fingerprint of what the instructor reads: the answer's text, spaces at its ends aside
+    (an answer cell deleted reads as empty)."""
+    text = "" if cell is None else cell.source if isinstance(cell.source, str) \
+        else "".join(cell.source)
+    return hashlib.sha256(text.strip().encode("utf-8", "surrogatepass")).hexdigest()[:32]
