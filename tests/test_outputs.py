@@ -349,3 +349,31 @@ def test_the_class_report_has_its_figures_and_escapes_student_text(tmp_path):
     assert "Exercise 1.5 · radius R" in page and "claims_other_student" in page
     assert 'href="feedback/lina/01_perceptron/perceptron.html"' in page
     assert "Class report" in page and "全班报告" in page
+
+
+def test_the_lms_grade_is_the_gradebook_s_with_overrides_and_extra_credit(canvas_out):
+    """What an instructor changes in formgrader counts in the LMS as it counts in nbgrader's
+    own totals: an autograded cell's score overridden by hand, and extra credit."""
+    from nbgrader.api import Gradebook
+
+    from grader.record.gradebook import Writer
+
+    url = f"sqlite:///{canvas_out / 'gradebook.db'}"
+    writer = Writer(url)
+    for result in CLASS[:2] + [CLASS[3]]:
+        writer.add_assignment(SOURCES[result.assignment])
+        writer.record(result, SOURCES[result.assignment])
+    writer.close()
+    test = SOURCES[PERCEPTRON].notebooks[0].tests[0]
+    with Gradebook(url) as gb:
+        lina = gb.find_grade(test.grade_id, "perceptron", PERCEPTRON, "lina")
+        assert lina.auto_score == test.points
+        lina.manual_score = 0.0  # the instructor overrode a passed test (copied code, say)
+        wang = gb.find_grade(test.grade_id, "perceptron", PERCEPTRON, "wang")
+        wang.extra_credit = 2.0
+        gb.db.commit()
+        expected = {s: gb.find_submission(PERCEPTRON, s).score for s in ("lina", "wang")}
+    export(canvas_out, "canvas", say=lambda _: None)
+    by = {r[0]: r for r in _rows(canvas_out / "lms" / "canvas-grades.csv", "utf-8-sig")}
+    assert by["lina"][5] == number(float(FULL) - test.points) == number(expected["lina"])
+    assert by["wang"][5] == number(float(WANG) + 2) == number(expected["wang"])

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from grader.record.results import SubmissionResult
     from grader.record.source import AssignmentSource
 
-__all__ = ["Writer", "hand_grades", "with_driver"]
+__all__ = ["Writer", "recorded_totals", "with_driver"]
 
 # pg_advisory_lock key (any 64-bit number every grader agrees on): "nnfsgb" in ASCII
 _LOCK_KEY = 0x6E6E_6673_6762
@@ -264,29 +264,35 @@ def with_driver(db_url: str) -> str:
     return db_url
 
 
-def hand_grades(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, float]]]
-                ) -> dict[tuple[str, str], tuple[float, int, float]]:
-    """{(student, assignment): (points given by hand, answers still waiting, their points)}
-    for the written
-    answers ``wanted`` names ((notebook, answer cell, points) per submission), read from the
-    gradebook formgrader writes. An answer left blank is 0 and waits for nothing (as
-    nbgrader's autograde leaves it); a cell the gradebook does not have waits."""
+def recorded_totals(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, float]]]
+                    ) -> dict[tuple[str, str], tuple[float, int, float]]:
+    """{(student, assignment): (score, written answers still waiting, their points)} as the
+    gradebook formgrader writes has them, for each submission of ``wanted`` (its written
+    answers as (notebook, answer cell, points)) that the gradebook holds.
+
+    The score is nbgrader's own sum over the submission's cells: the grade given by hand
+    where there is one (a written answer, or an instructor's override of an autograded
+    cell), the autograded score otherwise, each plus its extra credit; an answer still
+    waiting counts 0. An answer left blank is 0 and waits for nothing (as nbgrader's
+    autograde leaves it); an answer cell the gradebook does not have waits."""
     from nbgrader.api import Gradebook, MissingEntry
 
     found = {}
     with warnings.catch_warnings(), Gradebook(with_driver(db_url)) as gb:
         warnings.simplefilter("ignore")
         for (student, assignment), cells in wanted.items():
-            given, waiting, points = 0.0, 0, 0.0
+            try:
+                score = float(gb.find_submission(assignment, student).score or 0.0)
+            except MissingEntry:
+                continue
+            waiting, points = 0, 0.0
             for notebook, grade_id, most in cells:
                 try:
                     grade = gb.find_grade(grade_id, notebook, assignment, student)
                 except MissingEntry:
                     waiting, points = waiting + 1, points + most
                     continue
-                if grade.manual_score is not None:
-                    given += float(grade.manual_score)
-                elif grade.needs_manual_grade:
+                if grade.manual_score is None and grade.needs_manual_grade:
                     waiting, points = waiting + 1, points + most
-            found[(student, assignment)] = (given, waiting, points)
+            found[(student, assignment)] = (score, waiting, points)
     return found

@@ -35,10 +35,14 @@ A cell is **empty** when the student handed nothing in for the assignment, or wh
 grader failed on it (status ``error``): the LMS then keeps whatever it had. With
 ``--missing-as-zero``, no submission is 0 (a grader failure stays empty).
 
-A grade is the whole assignment's: the autograded score plus the written answers' grades
-given by hand in formgrader, read from the gradebook of the run (``OUT/gradebook.db`` or
-``--db-url``); the maximum counts both. Answers still waiting for a grade count 0 until
-they are graded, and the export says how many wait: export again after grading them.
+A grade is the whole assignment's, as the gradebook of the run (``OUT/gradebook.db`` or
+``--db-url``) has it, summed as nbgrader sums it: the written answers' grades given by hand
+in formgrader, any autograded cell's score the instructor overrode there, the autograded
+scores, and every extra credit; the maximum counts the autograded and the written answers'
+points. Answers still waiting for a grade count 0 until they are graded, and the export
+says how many wait: export again after grading them. Without a gradebook (or for a
+submission it does not hold) the grade is the autograded score of ``report.json``, and the
+export says so.
 """
 
 from __future__ import annotations
@@ -85,10 +89,11 @@ M.register(
             "它们在这些文件中按 0 分计算。评完后请重新导出。",
         ),
         "lms_no_gradebook": (
-            "No gradebook at {url}: these files hold the autograded part only, without the "
-            "written answers graded by hand ({points} points; give the run's --db-url).",
-            "在 {url} 没有找到成绩册：这些文件只含自动评分的部分，不含人工评分的文字作答"
-            "（共 {points} 分；请给出评分时的 --db-url）。",
+            "No gradebook at {url}: these files hold the autograded part only, without what "
+            "is graded in formgrader (written answers: {points} points; overrides; extra "
+            "credit). Give the run's --db-url.",
+            "在 {url} 没有找到成绩册：这些文件只含自动评分的部分，不含在 formgrader 中评定的内容"
+            "（文字作答共 {points} 分；改判；附加分）。请给出评分时的 --db-url。",
         ),
         "lms_bad_gradebook": (
             "The gradebook at {url} cannot be read ({error}); nothing was written.",
@@ -114,7 +119,7 @@ class _Class:
     rows: dict[tuple[str, str], dict] = field(default_factory=dict)  # (student, assignment)
     maxima: dict[str, float] = field(default_factory=dict)  # autograded
     hand_maxima: dict[str, float] = field(default_factory=dict)  # the written answers'
-    hand: dict[tuple[str, str], float] = field(default_factory=dict)  # grades given by hand
+    recorded: dict[tuple[str, str], float] = field(default_factory=dict)  # the gradebook's
     students: dict[str, dict] = field(default_factory=dict)  # identities (collect.json)
     uploads: dict[tuple[str, str], str] = field(default_factory=dict)  # (student, a) -> origin
 
@@ -131,7 +136,7 @@ class _Class:
 
     def score(self, student: str, assignment: str, missing_as_zero: bool) -> str:
         return _score(self.rows.get((student, assignment)), missing_as_zero,
-                      self.hand.get((student, assignment), 0.0))
+                      self.recorded.get((student, assignment)))
 
 
 def _read(path: Path) -> dict:
@@ -168,11 +173,13 @@ def _written(row: dict) -> list[tuple[str, str, float, bool]]:
             for nb in row.get("notebooks") or [] for w in nb.get("written") or []]
 
 
-def _add_hand_grades(klass: _Class, db_url: str | None, out: Path, say) -> None:
-    """Each row's score plus its grades by hand, each maximum plus the written answers'
+def _add_gradebook(klass: _Class, db_url: str | None, out: Path, say) -> None:
+    """Each row's score as the gradebook has it, each maximum plus the written answers'
     points (see the module docstring); says what still waits."""
     wanted = {key: [(nb, ident, points) for nb, ident, points, _ in _written(row)]
-              for key, row in klass.rows.items() if _written(row)}
+              for key, row in klass.rows.items()
+              if key[1] and row.get("status") not in NO_SCORE
+              and "gradebook_failed" not in (row.get("flags") or [])}  # report.json is newer
     if not wanted:
         return
     url = db_url or f"sqlite:///{out / 'gradebook.db'}"
@@ -186,10 +193,10 @@ def _add_hand_grades(klass: _Class, db_url: str | None, out: Path, say) -> None:
         if assignment:
             hand = sum(points for _, _, points, _ in _written(row))
             klass.hand_maxima[assignment] = max(klass.hand_maxima.get(assignment, 0.0), hand)
-    from grader.record.gradebook import hand_grades
+    from grader.record.gradebook import recorded_totals
 
     try:
-        grades = hand_grades(url, wanted)
+        grades = recorded_totals(url, wanted)
     except Exception as exc:  # a wrong --db-url, a server down: one clear line, nothing written
         from grader.record.batch import _hide_password
 
@@ -197,19 +204,19 @@ def _add_hand_grades(klass: _Class, db_url: str | None, out: Path, say) -> None:
                                       error=f"{type(exc).__name__}: "
                                             + " ".join(str(exc).split())[:200])) from None
     waiting, points = 0, 0.0
-    for key, (given, still, still_points) in grades.items():
-        klass.hand[key] = given
+    for key, (score, still, still_points) in grades.items():
+        klass.recorded[key] = score
         waiting, points = waiting + still, points + still_points
     if waiting:
         say(M.bilingual("lms_hand_waiting", count=waiting, points=number(points)))
 
 
-def _score(row: dict | None, missing_as_zero: bool, hand: float = 0.0) -> str:
+def _score(row: dict | None, missing_as_zero: bool, recorded: float | None = None) -> str:
     if row is None:
         return "0" if missing_as_zero else ""
     if row.get("status") in NO_SCORE:
         return ""
-    return number(float(row.get("score") or 0) + hand)
+    return number(recorded if recorded is not None else float(row.get("score") or 0))
 
 
 def parse_assignment_ids(values: list[str] | None) -> dict[str, str]:
@@ -317,7 +324,7 @@ def export(out: Path, lms: str, *, missing_as_zero: bool = False,
     gradebook of the run (default ``OUT/gradebook.db``), for the grades given by hand."""
     out = Path(out)
     klass = _load(out)
-    _add_hand_grades(klass, db_url, out, say)
+    _add_gradebook(klass, db_url, out, say)
     target = out / "lms"
     if lms == "canvas":
         written, unmatched = _canvas(klass, out, target, missing_as_zero, assignment_ids or {},
