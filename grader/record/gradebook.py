@@ -206,10 +206,10 @@ class Writer:
                 # nbgrader's own autograde does on every regrade
                 if before and answer is not None and answer.digest != before:
                     grade.needs_manual_grade = True
-                    flag = f"answer_changed:{cell['grade_id']}"
                     for nb in result.notebooks:
-                        if Path(nb.notebook).stem == name and flag not in nb.flags:
-                            nb.flags.append(flag)
+                        if Path(nb.notebook).stem == name:
+                            nb.flags.append(f"answer_changed:{cell['grade_id']}")
+                            nb.flags = list(dict.fromkeys(nb.flags))  # a retried record
                 continue
             blank = answer is not None and not answer.answered  # unknown: let the instructor look
             grade.auto_score = 0.0 if blank else None
