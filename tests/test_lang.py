@@ -215,3 +215,21 @@ def test_one_language_copies_of_a_sample_grade_like_the_bilingual_notebook(tmp_p
     assert failed == sorted(wrong.fails)
     message = next(r.message for r in results if r.grade_id == wrong.fails[0])
     assert "Exercise" in message and "练习" in message
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_grade_of_record_knows_the_instructions_of_a_one_language_copy(language):
+    """formgrader renders only the instructor's own markdown (a student's is shown as text):
+    a submission made from a one-language copy keeps its instructions rendered too."""
+    from grader.record.autograded import inert_text
+    from grader.record.source import load_assignment
+
+    for path in COURSE_NOTEBOOKS:
+        book = next(b for b in load_assignment(path.parent.name).notebooks
+                    if b.name == path.name)
+        copy_ = one_language(notebooks.read(path), language)
+        for cell in copy_.cells:
+            if cell.cell_type == "markdown" and notebooks.nbgrader_meta(cell).get("grade") is None:
+                before = cell.source
+                inert_text(cell, book.markdown)
+                assert cell.source == before, (path.name, before[:80])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader import notebooks
 from grader.checks import messages as M
+from grader.languages import LANGUAGES, one_language
 from grader.paths import SOLUTIONS
 from grader.record.testcells import NotDeclarative, TestCell, parse_test_cell, visible_source
 from grader.runtime.protocol import BLOCKED_DEFAULT
@@ -112,13 +113,21 @@ def load_assignment(assignment: str, solutions: Path = SOLUTIONS) -> AssignmentS
             error="; ".join(errors),
             written=[WrittenQuestion(c["grade_id"], c["points"]) for c in cells
                      if c["grade"] and c["solution"] and c["grade_id"]],
-            markdown=frozenset(_text(c.source).strip() for c in nb.cells
-                               if c.cell_type == "markdown"),
+            markdown=_instructor_markdown(nb),
             code=frozenset(_text(c.source).strip() for c in nb.cells
                            if c.cell_type == "code" and not notebooks.nbgrader_meta(c).get("grade")
                            and not notebooks.is_solution_cell(c)),
         ))
     return AssignmentSource(assignment, books, tuple(sorted(allowed)))
+
+
+def _instructor_markdown(nb) -> frozenset[str]:
+    """The instructor's markdown texts, stripped, as the bilingual release has them and as
+    each one-language copy (``python -m grader lang``) has them: a submission made from any of
+    the three shows its instructions rendered in formgrader."""
+    copies = [nb, *(one_language(nb, lang) for lang in LANGUAGES)]
+    return frozenset(_text(c.source).strip() for book in copies for c in book.cells
+                     if c.cell_type == "markdown")
 
 
 def _text(source) -> str:
