@@ -99,3 +99,45 @@ def run_solution_notebook(assignment: str, *, warnings_off: bool = False) -> dic
     namespace["_markdown"] = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     namespace["_printed"] = out.getvalue()
     return namespace
+
+
+def question_tests(assignment: str, questions: dict) -> tuple[Callable, Callable, Callable]:
+    """The three tests every assignment's multiple-choice and numeric questions get, for a
+    test module to bind to its own names (pytest collects them there)::
+
+        (test_question_right_answers_pass, test_question_wrong_answers_fail_with_their_hint,
+         test_question_left_blank_is_not_done) = question_tests(A, QUESTIONS)
+
+    ``questions``: id -> (other forms of the right answer, {a wrong answer: a fragment of its
+    hint}). The notebook's own answer passes with every other form; each wrong answer fails
+    with its hint, in both languages; the release's blank answer is "not answered yet"."""
+    from grader import check
+    from grader.checks import messages as M
+
+    each = pytest.mark.parametrize("question", sorted(questions))
+
+    @each
+    def right(question, capsys):
+        check(question, solution(assignment)[f"answer_{question}"])
+        for answer in questions[question][0]:
+            check(question, answer)
+        assert "✓" in capsys.readouterr().out
+
+    @each
+    def wrong(question):
+        for answer, fragment in questions[question][1].items():
+            failure = fails(lambda answer=answer: check(question, answer),
+                            contains=[fragment, "not the right answer", "答案不正确"])
+            assert all(line.strip() for line in failure.args[0].splitlines()[-2:])
+            keys = [k for k in M.CATALOGUE
+                    if k.startswith(question) and fragment in M.CATALOGUE[k].en]
+            assert keys and all(M.CATALOGUE[k].zh.strip() for k in keys), fragment
+
+    @each
+    def blank(question):
+        answer = stubs(assignment)[f"answer_{question}"]
+        assert answer is None
+        fails(lambda: check(question, answer), kind="not_done",
+              contains=["not answered yet", "还没有作答"])
+
+    return right, wrong, blank

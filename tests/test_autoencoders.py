@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 import pytest
-from support import fails, solution, stubs
+from support import fails, question_tests, solution, stubs
 
 from grader import check, check_layer, notebooks
 from grader.paths import SOLUTIONS
@@ -512,41 +512,16 @@ def test_the_setup_sigmoid_is_the_students_sigmoid_forward():
 
 # ------------------------------------------------------------------ the questions
 
-QUESTIONS = {  # id: (the reference answer, {a wrong answer: a fragment of its hint})
-    "q6_1": ("c", {"a": "many codes are equally", "b": "not the only one",
+QUESTIONS = {  # question: (right answers, {wrong answer: a fragment of its hint})
+    "q6_1": (["c"], {"a": "many codes are equally", "b": "not the only one",
                    "d": "Eckart–Young"}),
-    "q6_2": ("c", {"a": "without a penalty", "b": "ten times", "d": "reconstruction loss"}),
-    "q6_3": (0.5, {1: "-½", -0.5: "never negative", 0: "μ = 1", 1.5: "The 1 inside"}),
+    "q6_2": (["c"], {"a": "without a penalty", "b": "ten times", "d": "reconstruction loss"}),
+    "q6_3": ([0.5], {1: "-½", -0.5: "never negative", 0: "μ = 1", 1.5: "The 1 inside"}),
 }
 
 
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_reference_answer_passes_and_is_the_notebooks(question, capsys):
-    answer, _ = QUESTIONS[question]
-    assert solution(A)[f"answer_{question}"] == answer
-    check(question, answer)
-    assert "✓" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_wrong_answers_fail_with_their_hint_in_both_languages(question):
-    from grader.checks import messages as M
-
-    _, wrong = QUESTIONS[question]
-    for answer, fragment in wrong.items():
-        failure = fails(lambda answer=answer: check(question, answer),
-                        contains=[fragment, "not the right answer", "答案不正确"])
-        hint_lines = failure.args[0].splitlines()[-2:]
-        assert all(line.strip() for line in hint_lines)
-        assert any(fragment in M.CATALOGUE[k].en for k in M.CATALOGUE if k.startswith(question))
-
-
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_blank_scores_zero(question):
-    ns = stubs(A)
-    assert ns[f"answer_{question}"] is None
-    fails(lambda: check(question, ns[f"answer_{question}"]), kind="not_done",
-          contains=["not answered yet", "还没有作答"])
+(test_question_right_answers_pass, test_question_wrong_answers_fail_with_their_hint,
+ test_question_left_blank_is_not_done) = question_tests(A, QUESTIONS)
 
 
 def test_question_other_forms_of_the_right_answer_pass():

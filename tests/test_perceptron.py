@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from grader import check, check_function
-from tests.support import fails, run_solution_notebook, solution, stubs
+from tests.support import fails, question_tests, run_solution_notebook, solution, stubs
 
 A = "01_perceptron"
 
@@ -204,42 +204,17 @@ def test_xor_with_01_outputs_is_named(ref):
 
 # ------------------------------------------------------------------ the questions
 
-QUESTIONS = {  # id: (the reference answer, {a wrong answer: a fragment of its hint})
-    "q1_1": ("b", {"a": "perceptron_predict says +1", "c": "where the PLA starts",
+QUESTIONS = {  # question: (right answers, {wrong answer: a fragment of its hint})
+    "q1_1": (["b"], {"a": "perceptron_predict says +1", "c": "where the PLA starts",
                    "d": "does not look at the sign of y"}),
-    "q1_2": (400, {20: "That is R/gamma", 0.0025: "upside down", 40: "squares R only"}),
-    "q1_3": ("b", {"a": "An epoch without a mistake", "c": "scales every score",
+    "q1_2": ([400], {20: "That is R/gamma", 0.0025: "upside down", 40: "squares R only"}),
+    "q1_3": (["b"], {"a": "An epoch without a mistake", "c": "scales every score",
                    "d": "a score of 0 is a mistake"}),
 }
 
 
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_reference_answer_passes_and_is_the_notebooks(ref, question, capsys):
-    answer, _ = QUESTIONS[question]
-    assert ref[f"answer_{question}"] == answer
-    check(question, answer)
-    assert "✓" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_wrong_answers_fail_with_their_hint_in_both_languages(question):
-    from grader.checks import messages as M
-
-    _, wrong = QUESTIONS[question]
-    for answer, fragment in wrong.items():
-        failure = fails(lambda answer=answer: check(question, answer),
-                        contains=[fragment, "not the right answer", "答案不正确"])
-        hint_lines = failure.args[0].splitlines()[-2:]
-        assert all(line.strip() for line in hint_lines)
-        keys = [k for k in M.CATALOGUE if k.startswith(question) and fragment in M.CATALOGUE[k].en]
-        assert keys and all(M.CATALOGUE[k].zh.strip() for k in keys)
-
-
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_blank_scores_zero(stub, question):
-    assert stub[f"answer_{question}"] is None
-    fails(lambda: check(question, stub[f"answer_{question}"]), kind="not_done",
-          contains=["not answered yet", "还没有作答"])
+(test_question_right_answers_pass, test_question_wrong_answers_fail_with_their_hint,
+ test_question_left_blank_is_not_done) = question_tests(A, QUESTIONS)
 
 
 def test_question_other_forms_of_the_right_answer_pass():

@@ -6,7 +6,7 @@ import pytest
 from grader import check
 from grader.checks.exercises.training import InitExercise
 from grader.checks.references.training import early_stopping as early_stopping_reference
-from tests.support import fails, run_solution_notebook, solution, stubs
+from tests.support import fails, question_tests, run_solution_notebook, solution, stubs
 
 A = "05_training"
 
@@ -749,26 +749,8 @@ QUESTIONS = {  # question: (right answers, {wrong answer: a fragment of its hint
 }
 
 
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_reference_answers_pass(ref, question, capsys):
-    check(question, ref[f"answer_{question}"])
-    for answer in QUESTIONS[question][0]:
-        check(question, answer)
-    assert "✓" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_wrong_answers_fail_with_their_hint(question):
-    for answer, hint in QUESTIONS[question][1].items():
-        failure = fails(lambda answer=answer: check(question, answer), contains=[hint])
-        assert "答案不正确" in failure.args[0]  # both languages
-
-
-@pytest.mark.parametrize("question", sorted(QUESTIONS))
-def test_question_left_blank_is_not_done(stub, question):
-    assert stub[f"answer_{question}"] is None
-    fails(lambda: check(question, stub[f"answer_{question}"]), kind="not_done",
-          contains=["not answered yet", "还没有作答"])
+(test_question_right_answers_pass, test_question_wrong_answers_fail_with_their_hint,
+ test_question_left_blank_is_not_done) = question_tests(A, QUESTIONS)
 
 
 def test_two_questions_are_graded_by_hand():
