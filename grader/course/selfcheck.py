@@ -125,7 +125,7 @@ M.register(
             "{question} ({points} points): two cells are its answer cell (a copy); only the "
             "first is read, and it is {state}. Keep one cell with your whole answer.",
             "{question}（{points} 分）：有两个单元格都是它的作答单元格（复制而来）；只读取第一个，"
-            "而它{state_zh}。请只保留一个写有完整回答的单元格。",
+            "而它{state}。请只保留一个写有完整回答的单元格。",
         ),
         "check_status": (
             "The notebook was not graded in full ({status}):",
@@ -339,15 +339,13 @@ def written_lines(written: list, flags: tuple[str, ...] = ()) -> list[str]:
     for answer in written:
         label = question_label(answer.grade_id)
         key = "check_written_answered" if answer.answered else "check_written_blank"
-        extra = {}
+        state = M.Text("answered", "已作答") if answer.answered else M.Text("blank", "是空白的")
         if f"answer_cell_deleted:{answer.grade_id}" in flags:
             key = "check_written_lost"
         elif f"duplicate_grade_id:{answer.grade_id}" in flags:
             key = "check_written_twice"
-            extra = {"state": "answered" if answer.answered else "blank",
-                     "state_zh": "已作答" if answer.answered else "是空白的"}
-        text = M.text(key, question=label.en, points=_num(answer.points), **extra)
-        text_zh = M.text(key, question=label.zh, points=_num(answer.points), **extra)
+        text = M.text(key, question=label.en, points=_num(answer.points), state=state.en)
+        text_zh = M.text(key, question=label.zh, points=_num(answer.points), state=state.zh)
         lines += [f"  {'✓' if key == 'check_written_answered' else '·'} {text.en}",
                   f"    {text_zh.zh}"]
     return lines
