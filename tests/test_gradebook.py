@@ -228,3 +228,34 @@ def test_nothing_a_student_puts_in_the_file_becomes_markup_on_formgrader_s_page(
     assert "points_changed:why_bias" in flags, flags
     assert not any("<" in flag or '"' in flag for flag in flags), flags
     assert results["mallory"].score == results["plain"].score == 1
+
+
+def test_pages_that_cannot_be_written_cost_one_student_their_pages_not_the_class(
+        tmp_path, monkeypatch, capsys):
+    from grader.record import feedback
+
+    solutions = tmp_path / "solutions"
+    _assignment(solutions / "09_tiny", "def add_bias(X):\n    ### BEGIN SOLUTION\n"
+                "    return np.hstack([np.ones((len(X), 1)), X])\n    ### END SOLUTION",
+                "### BEGIN SOLUTION\nThe bias is a weight on a constant input.\n### END SOLUTION")
+    answer = "def add_bias(X):\n    return np.hstack([np.ones((len(X), 1)), X])"
+    for student in ("ann", "bo"):
+        _assignment(tmp_path / "in" / student / "09_tiny", answer, "A constant input.")
+    real = feedback.write_feedback
+
+    def fragile(out, result, source, *args, **kwargs):
+        if result.student == "ann":
+            raise OSError(28, "No space left on device")
+        return real(out, result, source, *args, **kwargs)
+
+    monkeypatch.setattr(feedback, "write_feedback", fragile)
+    out = tmp_path / "out"
+    results = {r.student: r for r in grade(tmp_path / "in", out,
+                                           options=Options(solutions=solutions), quiet=True,
+                                           jobs=1)}
+    assert results["ann"].score == results["bo"].score == 1
+    assert "pages_failed" in results["ann"].flags and "pages_failed" not in results["bo"].flags
+    assert (out / "autograded" / "bo" / "09_tiny" / "tiny.ipynb").is_file()
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "成绩不受影响" in err
+    assert "ann" in (out / "grades.csv").read_text(encoding="utf-8")

@@ -20,19 +20,50 @@ text of its cells, and it reaches it as text:
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
 
 from grader import notebooks
+from grader.checks import messages as M
 from grader.record import intake
+from grader.record.terminal import printable
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.record.results import SubmissionResult
     from grader.record.source import AssignmentSource, SourceNotebook
 
-__all__ = ["write_autograded", "inert_text", "rebuilt"]
+__all__ = ["write_pages", "write_autograded", "inert_text", "rebuilt"]
+
+M.register({
+    "pages_failed": (
+        "Could not write the feedback page or formgrader's copy of {student}/{assignment} "
+        "({error}); the grade stands, and the row is flagged pages_failed.",
+        "无法写出 {student}/{assignment} 的反馈页面或 formgrader 的副本（{error}）；成绩不受影响，"
+        "这一行带有 pages_failed 标记。",
+    ),
+})
+
+
+def write_pages(out: Path, result: SubmissionResult, folder: Path,
+                source: AssignmentSource) -> None:
+    """The submission's feedback page and formgrader's copy. Whatever one student's file
+    holds, a failure here costs that student's pages only, never the class run: the row is
+    flagged and the run goes on."""
+    from grader.record import feedback
+
+    try:
+        feedback.write_feedback(out, result, source)
+        write_autograded(out, result, folder, source)
+    except Exception as exc:  # noqa: BLE001 - one submission's pages, whatever went wrong
+        if result.notebooks:
+            result.notebooks[0].flags.append("pages_failed")
+        error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+        print(printable(M.bilingual("pages_failed", student=result.student,
+                                    assignment=result.assignment, error=error), lines=True),
+              file=sys.stderr, flush=True)
 
 
 def write_autograded(out: Path, result: SubmissionResult, folder: Path,

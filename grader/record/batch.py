@@ -457,7 +457,6 @@ class ClassRun:
     def finished(self, book, result: SubmissionResult, job: Job, print_: str) -> None:
         """Gradebook row, feedback, then the stored result: that last write marks it done."""
         from grader.record import autograded
-        from grader.record import feedback as fb
 
         source = self.sources.get(result.assignment)
         recorded = True
@@ -472,8 +471,7 @@ class ClassRun:
                                             error=_first_line(exc)), lines=True),
                       file=sys.stderr, flush=True)
             if self.feedback:
-                fb.write_feedback(self.out, result, source)
-                autograded.write_autograded(self.out, result, job.folder, source)
+                autograded.write_pages(self.out, result, job.folder, source)
         if recorded:
             self.store.save(result, print_)
 

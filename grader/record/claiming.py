@@ -275,7 +275,6 @@ def gather(run: ClassRun, jobs: dict[Key, Job]) -> list[SubmissionResult]:
     """Every result of these keys in the gradebook (the truth), with its feedback and local
     result file written into this worker's ``--out`` where they are missing or differ."""
     from grader.record import autograded
-    from grader.record import feedback as fb
 
     found = []
     recorded = run.queue.results(list(jobs))
@@ -288,8 +287,7 @@ def gather(run: ClassRun, jobs: dict[Key, Job]) -> list[SubmissionResult]:
         elif run.store.load(job.student, job.assignment, key[2]) != result:
             source = run.sources.get(result.assignment)
             if source is not None and run.feedback:
-                fb.write_feedback(run.out, result, source)
-                autograded.write_autograded(run.out, result, job.folder, source)
+                autograded.write_pages(run.out, result, job.folder, source)
             run.store.save(result, key[2])
         found.append(result)
     return found
@@ -449,7 +447,6 @@ class _Worker:
         """The claim's result: recorded (gradebook, claim done, feedback, local file), given
         back (its process died: another attempt), or dropped (another worker took it)."""
         from grader.record import autograded
-        from grader.record import feedback as fb
         from grader.record.batch import _first_line
 
         run, queue = self.run, self.queue
@@ -492,8 +489,7 @@ class _Worker:
             self.graded.append(result)
             return
         if source is not None and run.feedback:
-            fb.write_feedback(run.out, result, source)
-            autograded.write_autograded(run.out, result, job.folder, source)
+            autograded.write_pages(run.out, result, job.folder, source)
         run.store.save(result, claim.key[2])
         self.graded.append(result)
         self.progress.finished(result)

@@ -223,6 +223,12 @@ FLAGS: dict[str, Flag] = _flags([
      "every file the grader can. The run says so; install bubblewrap.",
      "评分时没有 bubblewrap（只有资源限制）：学生代码可以读取评分程序能读取的所有文件。"
      "运行时会提示；请安装 bubblewrap。"),
+    ("pages_failed", True, "grader",
+     "The grader could not write this submission's feedback page or formgrader's copy (the "
+     "terminal said why); the score stands. Run the grade again with --force for the "
+     "pages, or tell the course's maintainers.",
+     "评分程序无法写出这份提交的反馈页面或 formgrader 的副本（终端里说明了原因）；分数不受影响。"
+     "请用 --force 重新评分以生成页面，或告知课程维护者。"),
     ("gradebook_failed", True, "grader",
      "The row could not be written to the gradebook; the next run grades it again.",
      "这一行没能写入成绩册；下次运行时会重新评分。"),
