@@ -144,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     results = grade(root / "submitted", root / "trusted", jobs=args.jobs, quiet=True)
     trusted_time = time.perf_counter() - start
-    trusted = {(r.student, r.assignment): (float(r.score), float(r.max_score)) for r in results}
+    # nbgrader's maximum counts the written answers graded by hand (they wait, at 0, in its
+    # score as in ours); the trusted grader keeps their points apart from its own total
+    trusted = {(r.student, r.assignment): (float(r.score), float(r.max_score + r.by_hand_points))
+               for r in results}
     print(f"  done in {trusted_time:.1f} s", flush=True)
     load_middle = load()
 
