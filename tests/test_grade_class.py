@@ -440,14 +440,17 @@ def test_nbgrader_export_lists_every_row_of_a_class_with_bad_input(bad_class):
     assert exported == {student: r.score for student, r in results.items()}
 
 
-def test_an_unreachable_gradebook_stops_before_grading_with_the_password_hidden(tmp_path):
-    _small_class(tmp_path / "in", 1)
+@pytest.mark.parametrize("students, jobs", [(1, "1"), (3, "2")])  # in process; a worker pool
+def test_an_unreachable_gradebook_stops_the_run_with_nothing_recorded_and_the_password_hidden(
+        tmp_path, students, jobs):
+    _small_class(tmp_path / "in", students)
     done = _cli(str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--fixed-seeds",
-                "--db-url", "postgresql://grader:hunter2secret@127.0.0.1:9/class")
+                "--jobs", jobs, "--db-url", "postgresql://grader:hunter2secret@127.0.0.1:9/class")
     assert done.returncode == 2
     assert "Cannot open the gradebook" in done.stderr and "无法打开成绩册" in done.stderr
     assert "hunter2secret" not in done.stderr + done.stdout
     assert not list((tmp_path / "out").glob("results/*/*.json"))
+    assert not (tmp_path / "out" / "grades.csv").exists()
 
 
 def test_a_row_the_gradebook_refused_is_graded_again_next_time(tmp_path, monkeypatch):

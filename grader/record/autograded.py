@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
+from nbformat.corpus.words import generate_corpus_id
 
 from grader import notebooks
 from grader.checks import messages as M
@@ -120,21 +121,29 @@ def rebuilt(submitted: Any, book: SourceNotebook) -> nbformat.NotebookNode:
     ids: set[str] = set()
     for old in submitted.cells:
         inert_text(old, book.markdown)
-        text = old.source if isinstance(old.source, str) else "".join(old.source)
-        make = nbformat.v4.new_code_cell if old.cell_type == "code" else \
-            nbformat.v4.new_markdown_cell
-        cell = make(text)
+        cell_id = old.get("id")
+        if not notebooks.plain_id(cell_id) or cell_id in ids:
+            cell_id = generate_corpus_id()  # kept where it can be (a link to a cell still works)
+        ids.add(cell_id)
+        cell = _cell("code" if old.cell_type == "code" else "markdown", old.source, cell_id)
         ident = notebooks.grade_id(old)
         mine = known.get(ident) if ident is not None else None
         if mine is not None and ident not in claimed and mine["cell_type"] == cell.cell_type:
             claimed.add(ident)
             cell.metadata["nbgrader"] = _metadata(mine)
-        cell_id = old.get("id")
-        if notebooks.plain_id(cell_id) and cell_id not in ids:
-            cell.id = cell_id  # kept where it can be (a link to a cell still works)
-        ids.add(cell.id)
         nb.cells.append(cell)
     return nb
+
+
+def _cell(kind: str, source: Any, cell_id: str) -> nbformat.NotebookNode:
+    """A new cell of ``kind`` holding ``source`` as one string, nothing else. Made by hand, not
+    by ``nbformat.v4.new_*_cell``: those validate each cell against the schema (a quarter of a
+    second a notebook), and the notebook is validated once, whole, when it is written."""
+    cell = nbformat.NotebookNode(cell_type=kind, id=cell_id, metadata=nbformat.NotebookNode(),
+                                 source=source if isinstance(source, str) else "".join(source))
+    if kind == "code":
+        cell.outputs, cell.execution_count = [], None
+    return cell
 
 
 def _metadata(cell: dict) -> dict:

@@ -415,7 +415,6 @@ class ClassRun:
         """Grade in parallel; record each result as it finishes (see :meth:`finished`)."""
         if not todo:
             return []
-        self.open_book().close()  # fail before any grading if the gradebook cannot be opened
         self.started = time.monotonic()
         progress = Progress(len(todo), self.quiet)
         prints = {(job.student, job.assignment): print_ for job, print_ in todo}
@@ -439,8 +438,14 @@ class ClassRun:
             context = multiprocessing.get_context("fork" if sys.platform != "win32" else None)
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
                 futures = {pool.submit(_run_one, item): item[0] for item in work}
-                # opened only after the worker processes exist: they never share its connection
-                book = self.open_book()
+                # opened only after the worker processes exist: they never share its connection.
+                # A gradebook that cannot be opened stops the run here, before any result is
+                # recorded: the notebooks already in a worker are dropped, the rest never start
+                try:
+                    book = self.open_book()
+                except Exception:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
                 for future in as_completed(futures):
                     job = futures[future]
                     try:
