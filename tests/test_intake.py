@@ -52,6 +52,38 @@ def test_damaged_structure_is_repaired_and_flagged(tmp_path, cells):
     assert all(isinstance(c.source, str) and isinstance(c.metadata, dict) for c in nb.cells)
 
 
+V3_CODE = {"cell_type": "code", "input": "x = 1", "language": "python", "metadata": {},
+           "outputs": []}
+
+
+@pytest.mark.parametrize("cell", [
+    {**V3_CODE, "input": 12345},
+    {**V3_CODE, "input": None},
+    {**V3_CODE, "metadata": ["x"]},
+    {"cell_type": "note", "source": "<script>alert(1)</script>", "metadata": {}},
+    {"cell_type": "markdown", "source": None, "metadata": {}},
+    {"cell_type": "markdown", "metadata": {}},
+])
+def test_an_old_notebook_is_upgraded_then_repaired_like_a_new_one(tmp_path, cell):
+    """Version 3 is upgraded first, so the same repairs hold for it: text sources, mapping
+    metadata, and a kind of cell nbformat does not know becomes raw (shown as text)."""
+    nb, flags = _read(tmp_path, json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                            "worksheets": [{"cells": [V3_CODE, cell]}]}))
+    assert "nbformat3" in flags and len(nb.cells) == 2
+    assert all(isinstance(c.source, str) and isinstance(c.metadata, dict) for c in nb.cells)
+    assert all(c.cell_type in ("code", "markdown", "raw") for c in nb.cells)
+    assert nb.cells[0].source == "x = 1"
+
+
+def test_a_decoy_cells_list_does_not_hide_an_old_notebook_s_size(tmp_path):
+    """nbformat reads a version 3 notebook's worksheets, whatever else the file holds."""
+    huge = {**V3_CODE, "input": "😀" * (MAX_CODE_CHARS + 1)}
+    with pytest.raises(Rejected) as info:
+        _read(tmp_path, json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                    "cells": [], "worksheets": [{"cells": [huge]}]}))
+    assert info.value.status == "too_large"
+
+
 def test_a_valid_notebook_reads_without_flags_and_without_outputs(tmp_path):
     cell = {**CODE, "outputs": [{"output_type": "stream", "name": "stdout", "text": "hi"}]}
     nb, flags = _read(tmp_path, json.dumps({**V4, "cells": [cell]}))
@@ -109,7 +141,7 @@ def test_the_limits_are_far_above_the_course_and_below_the_wire():
     from grader.runtime.wire import MAX_JSON
 
     for path in SOLUTIONS.glob("*/*.ipynb"):
-        cells = _all_cells(json.loads(path.read_text(encoding="utf-8")))
+        cells = _all_cells(json.loads(path.read_text(encoding="utf-8")), 4)
         assert len(cells) * 10 <= MAX_CELLS, path
         assert sum(_code_chars(c) for c in cells) * 20 <= MAX_CODE_CHARS, path
     book = load_assignment("01_perceptron").notebooks[0]

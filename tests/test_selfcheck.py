@@ -165,3 +165,20 @@ def test_check_says_where_the_instructor_will_not_find_a_written_answer(tmp_path
     lost = capsys.readouterr().out
     assert "its answer cell is not in your notebook" in lost
     assert "老师在那里找不到你的回答" in lost and "still blank" not in lost
+
+
+def test_a_failure_of_the_checker_itself_is_one_bilingual_line_not_a_traceback(
+        tmp_path, capsys, monkeypatch):
+    from grader.course import selfcheck
+
+    perfect = _sample("perfect")
+    path = tmp_path / PERCEPTRON / perfect.notebook_name
+    notebooks.write_clean(perfect.notebook, path)
+
+    def broken(*args, **kwargs):
+        raise AttributeError("'list' object has no attribute 'splitlines'")
+
+    monkeypatch.setattr(selfcheck, "check_one", broken)
+    assert check_path(path) == 2
+    err = capsys.readouterr().err
+    assert "Could not check" in err and "无法检查" in err and "Traceback" not in err

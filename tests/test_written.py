@@ -131,3 +131,19 @@ def test_a_question_is_named_as_the_notebook_names_it():
     label = question_label("answer_q1_4")
     assert label.en == "Question 1.4 · written answer" and label.zh == "问题 1.4 · 文字作答"
     assert question_label("odd").en == "odd"
+
+
+def test_an_answer_typed_into_a_code_cell_keeps_its_grading_box_in_formgrader():
+    """JupyterLab's "y" turns the answer cell into a code cell: formgrader still shows the
+    answer, as text, under the question's grade id and points (its score box)."""
+    from grader.record.autograded import rebuilt
+
+    nb = _release()
+    cell = _answer_cell(nb)
+    code = nbformat.v4.new_code_cell("<b>No</b>: XOR is not linearly separable")
+    code.metadata = copy.deepcopy(cell.metadata)
+    nb.cells[nb.cells.index(cell)] = code
+    shown = _answer_cell(rebuilt(nb, BOOK))
+    assert shown.cell_type == "markdown" and shown.source.startswith("```")
+    assert "<b>No</b>" in shown.source
+    assert shown.metadata["nbgrader"]["points"] == BOOK.written[0].points

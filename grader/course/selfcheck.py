@@ -112,6 +112,11 @@ M.register(
             "{question} ({points} points): still blank. Write your answer in its cell.",
             "{question}（{points} 分）：仍是空白。请在它的单元格中写下你的回答。",
         ),
+        "check_crashed": (
+            "Could not check {path}: the checker itself failed ({error}). Your file was not "
+            "changed; please report this to the course's maintainers.",
+            "无法检查 {path}：检查程序本身出错（{error}）。你的文件没有被改动；请把这个问题告知课程维护者。",
+        ),
         "check_written_lost": (
             "{question} ({points} points): its answer cell is not in your notebook (deleted, "
             "or its cell metadata lost, e.g. by pasting the text into a new cell), so your "
@@ -310,6 +315,12 @@ def check_path(path: str | Path, solutions: Path = SOLUTIONS, quiet: bool = Fals
             done = check_one(target, solutions, on_cell=lambda c: say(progress_line(c)), say=say)
         except UsageError as exc:
             print(exc.message, file=sys.stderr, flush=True)
+            status = 2
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, and the next file
+            print(M.bilingual("check_crashed", path=shown,
+                              error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"),
+                  file=sys.stderr, flush=True)
             status = 2
             continue
         if "unsandboxed" in done.flags:

@@ -112,7 +112,8 @@ def rebuilt(submitted: Any, book: SourceNotebook) -> nbformat.NotebookNode:
 
     A cell keeps the instructor's nbgrader metadata when its grade id is one of ``book``'s,
     it is the first cell with that id, and it is the same kind of cell as the instructor's
-    (a test cell stays code, a written answer stays markdown); any other cell is plain.
+    (a test cell stays code, a written answer stays text: one typed into a code cell is
+    shown as text); any other cell is plain.
     """
     known = {c["grade_id"]: c for c in book.cells if c["grade_id"]}
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": dict(notebooks.KERNELSPEC),
@@ -120,14 +121,18 @@ def rebuilt(submitted: Any, book: SourceNotebook) -> nbformat.NotebookNode:
     claimed: set[str] = set()
     ids: set[str] = set()
     for old in submitted.cells:
+        ident = notebooks.grade_id(old)
+        mine = known.get(ident) if ident is not None else None
+        if mine is not None and mine["grade"] and mine["solution"] \
+                and mine["cell_type"] != "code" and old.cell_type == "code":
+            old.cell_type = "raw"  # a written answer in a code cell (JupyterLab's "y"): its
+            #                        text, shown as text, keeps the question's grading box
         inert_text(old, book.markdown)
         cell_id = old.get("id")
         if not notebooks.plain_id(cell_id) or cell_id in ids:
             cell_id = generate_corpus_id()  # kept where it can be (a link to a cell still works)
         ids.add(cell_id)
         cell = _cell("code" if old.cell_type == "code" else "markdown", old.source, cell_id)
-        ident = notebooks.grade_id(old)
-        mine = known.get(ident) if ident is not None else None
         if mine is not None and ident not in claimed and mine["cell_type"] == cell.cell_type:
             claimed.add(ident)
             cell.metadata["nbgrader"] = _metadata(mine)
@@ -161,8 +166,9 @@ def inert_text(cell, trusted: frozenset[str]) -> None:
     run in the instructor's browser, with the instructor's Jupyter session. Every markdown or
     raw cell that is not the instructor's own text becomes a fenced code block (shown as
     plain text, whatever it holds); the instructor's cells stay rendered."""
-    if cell.cell_type not in ("markdown", "raw"):
-        return
+    if cell.cell_type == "code":  # any other kind (markdown, raw, one nbformat never heard of)
+        return                       # is a student's text
+
     text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
     if cell.cell_type == "markdown" and text.strip() in trusted:
         return

@@ -152,11 +152,12 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
     if version not in (3, 4):
         raise Rejected("unreadable", M.bilingual("intake_old_format", notebook=name,
                                                  version=version))
-    if version == 3:
-        flags.append("nbformat3")
-    _check_size(data, name)
+    _check_size(data, name, version)
     try:
-        text = _inspect(data, version, text, flags)
+        if version == 3:  # upgraded here, so that every notebook is repaired as version 4
+            flags.append("nbformat3")
+            data, text = _upgraded(data, name), ""
+        text = _inspect(data, text, flags)
     except RecursionError:
         raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
                                                  error="nested too deeply")) from None
@@ -181,10 +182,11 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
     return nb, flags
 
 
-def _all_cells(data: dict) -> list:
-    """The cells of a version 4 notebook, or of every worksheet of a version 3 one."""
-    if isinstance(data.get("cells"), list):
-        return data["cells"]
+def _all_cells(data: dict, version: int) -> list:
+    """The cells nbformat will read: a version 4 notebook's, or every worksheet's of a version
+    3 one (whatever else the file holds: a decoy ``cells`` list must not hide them)."""
+    if version == 4:
+        return data["cells"] if isinstance(data.get("cells"), list) else []
     worksheets = data.get("worksheets")
     return [cell for sheet in worksheets if isinstance(sheet, dict)
             and isinstance(sheet.get("cells"), list) for cell in sheet["cells"]] \
@@ -204,10 +206,10 @@ def _code_chars(cell: object) -> int:
         len(grade_id) if isinstance(grade_id, str) else 0)
 
 
-def _check_size(data: dict, name: str) -> None:
+def _check_size(data: dict, name: str, version: int) -> None:
     """Reject a notebook with more cells or code than the sandbox can ever be sent (the
     student's doing: a row with a reason, not a grader error graded again and again)."""
-    cells = _all_cells(data)
+    cells = _all_cells(data, version)
     if len(cells) > MAX_CELLS:
         raise Rejected("too_large", M.bilingual("intake_too_many_cells", notebook=name,
                                                 count=len(cells), limit=MAX_CELLS))
@@ -217,8 +219,41 @@ def _check_size(data: dict, name: str) -> None:
                                                 count=code, limit=MAX_CODE_CHARS))
 
 
-def _inspect(data: dict, version: int, text: str, flags: list[str]) -> str:
-    """Flags for copied cells and huge outputs; the text, repaired if it had to be."""
+def _upgraded(data: dict, name: str) -> dict:
+    """A version 3 notebook as version 4 (nbformat's own upgrade), its cells given the shape
+    the upgrade needs first (a mapping for metadata, text for the source)."""
+    worksheets = data.get("worksheets")
+    for cell in _all_cells(data, 3):
+        if not isinstance(cell, dict):
+            continue
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
+        for key in ("input", "source"):
+            if key in cell and not _is_text(cell[key]):
+                cell[key] = ""
+    data = {"nbformat": 3, "nbformat_minor": 0,
+            "metadata": data.get("metadata") if isinstance(data.get("metadata"), dict) else {},
+            "worksheets": [{"cells": [c for c in _all_cells(data, 3) if isinstance(c, dict)]}]
+            if isinstance(worksheets, list) else []}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            upgraded = nbformat.reads(json.dumps(data), as_version=4)
+        return json.loads(json.dumps(upgraded))
+    except Exception as exc:  # a structure even the upgrade cannot read
+        raise Rejected("unreadable", M.bilingual(
+            "intake_not_notebook", notebook=name,
+            error=f"{type(exc).__name__}: {str(exc)[:200]}")) from None
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) or (isinstance(value, list)
+                                      and all(isinstance(part, str) for part in value))
+
+
+def _inspect(data: dict, text: str, flags: list[str]) -> str:
+    """Flags for copied cells and huge outputs; the text, repaired if it had to be (and
+    written out anew when ``text`` is empty: an upgraded notebook)."""
     cells = [c for c in data.get("cells") or [] if isinstance(c, dict)] \
         if isinstance(data.get("cells"), list) else []
     ids = [c.get("id") for c in cells if isinstance(c.get("id"), str)]
@@ -227,10 +262,10 @@ def _inspect(data: dict, version: int, text: str, flags: list[str]) -> str:
     outputs = sum(len(json.dumps(c.get("outputs", []))) for c in cells)
     if outputs > HUGE_OUTPUTS_MB * 2**20:
         flags.append(f"huge_outputs:{outputs / 2**20:.0f}MB")
-    if version == 4 and _repair(data):
+    if _repair(data) and text:
         flags.append("repaired_structure")
         return json.dumps(data)
-    return text
+    return text or json.dumps(data)
 
 
 def _repair(data: dict) -> bool:

@@ -41,7 +41,8 @@ def build_program(nb: Any, source: SourceNotebook) -> tuple[list[dict], list[str
                 present[ident] = index
                 positions.setdefault(index - 1, []).append(ident)
             elif ident not in wanted:
-                flags.append(f"unknown_test_cell:{notebooks.shown_id(ident)}")
+                given = notebooks.nbgrader_meta(cell).get("grade_id")  # a str, or not
+                flags.append(f"unknown_test_cell:{notebooks.shown_id(given)}")
     ids = {notebooks.grade_id(c): i for i, c in enumerate(nb.cells) if notebooks.grade_id(c)}
     for position, ident in enumerate(source.order):
         if ident not in wanted or ident in present:

@@ -68,7 +68,8 @@ def written_answers(nb: Any, book: SourceNotebook) -> tuple[list[WrittenAnswer],
             continue
         ident = notebooks.grade_id(cell)
         if ident not in wanted:
-            flags.append(f"unknown_answer_cell:{notebooks.shown_id(ident)}")
+            given = notebooks.nbgrader_meta(cell).get("grade_id")  # a str, or not
+            flags.append(f"unknown_answer_cell:{notebooks.shown_id(given)}")
             continue
         if ident in found:
             continue  # a copied cell: the first one is the answer (duplicate_grade_id says so)
