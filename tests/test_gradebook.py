@@ -42,6 +42,7 @@ def _assignment(folder, answer: str, essay: str, extra: tuple = ()) -> None:
 
 def test_an_answer_graded_by_hand_waits_for_the_instructor_in_the_gradebook(tmp_path):
     from nbgrader.api import Gradebook
+    from sqlalchemy import text
 
     solutions = tmp_path / "solutions"
     _assignment(solutions / "09_tiny", "def add_bias(X):\n    ### BEGIN SOLUTION\n"
@@ -77,16 +78,38 @@ def test_an_answer_graded_by_hand_waits_for_the_instructor_in_the_gradebook(tmp_
     again = grade(tmp_path / "in", out, options=Options(solutions=solutions), quiet=True,
                   jobs=1)[0]
     assert "answer_changed:why_bias" in again.flags
-    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+    again = grade(tmp_path / "in", out, options=Options(solutions=solutions), quiet=True,
+                  jobs=1, force=True)[0]
+    assert "answer_changed:why_bias" in again.flags  # said until the instructor has looked
+    url = f"sqlite:///{out / 'gradebook.db'}"
+    with Gradebook(url) as gb:
         manual = gb.find_grade("why_bias", "tiny", "09_tiny", "ann")
         assert manual.manual_score == 1.5 and manual.needs_manual_grade
         manual.needs_manual_grade = False  # reviewed in formgrader
         gb.db.commit()
-    grade(tmp_path / "in", out, options=Options(solutions=solutions), quiet=True, jobs=1,
-          force=True)  # the same answer once more: the review stands
-    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+    again = grade(tmp_path / "in", out, options=Options(solutions=solutions), quiet=True,
+                  jobs=1, force=True)[0]  # the same answer once more: the review stands
+    assert "answer_changed:why_bias" not in again.flags
+    with Gradebook(url) as gb:
         manual = gb.find_grade("why_bias", "tiny", "09_tiny", "ann")
         assert manual.manual_score == 1.5 and not manual.needs_manual_grade
+        # an override of an autograded score: the instructor took the point away by hand
+        auto = gb.find_grade("test_add_bias", "tiny", "09_tiny", "ann")
+        auto.manual_score = 0.0
+        gb.db.commit()
+        gb.db.execute(text("DELETE FROM nnfs_written_answer"))  # a gradebook from before
+        gb.db.commit()
+    # she hands in a wrong add_bias and another answer: the override is kept but reviewed
+    # again (its autograded score changed), and so is the answer (no text on record)
+    _assignment(tmp_path / "in" / "ann" / "09_tiny", "def add_bias(X):\n    return X",
+                essay + " Or else every boundary passes through the origin.")
+    again = grade(tmp_path / "in", out, options=Options(solutions=solutions), quiet=True,
+                  jobs=1)[0]
+    assert {"autograde_changed:test_add_bias", "answer_changed:why_bias"} <= set(again.flags)
+    with Gradebook(url) as gb:
+        auto = gb.find_grade("test_add_bias", "tiny", "09_tiny", "ann")
+        assert auto.manual_score == 0 and auto.auto_score == 0 and auto.needs_manual_grade
+        assert gb.find_grade("why_bias", "tiny", "09_tiny", "ann").needs_manual_grade
 
 
 def _tags(html: str) -> list[tuple[str, list]]:

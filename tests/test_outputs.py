@@ -360,7 +360,7 @@ def test_the_lms_grade_is_the_gradebook_s_with_overrides_and_extra_credit(canvas
 
     url = f"sqlite:///{canvas_out / 'gradebook.db'}"
     writer = Writer(url)
-    for result in CLASS[:2] + [CLASS[3]]:
+    for result in CLASS[:2]:  # eve's 02 is not in this gradebook (graded with another one)
         writer.add_assignment(SOURCES[result.assignment])
         writer.record(result, SOURCES[result.assignment])
     writer.close()
@@ -368,12 +368,17 @@ def test_the_lms_grade_is_the_gradebook_s_with_overrides_and_extra_credit(canvas
     with Gradebook(url) as gb:
         lina = gb.find_grade(test.grade_id, "perceptron", PERCEPTRON, "lina")
         assert lina.auto_score == test.points
-        lina.manual_score = 0.0  # the instructor overrode a passed test (copied code, say)
+        lina.manual_score = 0.0  # the instructor overrode a passed test (copied code, say) ...
+        lina.needs_manual_grade = True  # ... and lina handed in again since: to review
         wang = gb.find_grade(test.grade_id, "perceptron", PERCEPTRON, "wang")
         wang.extra_credit = 2.0
         gb.db.commit()
         expected = {s: gb.find_submission(PERCEPTRON, s).score for s in ("lina", "wang")}
-    export(canvas_out, "canvas", say=lambda _: None)
+    said = []
+    export(canvas_out, "canvas", say=said.append)
     by = {r[0]: r for r in _rows(canvas_out / "lms" / "canvas-grades.csv", "utf-8-sig")}
     assert by["lina"][5] == number(float(FULL) - test.points) == number(expected["lina"])
     assert by["wang"][5] == number(float(WANG) + 2) == number(expected["wang"])
+    assert by["eve"][6] == str(int(CLASS[3].score))  # the autograded part, and it is said:
+    assert any("1 submissions are not in the gradebook (eve/" in s for s in said), said
+    assert any("1 grades given by hand wait for review" in s for s in said), said

@@ -134,10 +134,15 @@ FLAGS: dict[str, Flag] = _flags([
      "作业中没有的文字作答单元格（id 被改动、伪造的，或来自旧版本）；不评分。"),
     ("answer_changed:<answer cell>", True, "tests",
      "A written answer you had already graded by hand is not the text you graded (the "
-     "student handed in again): your grade is kept, and formgrader lists the answer as "
-     "needing review again.",
-     "你已人工评分的文字作答与评分时的文本不同（学生重新提交了）：你的分数保留，formgrader 把这份回答"
-     "重新列为需要复核。"),
+     "student handed in again, or the gradebook has no record of the text graded): your "
+     "grade is kept, and formgrader lists the answer for review until you have looked.",
+     "你已人工评分的文字作答与评分时的文本不同（学生重新提交了，或成绩册中没有评分时文本的记录）："
+     "你的分数保留，formgrader 把这份回答列为需要复核，直到你看过为止。"),
+    ("autograde_changed:<test cell>", True, "tests",
+     "You overrode this test cell's score by hand, and the student's new submission scores "
+     "otherwise there: your score is kept, and formgrader lists the cell for review again.",
+     "你曾人工改判这个测试单元格的分数，而学生新提交的版本在这里得分不同：你的分数保留，formgrader "
+     "把这个单元格重新列为需要复核。"),
     ("visible_only:<test cell>", False, "tests",
      "The visible check passed but a hidden one failed: an edge case missed, or answers "
      "that fit only the visible inputs.",

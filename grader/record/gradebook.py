@@ -172,8 +172,15 @@ class Writer:
                     grade = gb.find_grade(cell.grade_id, name, result.assignment, result.student)
                 except Exception:  # a cell the gradebook does not know (should not happen)
                     continue
+                changed = grade.auto_score is not None and grade.auto_score != cell.score
                 grade.auto_score = cell.score
-                grade.needs_manual_grade = False
+                if grade.manual_score is None:
+                    grade.needs_manual_grade = False
+                elif changed:  # an override of the instructor's, given to another submission:
+                    grade.needs_manual_grade = True  # kept, and listed for review again
+                if grade.manual_score is not None and grade.needs_manual_grade:
+                    nb_result.flags.append(f"autograde_changed:{cell.grade_id}")
+                    nb_result.flags = list(dict.fromkeys(nb_result.flags))  # a retried record
             self._manual_cells(result, source, name)
             for notebook in submission.notebooks:
                 if notebook.name == name:
@@ -201,11 +208,13 @@ class Writer:
             answer = answers.get(cell["grade_id"])
             before = self._answer_seen(result, name, cell["grade_id"], answer)
             if grade.manual_score is not None:
-                # graded by hand already: kept; but if the answer is no longer the text that
-                # was graded (a resubmission), formgrader lists it for review again, as
-                # nbgrader's own autograde does on every regrade
-                if before and answer is not None and answer.digest != before:
+                # graded by hand already: kept; but if the answer is not the text that was
+                # graded (a resubmission; or no text on record, a gradebook from before the
+                # fingerprints), formgrader lists it for review again, as nbgrader's own
+                # autograde does on every regrade; the row says so until it is reviewed
+                if answer is not None and answer.digest and answer.digest != before:
                     grade.needs_manual_grade = True
+                if grade.needs_manual_grade:
                     for nb in result.notebooks:
                         if Path(nb.notebook).stem == name:
                             nb.flags.append(f"answer_changed:{cell['grade_id']}")
@@ -265,10 +274,11 @@ def with_driver(db_url: str) -> str:
 
 
 def recorded_totals(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, float]]]
-                    ) -> dict[tuple[str, str], tuple[float, int, float]]:
-    """{(student, assignment): (score, written answers still waiting, their points)} as the
-    gradebook formgrader writes has them, for each submission of ``wanted`` (its written
-    answers as (notebook, answer cell, points)) that the gradebook holds.
+                    ) -> dict[tuple[str, str], tuple[float, int, float, int]]:
+    """{(student, assignment): (score, written answers still waiting, their points, grades
+    given by hand that wait for review)} as the gradebook formgrader writes has them, for
+    each submission of ``wanted`` (its written answers as (notebook, answer cell, points))
+    that the gradebook holds.
 
     The score is nbgrader's own sum over the submission's cells: the grade given by hand
     where there is one (a written answer, or an instructor's override of an autograded
@@ -282,9 +292,12 @@ def recorded_totals(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, s
         warnings.simplefilter("ignore")
         for (student, assignment), cells in wanted.items():
             try:
-                score = float(gb.find_submission(assignment, student).score or 0.0)
+                submission = gb.find_submission(assignment, student)
             except MissingEntry:
                 continue
+            score = float(submission.score or 0.0)
+            review = sum(1 for nb in submission.notebooks for grade in nb.grades
+                         if grade.manual_score is not None and grade.needs_manual_grade)
             waiting, points = 0, 0.0
             for notebook, grade_id, most in cells:
                 try:
@@ -294,5 +307,5 @@ def recorded_totals(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, s
                     continue
                 if grade.manual_score is None and grade.needs_manual_grade:
                     waiting, points = waiting + 1, points + most
-            found[(student, assignment)] = (score, waiting, points)
+            found[(student, assignment)] = (score, waiting, points, review)
     return found

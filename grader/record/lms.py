@@ -88,6 +88,19 @@ M.register(
             "还有 {count} 份文字作答等待在 formgrader 中人工评分（共 {points} 分）："
             "它们在这些文件中按 0 分计算。评完后请重新导出。",
         ),
+        "lms_hand_review": (
+            "{count} grades given by hand wait for review in formgrader (the student handed "
+            "in again since): these files hold your earlier grades. Review them, then export "
+            "again.",
+            "有 {count} 个人工给出的分数在 formgrader 中等待复核（之后学生又重新提交了）：这些文件中是"
+            "你之前给的分数。复核后请重新导出。",
+        ),
+        "lms_not_in_gradebook": (
+            "{count} submissions are not in the gradebook ({some}): their grade here is the "
+            "autograded part only. Grade them again with this gradebook, then export again.",
+            "有 {count} 份提交不在成绩册中（{some}）：这里它们的成绩只含自动评分的部分。请用这个成绩册"
+            "重新评分后再导出。",
+        ),
         "lms_no_gradebook": (
             "No gradebook at {url}: these files hold the autograded part only, without what "
             "is graded in formgrader (written answers: {points} points; overrides; extra "
@@ -203,12 +216,19 @@ def _add_gradebook(klass: _Class, db_url: str | None, out: Path, say) -> None:
         raise ExportError(M.bilingual("lms_bad_gradebook", url=_hide_password(url),
                                       error=f"{type(exc).__name__}: "
                                             + " ".join(str(exc).split())[:200])) from None
-    waiting, points = 0, 0.0
-    for key, (score, still, still_points) in grades.items():
+    waiting, points, review = 0, 0.0, 0
+    for key, (score, still, still_points, to_review) in grades.items():
         klass.recorded[key] = score
-        waiting, points = waiting + still, points + still_points
+        waiting, points, review = waiting + still, points + still_points, review + to_review
     if waiting:
         say(M.bilingual("lms_hand_waiting", count=waiting, points=number(points)))
+    if review:
+        say(M.bilingual("lms_hand_review", count=review))
+    absent = sorted(f"{student}/{assignment}" for student, assignment in wanted
+                    if (student, assignment) not in grades)
+    if absent:
+        say(M.bilingual("lms_not_in_gradebook", count=len(absent),
+                        some=", ".join(absent[:5]) + (", …" if len(absent) > 5 else "")))
 
 
 def _score(row: dict | None, missing_as_zero: bool, recorded: float | None = None) -> str:
