@@ -45,6 +45,7 @@ def test_unreadable_notebooks_are_rejected_in_both_languages(tmp_path, content, 
     [{**CODE, "metadata": {"tags": "setup"}}],
     [{**CODE, "cell_type": "widget"}],
     [{**CODE, "outputs": None}],
+    [{**CODE, "cell_type": "markdown", "attachments": ["x"]}],
 ])
 def test_damaged_structure_is_repaired_and_flagged(tmp_path, cells):
     nb, flags = _read(tmp_path, json.dumps({**V4, "cells": cells}))
@@ -63,6 +64,11 @@ V3_CODE = {"cell_type": "code", "input": "x = 1", "language": "python", "metadat
     {"cell_type": "note", "source": "<script>alert(1)</script>", "metadata": {}},
     {"cell_type": "markdown", "source": None, "metadata": {}},
     {"cell_type": "markdown", "metadata": {}},
+    {"metadata": {}, "source": "no kind"},
+    {**V3_CODE, "outputs": "abc"},
+    {**V3_CODE, "outputs": [{"output_type": "pyout", "png": 5}, 7]},
+    {"cell_type": "heading", "level": "2", "source": "Title", "metadata": {}},
+    {"cell_type": "markdown", "source": "x", "metadata": {}, "attachments": ["x"]},
 ])
 def test_an_old_notebook_is_upgraded_then_repaired_like_a_new_one(tmp_path, cell):
     """Version 3 is upgraded first, so the same repairs hold for it: text sources, mapping
@@ -73,6 +79,22 @@ def test_an_old_notebook_is_upgraded_then_repaired_like_a_new_one(tmp_path, cell
     assert all(isinstance(c.source, str) and isinstance(c.metadata, dict) for c in nb.cells)
     assert all(c.cell_type in ("code", "markdown", "raw") for c in nb.cells)
     assert nb.cells[0].source == "x = 1"
+
+
+def test_a_heading_level_cannot_make_a_small_old_notebook_huge(tmp_path):
+    """The upgrade writes '#' * level: twenty headings at level ten million once turned an
+    84 KB file into a 200 MB formgrader copy and 1.4 GB of memory."""
+    heading = {"cell_type": "heading", "level": 10**7, "source": "Title", "metadata": {}}
+    nb, _ = _read(tmp_path, json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                        "worksheets": [{"cells": [heading] * 20}]}))
+    assert all(len(c.source) < 20 for c in nb.cells), nb.cells[0].source[:40]
+
+
+def test_a_million_empty_worksheets_is_the_students_row(tmp_path):
+    with pytest.raises(Rejected) as info:
+        _read(tmp_path, json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                    "worksheets": [{"cells": []}] * (MAX_CELLS + 1)}))
+    assert info.value.status == "too_large"
 
 
 def test_a_decoy_cells_list_does_not_hide_an_old_notebook_s_size(tmp_path):

@@ -210,6 +210,11 @@ def _check_size(data: dict, name: str, version: int) -> None:
     """Reject a notebook with more cells or code than the sandbox can ever be sent (the
     student's doing: a row with a reason, not a grader error graded again and again)."""
     cells = _all_cells(data, version)
+    sheets = data.get("worksheets") if version == 3 else None
+    parts = max(len(cells), len(sheets) if isinstance(sheets, list) else 0)  # empty sheets too
+    if parts > MAX_CELLS:
+        raise Rejected("too_large", M.bilingual("intake_too_many_cells", notebook=name,
+                                                count=parts, limit=MAX_CELLS))
     if len(cells) > MAX_CELLS:
         raise Rejected("too_large", M.bilingual("intake_too_many_cells", notebook=name,
                                                 count=len(cells), limit=MAX_CELLS))
@@ -231,6 +236,18 @@ def _upgraded(data: dict, name: str) -> dict:
         for key in ("input", "source"):
             if key in cell and not _is_text(cell[key]):
                 cell[key] = ""
+        if not isinstance(cell.get("cell_type"), str):
+            cell["cell_type"] = "raw"
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []  # never graded (and dropped below for version 4 as well)
+        if cell["cell_type"] == "heading":
+            # the upgrade writes '#' * level: a level of ten million is a 10 MB line (and
+            # more than a gigabyte of memory) made from a few bytes of the file
+            level = cell.get("level")
+            ok = isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 6
+            cell["level"] = level if ok else 1
+        if not isinstance(cell.get("attachments", {}), dict):
+            del cell["attachments"]
     data = {"nbformat": 3, "nbformat_minor": 0,
             "metadata": data.get("metadata") if isinstance(data.get("metadata"), dict) else {},
             "worksheets": [{"cells": [c for c in _all_cells(data, 3) if isinstance(c, dict)]}]
@@ -288,6 +305,9 @@ def _repair(data: dict) -> bool:
         cell["source"] = source
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"], changed = {}, True
+        if not isinstance(cell.get("attachments", {}), dict):
+            del cell["attachments"]
+            changed = True
         tags = cell["metadata"].get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             cell["metadata"]["tags"], changed = [], True

@@ -97,9 +97,10 @@ M.register(
         ),
         "lms_not_in_gradebook": (
             "{count} submissions are not in the gradebook ({some}): their grade here is the "
-            "autograded part only. Grade them again with this gradebook, then export again.",
+            "autograded part only. Grade them again into this gradebook (grade ... --force: "
+            "a run without it keeps the results it has), then export again.",
             "有 {count} 份提交不在成绩册中（{some}）：这里它们的成绩只含自动评分的部分。请用这个成绩册"
-            "重新评分后再导出。",
+            "重新评分（grade ... --force：不加它时会沿用已有的结果），然后再导出。",
         ),
         "lms_no_gradebook": (
             "No gradebook at {url}: these files hold the autograded part only, without what "
