@@ -27,6 +27,17 @@ def _answer_cell(nb) -> nbformat.NotebookNode:
     return next(c for c in nb.cells if notebooks.grade_id(c) == QUESTION)
 
 
+def _answered_in_code_cell(text: str) -> nbformat.NotebookNode:
+    """The release with ``text`` written in the answer cell turned into a code cell
+    (JupyterLab's "y"), its nbgrader metadata kept."""
+    nb = _release()
+    cell = _answer_cell(nb)
+    code = nbformat.v4.new_code_cell(text)
+    code.metadata = copy.deepcopy(cell.metadata)
+    nb.cells[nb.cells.index(cell)] = code
+    return nb
+
+
 def test_every_assignment_s_written_questions_are_found_in_its_release():
     for folder in sorted(SOLUTIONS.iterdir()):
         if not folder.is_dir():
@@ -69,11 +80,7 @@ def test_an_answer_is_anything_written_beyond_the_stub(text, answered):
 
 
 def test_an_answer_written_in_a_code_cell_still_counts():
-    nb = _release()
-    cell = _answer_cell(nb)
-    code = nbformat.v4.new_code_cell("# No: XOR is not linearly separable")
-    code.metadata = copy.deepcopy(cell.metadata)
-    nb.cells[nb.cells.index(cell)] = code
+    nb = _answered_in_code_cell("# No: XOR is not linearly separable")
     answers, flags = written_answers(nb, BOOK)
     assert answers[0].answered and not flags
 
@@ -83,11 +90,7 @@ def test_an_answer_written_in_a_code_cell_is_never_run():
     raise an alarm about the words (``open('/tmp/x')`` quoted in an answer)."""
     from grader.record.program import build_program
 
-    nb = _release()
-    cell = _answer_cell(nb)
-    code = nbformat.v4.new_code_cell("open('/tmp/x', 'w')  # XOR is not separable")
-    code.metadata = copy.deepcopy(cell.metadata)
-    nb.cells[nb.cells.index(cell)] = code
+    nb = _answered_in_code_cell("open('/tmp/x', 'w')  # XOR is not separable")
     items, flags = build_program(nb, BOOK)
     assert not flags
     assert not [item for item in items if "open('/tmp/x'" in item.get("source", "")]
@@ -138,11 +141,7 @@ def test_an_answer_typed_into_a_code_cell_keeps_its_grading_box_in_formgrader():
     answer, as text, under the question's grade id and points (its score box)."""
     from grader.record.autograded import rebuilt
 
-    nb = _release()
-    cell = _answer_cell(nb)
-    code = nbformat.v4.new_code_cell("<b>No</b>: XOR is not linearly separable")
-    code.metadata = copy.deepcopy(cell.metadata)
-    nb.cells[nb.cells.index(cell)] = code
+    nb = _answered_in_code_cell("<b>No</b>: XOR is not linearly separable")
     shown = _answer_cell(rebuilt(nb, BOOK))
     assert shown.cell_type == "markdown" and shown.source.startswith("```")
     assert "<b>No</b>" in shown.source
