@@ -282,3 +282,34 @@ def test_pages_that_cannot_be_written_cost_one_student_their_pages_not_the_class
     err = capsys.readouterr().err
     assert "No space left on device" in err and "成绩不受影响" in err
     assert "ann" in (out / "grades.csv").read_text(encoding="utf-8")
+
+
+def test_a_run_puts_back_into_the_gradebook_the_results_it_does_not_hold(tmp_path, capsys):
+    """A gradebook deleted (or a new --db-url) must not leave the class's stored results out
+    of formgrader and the LMS export: the next run writes them again, without grading."""
+    from nbgrader.api import Gradebook
+
+    solutions = tmp_path / "solutions"
+    _assignment(solutions / "09_tiny", "def add_bias(X):\n    ### BEGIN SOLUTION\n"
+                "    return np.hstack([np.ones((len(X), 1)), X])\n    ### END SOLUTION",
+                "### BEGIN SOLUTION\nThe bias is a weight on a constant input.\n### END SOLUTION")
+    for student in ("ann", "bo"):
+        _assignment(tmp_path / "in" / student / "09_tiny",
+                    "def add_bias(X):\n    return np.hstack([np.ones((len(X), 1)), X])",
+                    "A constant input.")
+    out = tmp_path / "out"
+    options = Options(solutions=solutions)
+    grade(tmp_path / "in", out, options=options, quiet=True, jobs=1)
+    (out / "gradebook.db").unlink()
+    capsys.readouterr()
+    grade(tmp_path / "in", out, options=options, quiet=False, jobs=1)
+    said = capsys.readouterr().out
+    assert "2 stored results were not in the gradebook" in said and "没有重新评分" in said
+    assert "2 submissions are unchanged since they were graded" in said  # none graded again
+    assert "Grading " not in said
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for student in ("ann", "bo"):
+            assert gb.find_submission("09_tiny", student).score == 1
+            assert gb.find_grade("why_bias", "tiny", "09_tiny", student).needs_manual_grade
+    grade(tmp_path / "in", out, options=options, quiet=False, jobs=1)
+    assert "not in the gradebook" not in capsys.readouterr().out  # once put back, that is all

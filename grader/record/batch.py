@@ -103,6 +103,12 @@ M.register(
             "Cannot open the gradebook {url}: {error}",
             "无法打开成绩册 {url}：{error}",
         ),
+        "batch_recorded_again": (
+            "{count} stored results were not in the gradebook (deleted, or another --db-url): "
+            "written to it again, without grading them again.",
+            "有 {count} 个已保存的结果不在成绩册中（成绩册被删除，或换了 --db-url）：已重新写入，"
+            "没有重新评分。",
+        ),
         "batch_record_failed": (
             "Could not write {student}/{assignment} to the gradebook ({error}); it will be "
             "graded again by the next run.",
@@ -272,6 +278,7 @@ def _grade_locked(run: ClassRun, assignments: list[str] | None, students: list[s
     reused, todo = run.split(chosen, force)
     # the rest of the class keeps its current rows in the outputs, without grading
     reused += run.stored(rest)
+    run.record_missing(reused)
     graded = run.grade_all(todo)
     results = sorted(reused + graded, key=lambda r: (r.assignment, r.student))
     run.report(results, graded)
@@ -394,6 +401,28 @@ class ClassRun:
             if result is not None:
                 found.append(result)
         return found
+
+    def record_missing(self, reused: list[SubmissionResult]) -> None:
+        """Put back into the gradebook the stored results it does not hold (a gradebook
+        deleted, or a new --db-url): a run must leave every result it reports in the
+        gradebook, or formgrader and the LMS export would miss them without a word."""
+        from grader.record import gradebook
+
+        if not reused:
+            return
+        held = gradebook.recorded_submissions(self.db_url)
+        missing = [r for r in reused if held is not None and r.assignment in self.sources
+                   and not self.sources[r.assignment].error
+                   and (r.student, r.assignment) not in held]
+        if not missing:
+            return
+        book = self.open_book()
+        try:
+            for result in missing:
+                book.record(result, self.sources[result.assignment])
+        finally:
+            book.close()
+        self.say(M.bilingual("batch_recorded_again", count=len(missing)))
 
     # 3. grade -------------------------------------------------------------------
 

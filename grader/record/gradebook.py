@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from grader.record.results import SubmissionResult
     from grader.record.source import AssignmentSource
 
-__all__ = ["Writer", "recorded_totals", "with_driver"]
+__all__ = ["Writer", "recorded_totals", "recorded_submissions", "with_driver"]
 
 # pg_advisory_lock key (any 64-bit number every grader agrees on): "nnfsgb" in ASCII
 _LOCK_KEY = 0x6E6E_6673_6762
@@ -271,6 +271,32 @@ def with_driver(db_url: str) -> str:
     if url.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
         return url.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
     return db_url
+
+
+def recorded_submissions(db_url: str) -> set[tuple[str, str]] | None:
+    """{(student, assignment)} the gradebook holds, read with one query (nbgrader's own
+    opening checks its schema with alembic, seconds a run); an empty set for a gradebook
+    not made yet (an sqlite file that does not exist is not created); None if it cannot be
+    read (the run says so when it opens the gradebook for real)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and (not url.database
+                                               or not Path(url.database).is_file()):
+        return set()
+    engine = create_engine(with_driver(db_url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT s.student_id, a.name FROM submitted_assignment s "
+                "JOIN assignment a ON a.id = s.assignment_id")).all()
+        return {(student, assignment) for student, assignment in rows}
+    except Exception:  # no tables yet, or a server not reached: the real opening tells
+        return None
+    finally:
+        engine.dispose()
 
 
 def recorded_totals(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, float]]]

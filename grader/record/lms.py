@@ -97,10 +97,10 @@ M.register(
         ),
         "lms_not_in_gradebook": (
             "{count} submissions are not in the gradebook ({some}): their grade here is the "
-            "autograded part only. Grade them again into this gradebook (grade ... --force: "
-            "a run without it keeps the results it has), then export again.",
+            "autograded part only. Run the same grade command with this gradebook (it puts "
+            "back what it has graded), then export again.",
             "有 {count} 份提交不在成绩册中（{some}）：这里它们的成绩只含自动评分的部分。请用这个成绩册"
-            "重新评分（grade ... --force：不加它时会沿用已有的结果），然后再导出。",
+            "再次运行同样的 grade 命令（它会把已评分的结果重新写入），然后再导出。",
         ),
         "lms_no_gradebook": (
             "No gradebook at {url}: these files hold the autograded part only, without what "
