@@ -278,7 +278,10 @@ def _grade_locked(run: ClassRun, assignments: list[str] | None, students: list[s
     reused, todo = run.split(chosen, force)
     # the rest of the class keeps its current rows in the outputs, without grading
     reused += run.stored(rest)
-    run.record_missing(reused)
+    from grader.record.gradebook import put_back
+
+    if count := put_back(reused, run.sources, run.db_url, run.open_book):
+        run.say(M.bilingual("batch_recorded_again", count=count))
     graded = run.grade_all(todo)
     results = sorted(reused + graded, key=lambda r: (r.assignment, r.student))
     run.report(results, graded)
@@ -401,28 +404,6 @@ class ClassRun:
             if result is not None:
                 found.append(result)
         return found
-
-    def record_missing(self, reused: list[SubmissionResult]) -> None:
-        """Put back into the gradebook the stored results it does not hold (a gradebook
-        deleted, or a new --db-url): a run must leave every result it reports in the
-        gradebook, or formgrader and the LMS export would miss them without a word."""
-        from grader.record import gradebook
-
-        if not reused:
-            return
-        held = gradebook.recorded_submissions(self.db_url)
-        missing = [r for r in reused if held is not None and r.assignment in self.sources
-                   and not self.sources[r.assignment].error
-                   and (r.student, r.assignment) not in held]
-        if not missing:
-            return
-        book = self.open_book()
-        try:
-            for result in missing:
-                book.record(result, self.sources[result.assignment])
-        finally:
-            book.close()
-        self.say(M.bilingual("batch_recorded_again", count=len(missing)))
 
     # 3. grade -------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from grader.record.results import SubmissionResult
     from grader.record.source import AssignmentSource
 
-__all__ = ["Writer", "recorded_totals", "recorded_submissions", "with_driver"]
+__all__ = ["Writer", "put_back", "recorded_totals", "recorded_submissions", "with_driver"]
 
 # pg_advisory_lock key (any 64-bit number every grader agrees on): "nnfsgb" in ASCII
 _LOCK_KEY = 0x6E6E_6673_6762
@@ -297,6 +297,27 @@ def recorded_submissions(db_url: str) -> set[tuple[str, str]] | None:
         return None
     finally:
         engine.dispose()
+
+
+def put_back(results: list[SubmissionResult], sources: dict[str, AssignmentSource],
+             db_url: str, open_book) -> int:
+    """Record the ``results`` (stored, not graded again) that the gradebook does not hold: a
+    gradebook deleted, or a new --db-url. A run must leave every result it reports in the
+    gradebook, or formgrader and the LMS export would miss them without a word. Returns how
+    many; ``open_book`` opens the run's Writer (only when one is missing)."""
+    if not results:
+        return 0
+    held = recorded_submissions(db_url)
+    missing = [r for r in results if held is not None and r.assignment in sources
+               and not sources[r.assignment].error and (r.student, r.assignment) not in held]
+    if missing:
+        book = open_book()
+        try:
+            for result in missing:
+                book.record(result, sources[result.assignment])
+        finally:
+            book.close()
+    return len(missing)
 
 
 def recorded_totals(db_url: str, wanted: dict[tuple[str, str], list[tuple[str, str, float]]]
