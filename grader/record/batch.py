@@ -32,7 +32,7 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict
 from pathlib import Path
 
@@ -443,10 +443,9 @@ class ClassRun:
                 for item in work:
                     finished(_run_one(item), item[0])
                 return graded
-            import multiprocessing
+            from grader.record.pool import grading_pool
 
-            context = multiprocessing.get_context("fork" if sys.platform != "win32" else None)
-            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+            with grading_pool(self.jobs) as pool:
                 futures = {pool.submit(_run_one, item): item[0] for item in work}
                 # opened only after the worker processes exist: they never share its connection.
                 # A gradebook that cannot be opened stops the run here, before any result is

@@ -25,7 +25,6 @@ pool at once; SIGKILL, a crash or a frozen node gives them back when their lease
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import socket
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from grader.checks import messages as M
 from grader.record.plan import Job, Task
+from grader.record.pool import grading_pool
 from grader.record.progress import Progress
 from grader.record.queue import MAX_ATTEMPTS, Claim, Key
 from grader.record.results import NotebookResult, SubmissionResult
@@ -354,8 +354,7 @@ class _Worker:
         so no process but this one ever holds it."""
         self.shut_pool()
         self.queue.close()
-        context = multiprocessing.get_context("fork")
-        self.pool = ProcessPoolExecutor(max_workers=self.run.jobs, mp_context=context)
+        self.pool = grading_pool(self.run.jobs)
         self.pool.submit(int).result()  # with fork, every process starts now
         self.queue.connect()
 
