@@ -27,8 +27,8 @@ def _prefix(node: ast.expr) -> str | None:
 
 
 def _flag_expressions(tree: ast.AST):
-    """Every expression that becomes a flag: worker.flag(x), row_flag("name", …), xs.append(x)
-    and xs += [x, …] on a name ending in "flags", and flags = [x, …]."""
+    """Every expression that becomes a flag: worker.flag(x), row_flag("name", …), _flag(nb, x),
+    xs.append(x) and xs += [x, …] on a name ending in "flags", and flags = [x, …]."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
@@ -36,6 +36,8 @@ def _flag_expressions(tree: ast.AST):
                 yield node.args[0]
             elif isinstance(func, ast.Name) and func.id == "row_flag" and node.args:
                 yield node.args[0]
+            elif isinstance(func, ast.Name) and func.id == "_flag" and len(node.args) > 1:
+                yield node.args[1]  # the gradebook's _flag(notebook result, flag)
             elif isinstance(func, ast.Attribute) and func.attr == "append" and node.args:
                 target = func.value
                 name = target.attr if isinstance(target, ast.Attribute) else \

@@ -38,6 +38,7 @@ from grader.checks import messages as M
 from grader.course.build import nbgrader_env
 from grader.errors import UsageError
 from grader.paths import SOLUTIONS
+from grader.record.terminal import error_line
 from grader.record import intake
 from grader.record.results import Totals
 from grader.record.terminal import printable
@@ -318,8 +319,7 @@ def check_path(path: str | Path, solutions: Path = SOLUTIONS, quiet: bool = Fals
             status = 2
             continue
         except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, and the next file
-            print(M.bilingual("check_crashed", path=shown,
-                              error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"),
+            print(M.bilingual("check_crashed", path=shown, error=error_line(exc, 200)),
                   file=sys.stderr, flush=True)
             status = 2
             continue

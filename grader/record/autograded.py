@@ -30,7 +30,7 @@ from nbformat.corpus.words import generate_corpus_id
 from grader import notebooks
 from grader.checks import messages as M
 from grader.record import intake
-from grader.record.terminal import printable
+from grader.record.terminal import error_line, printable
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.record.results import SubmissionResult
@@ -61,9 +61,9 @@ def write_pages(out: Path, result: SubmissionResult, folder: Path,
     except Exception as exc:  # noqa: BLE001 - one submission's pages, whatever went wrong
         if result.notebooks:
             result.notebooks[0].flags.append("pages_failed")
-        error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
         print(printable(M.bilingual("pages_failed", student=result.student,
-                                    assignment=result.assignment, error=error), lines=True),
+                                    assignment=result.assignment, error=error_line(exc, 200)),
+                        lines=True),
               file=sys.stderr, flush=True)
 
 
@@ -118,13 +118,13 @@ def rebuilt(submitted: Any, book: SourceNotebook) -> nbformat.NotebookNode:
     known = {c["grade_id"]: c for c in book.cells if c["grade_id"]}
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": dict(notebooks.KERNELSPEC),
                                             "language_info": dict(notebooks.LANGUAGE_INFO)})
+    prose = {q.grade_id for q in book.written if q.in_words}
     claimed: set[str] = set()
     ids: set[str] = set()
     for old in submitted.cells:
         ident = notebooks.grade_id(old)
         mine = known.get(ident) if ident is not None else None
-        if mine is not None and mine["grade"] and mine["solution"] \
-                and mine["cell_type"] != "code" and old.cell_type == "code":
+        if ident in prose and old.cell_type == "code":
             old.cell_type = "raw"  # a written answer in a code cell (JupyterLab's "y"): its
             #                        text, shown as text, keeps the question's grading box
         inert_text(old, book.markdown)

@@ -52,7 +52,7 @@ from grader.record.results import CellResult, NotebookResult, SubmissionResult
 from grader.record.sandbox import sandbox_mode
 from grader.record.source import AssignmentSource, load_assignment
 from grader.record.store import ResultStore, digest_files, grader_digest
-from grader.record.terminal import printable
+from grader.record.terminal import error_line, printable
 
 __all__ = ["grade", "run_command", "ClassRun"]
 
@@ -418,7 +418,7 @@ class ClassRun:
                 writer.add_assignment(source)
         except Exception as exc:  # unreachable server, wrong password, not a database
             raise RuntimeError(M.bilingual("batch_gradebook", url=_hide_password(self.db_url),
-                                           error=_first_line(exc))) from None
+                                           error=error_line(exc))) from None
         return writer
 
     def grade_all(self, todo: list[tuple[Job, str]]) -> list[SubmissionResult]:
@@ -482,7 +482,7 @@ class ClassRun:
                 result.notebooks[0].flags.append("gradebook_failed")
                 print(printable(M.bilingual("batch_record_failed", student=result.student,
                                             assignment=result.assignment,
-                                            error=_first_line(exc)), lines=True),
+                                            error=error_line(exc)), lines=True),
                       file=sys.stderr, flush=True)
             if self.feedback:
                 autograded.write_pages(self.out, result, job.folder, source)
@@ -535,11 +535,6 @@ def _hide_password(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return url.split("@")[-1]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:300] if text else ''}"
 
 
 # ---------------------------------------------------------------- outputs

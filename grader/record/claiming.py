@@ -39,7 +39,7 @@ from grader.record.pool import grading_pool
 from grader.record.progress import Progress
 from grader.record.queue import MAX_ATTEMPTS, Claim, Key
 from grader.record.results import NotebookResult, SubmissionResult
-from grader.record.terminal import printable
+from grader.record.terminal import error_line, printable
 
 if TYPE_CHECKING:  # pragma: no cover
     from grader.record.batch import ClassRun
@@ -183,7 +183,7 @@ def place(run: ClassRun, db_url: str | None, shard: tuple[int, int] | None,
 
 def open_queue(run: ClassRun) -> str:
     """Connect ``run`` to the pool of claims (grader.record.queue); the gradebook's id."""
-    from grader.record.batch import _first_line, _hide_password
+    from grader.record.batch import _hide_password
     from grader.record.queue import Claims
 
     run.worker = worker_name(run.task)
@@ -192,7 +192,7 @@ def open_queue(run: ClassRun) -> str:
         identity = run.queue.gradebook_id()
     except Exception as exc:  # unreachable server, wrong password, not a database
         raise RuntimeError(M.bilingual("batch_gradebook", url=_hide_password(run.db_url),
-                                       error=_first_line(exc))) from None
+                                       error=error_line(exc))) from None
     introduce(run)
     return identity
 
@@ -446,14 +446,13 @@ class _Worker:
         """The claim's result: recorded (gradebook, claim done, feedback, local file), given
         back (its process died: another attempt), or dropped (another worker took it)."""
         from grader.record import autograded
-        from grader.record.batch import _first_line
 
         run, queue = self.run, self.queue
         if died is not None and claim.attempts < MAX_ATTEMPTS:
             queue.release([claim], attempt_counts=True)
             run.say(printable(M.bilingual(
                 "claim_retry", student=job.student, assignment=job.assignment,
-                error=_first_line(died), attempt=claim.attempts, most=MAX_ATTEMPTS), lines=True))
+                error=error_line(died), attempt=claim.attempts, most=MAX_ATTEMPTS), lines=True))
             return
         source = run.sources.get(result.assignment)
         try:
@@ -478,7 +477,7 @@ class _Worker:
             result.notebooks[0].flags.append("gradebook_failed")
             print(printable(M.bilingual("batch_record_failed", student=result.student,
                                         assignment=result.assignment,
-                                        error=_first_line(exc)), lines=True),
+                                        error=error_line(exc)), lines=True),
                   file=sys.stderr, flush=True)
             with contextlib.suppress(Exception):
                 if claim.attempts >= MAX_ATTEMPTS:

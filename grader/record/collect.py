@@ -53,7 +53,8 @@ from grader.checks import messages as M
 from grader.paths import SOLUTIONS
 from grader.record.matching import Mapped, cell_index, map_notebook, notebook_index
 from grader.record.owners import Place, Roster, lms_of, place_of, row_flag
-from grader.record.walk import Entry, Walker, describe, display
+from grader.record.terminal import error_line
+from grader.record.walk import Entry, Walker, display
 
 __all__ = ["Collected", "Collection", "Empty", "Identity", "Unmapped", "collect"]
 
@@ -273,7 +274,7 @@ class _Collecting:
                 candidate = self.examine(entry, place, stamps)
             except Exception as exc:  # one file never stops the class
                 candidate = None
-                self.unmapped(entry, place, M.bilingual("collect_unreadable", error=describe(exc)),
+                self.unmapped(entry, place, M.bilingual("collect_unreadable", error=error_line(exc, 200)),
                               "unreadable")
             if candidate is not None:
                 candidates.append(candidate)
@@ -372,7 +373,7 @@ class _Collecting:
                 os.replace(candidate.entry.file, target)
             except OSError as exc:  # one file never stops the class
                 self.unmapped(candidate.entry, candidate.place,
-                              M.bilingual("collect_unreadable", error=describe(exc)), "unreadable")
+                              M.bilingual("collect_unreadable", error=error_line(exc, 200)), "unreadable")
                 continue
             flags = ([row_flag("renamed", where.renamed_from)] if where.renamed_from else []) \
                 + (["late"] if candidate.place.late else []) + candidate.flags

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from grader.record.results import SubmissionResult
+    from grader.record.results import NotebookResult, SubmissionResult
     from grader.record.source import AssignmentSource
 
 __all__ = ["Writer", "put_back", "recorded_totals", "recorded_submissions", "with_driver"]
@@ -179,24 +179,23 @@ class Writer:
                 elif changed:  # an override of the instructor's, given to another submission:
                     grade.needs_manual_grade = True  # kept, and listed for review again
                 if grade.manual_score is not None and grade.needs_manual_grade:
-                    nb_result.flags.append(f"autograde_changed:{cell.grade_id}")
-                    nb_result.flags = list(dict.fromkeys(nb_result.flags))  # a retried record
-            self._manual_cells(result, source, name)
+                    _flag(nb_result, f"autograde_changed:{cell.grade_id}")
+            self._manual_cells(result, nb_result, source)
             for notebook in submission.notebooks:
                 if notebook.name == name:
                     notebook.flagged = bool(nb_result.flags)
         gb.db.commit()
 
-    def _manual_cells(self, result: SubmissionResult, source: AssignmentSource,
-                      name: str) -> None:
+    def _manual_cells(self, result: SubmissionResult, nb_result: NotebookResult,
+                      source: AssignmentSource) -> None:
         """Answers graded by hand (nbgrader's manually graded answer cells) reach formgrader
         as nbgrader's own autograde leaves them: an answer waits for a grade, an answer left
         blank scores 0 and waits for nothing, their points stay apart from the autograded
         total, and a grade an instructor already gave is kept (reviewed again if the answer
         changed since)."""
+        name = Path(nb_result.notebook).stem
         book = next((b for b in source.notebooks if Path(b.name).stem == name), None)
-        answers = {a.grade_id: a for nb in result.notebooks
-                   if Path(nb.notebook).stem == name for a in nb.written}
+        answers = {a.grade_id: a for a in nb_result.written}
         for cell in book.cells if book is not None else []:
             if not (cell["grade"] and cell["solution"]):
                 continue
@@ -215,10 +214,7 @@ class Writer:
                 if answer is not None and answer.digest and answer.digest != before:
                     grade.needs_manual_grade = True
                 if grade.needs_manual_grade:
-                    for nb in result.notebooks:
-                        if Path(nb.notebook).stem == name:
-                            nb.flags.append(f"answer_changed:{cell['grade_id']}")
-                            nb.flags = list(dict.fromkeys(nb.flags))  # a retried record
+                    _flag(nb_result, f"answer_changed:{cell['grade_id']}")
                 continue
             blank = answer is not None and not answer.answered  # unknown: let the instructor look
             grade.auto_score = 0.0 if blank else None
@@ -243,6 +239,11 @@ class Writer:
                             "DO UPDATE SET digest = excluded.digest"),
                        {**key, "digest": answer.digest})
         return before or ""
+
+
+def _flag(nb_result: NotebookResult, flag: str) -> None:
+    if flag not in nb_result.flags:  # once, however often a record is retried
+        nb_result.flags.append(flag)
 
 
 #: The project's one table in nbgrader's gradebook: which text of each written answer the

@@ -20,6 +20,7 @@ from nbformat import NotebookNode
 
 from grader import notebooks
 from grader.checks import messages as M
+from grader.record.terminal import error_line
 
 __all__ = ["Rejected", "read_submission", "grade_ids", "MAX_NOTEBOOK_MB", "HUGE_OUTPUTS_MB",
            "MAX_CELLS", "MAX_CODE_CHARS"]
@@ -168,7 +169,7 @@ def read_submission(path: Path, max_mb: float = MAX_NOTEBOOK_MB) -> tuple[Notebo
             nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat's validation of a damaged structure
         raise Rejected("unreadable", M.bilingual("intake_not_notebook", notebook=name,
-                                                 error=f"{type(exc).__name__}: {str(exc)[:200]}")) from None
+                                                 error=error_line(exc, 200))) from None
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
             cell.outputs = []  # never graded, and never copied into feedback

@@ -56,8 +56,7 @@ def build_program(nb: Any, source: SourceNotebook) -> tuple[list[dict], list[str
         positions.setdefault(after, []).append(ident)
     # a written answer is prose wherever it sits: one the student turned into a code cell is
     # still not a program (running it gives a SyntaxError, or a false alarm from its words)
-    prose = {c["grade_id"] for c in source.cells
-             if c["grade"] and c["solution"] and c["cell_type"] != "code"}
+    prose = {q.grade_id for q in source.written if q.in_words}
     items: list[dict] = [{"checkpoint": ident} for ident in positions.get(-1, [])]
     for index, cell in enumerate(nb.cells):
         written = notebooks.nbgrader_meta(cell).get("grade") and notebooks.grade_id(cell) in prose

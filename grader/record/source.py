@@ -36,6 +36,7 @@ class WrittenQuestion:
 
     grade_id: str
     points: float
+    in_words: bool = True  # the instructor's cell is text (a markdown cell), not code
 
 
 @dataclass
@@ -111,8 +112,8 @@ def load_assignment(assignment: str, solutions: Path = SOLUTIONS) -> AssignmentS
                           if notebooks.is_solution_cell(c)],
             cells=cells,
             error="; ".join(errors),
-            written=[WrittenQuestion(c["grade_id"], c["points"]) for c in cells
-                     if c["grade"] and c["solution"] and c["grade_id"]],
+            written=[WrittenQuestion(c["grade_id"], c["points"], c["cell_type"] != "code")
+                     for c in cells if c["grade"] and c["solution"] and c["grade_id"]],
             markdown=_instructor_markdown(nb),
             code=frozenset(_text(c.source).strip() for c in nb.cells
                            if c.cell_type == "code" and not notebooks.nbgrader_meta(c).get("grade")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["printable"]
+__all__ = ["printable", "error_line"]
 
 # control (Cc), format (Cf: bidi overrides, zero-width characters), surrogates left by
 # undecodable bytes (Cs), line and paragraph separators (Zl, Zp)
@@ -49,3 +49,10 @@ def printable(text: object, limit: int = 300, *, lines: bool = False,
         shown.append(piece)
         length += len(piece)
     return "".join(shown)
+
+
+def error_line(exc: BaseException, limit: int = 300) -> str:
+    """``ValueError: the first line of its message`` (cut at ``limit``): how a message names
+    an error that is not the student's, in one line whatever the exception holds."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:limit] if text else ''}"

@@ -29,8 +29,9 @@ from grader.record.archive import (
     open_zip,
     safe_member,
 )
+from grader.record.terminal import error_line
 
-__all__ = ["Entry", "Walker", "describe", "display", "ignored_name", "wanted"]
+__all__ = ["Entry", "Walker", "display", "ignored_name", "wanted"]
 
 M.register(
     {
@@ -176,11 +177,6 @@ def _mb(size: int) -> str:
     return f"{size / 2**20:.0f}"
 
 
-def describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200] if text else ''}"
-
-
 class Walker:
     """Walks a folder or a zip and yields :class:`Entry`; wanted files are copied to
     ``incoming`` as they are found, bounded by ``limit`` bytes each."""
@@ -200,7 +196,7 @@ class Walker:
                 descriptor = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
             except OSError as exc:
                 yield Entry((source.name,), problem=M.bilingual(
-                    "collect_unreadable", error=describe(exc)), kind="unreadable", root=True)
+                    "collect_unreadable", error=error_line(exc, 200)), kind="unreadable", root=True)
                 return
             try:
                 yield from self._folder(descriptor, ())
@@ -211,7 +207,7 @@ class Walker:
         try:
             handle = open(source, "rb")
         except OSError as exc:
-            yield Entry((source.name,), problem=M.bilingual("collect_bad_zip", error=describe(exc)),
+            yield Entry((source.name,), problem=M.bilingual("collect_bad_zip", error=error_line(exc, 200)),
                          kind="bad_zip", root=True)
             return
         with handle:
@@ -228,7 +224,7 @@ class Walker:
                 # folder is seen even if a data folder below is too large to examine
                 children = sorted(listing, key=lambda child: (_is_folder(child), child.name))
         except OSError as exc:
-            yield Entry(parts, problem=M.bilingual("collect_unreadable", error=describe(exc)),
+            yield Entry(parts, problem=M.bilingual("collect_unreadable", error=error_line(exc, 200)),
                          kind="unreadable")
             return
         for child in children:
@@ -271,7 +267,7 @@ class Walker:
         try:
             inner = os.open(raw, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=descriptor)
         except OSError as exc:  # replaced by a link or made unreadable meanwhile
-            yield Entry(here, problem=M.bilingual("collect_unreadable", error=describe(exc)),
+            yield Entry(here, problem=M.bilingual("collect_unreadable", error=error_line(exc, 200)),
                          kind="unreadable")
             return
         try:
@@ -286,7 +282,7 @@ class Walker:
         try:
             fd = os.open(raw, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=descriptor)
         except OSError as exc:
-            entry.problem, entry.kind = M.bilingual("collect_unreadable", error=describe(exc)), \
+            entry.problem, entry.kind = M.bilingual("collect_unreadable", error=error_line(exc, 200)), \
                 "unreadable"
             yield entry
             return
@@ -325,7 +321,7 @@ class Walker:
                 entry.kind = "too_large"
         except Exception as exc:  # a bad CRC, a truncated member, an I/O error
             target.unlink(missing_ok=True)
-            entry.problem = M.bilingual("collect_unreadable", error=describe(exc))
+            entry.problem = M.bilingual("collect_unreadable", error=error_line(exc, 200))
             entry.kind = "unreadable"
 
     # zips ---------------------------------------------------------------------
@@ -344,7 +340,7 @@ class Walker:
             yield here
             return
         except Exception as exc:  # BadZipFile, and whatever a crafted header provokes
-            here.problem, here.kind = M.bilingual("collect_bad_zip", error=describe(exc)), "bad_zip"
+            here.problem, here.kind = M.bilingual("collect_bad_zip", error=error_line(exc, 200)), "bad_zip"
             yield here
             return
         # what one zip a student uploaded may expand to, all its members together
@@ -400,7 +396,7 @@ class Walker:
             with archive.open(info) as stream:
                 self._keep(entry, stream.read, info.file_size, limit)
         except Exception as exc:  # a local header that contradicts the directory, …
-            entry.problem = M.bilingual("collect_unreadable", error=describe(exc))
+            entry.problem = M.bilingual("collect_unreadable", error=error_line(exc, 200))
             entry.kind = "unreadable"
 
     def _nested(self, entry: Entry) -> Iterator[Entry]:
