@@ -287,6 +287,8 @@ def test_pages_that_cannot_be_written_cost_one_student_their_pages_not_the_class
 def test_a_run_puts_back_into_the_gradebook_the_results_it_does_not_hold(tmp_path, capsys):
     """A gradebook deleted (or a new --db-url) must not leave the class's stored results out
     of formgrader and the LMS export: the next run writes them again, without grading."""
+    import sqlite3
+
     from nbgrader.api import Gradebook
 
     solutions = tmp_path / "solutions"
@@ -313,3 +315,9 @@ def test_a_run_puts_back_into_the_gradebook_the_results_it_does_not_hold(tmp_pat
             assert gb.find_grade("why_bias", "tiny", "09_tiny", student).needs_manual_grade
     grade(tmp_path / "in", out, options=options, quiet=False, jobs=1)
     assert "not in the gradebook" not in capsys.readouterr().out  # once put back, that is all
+    (out / "gradebook.db").unlink()  # an empty database in its place (formgrader opened
+    sqlite3.connect(out / "gradebook.db").close()  # before any run makes one, say): the same
+    grade(tmp_path / "in", out, options=options, quiet=False, jobs=1)
+    assert "2 stored results were not in the gradebook" in capsys.readouterr().out
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        assert gb.find_submission("09_tiny", "ann").score == 1

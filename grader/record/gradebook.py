@@ -279,7 +279,7 @@ def recorded_submissions(db_url: str) -> set[tuple[str, str]] | None:
     opening checks its schema with alembic, seconds a run); an empty set for a gradebook
     not made yet (an sqlite file that does not exist is not created); None if it cannot be
     read (the run says so when it opens the gradebook for real)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, inspect, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool
 
@@ -290,11 +290,13 @@ def recorded_submissions(db_url: str) -> set[tuple[str, str]] | None:
     engine = create_engine(with_driver(db_url), poolclass=NullPool)
     try:
         with engine.connect() as conn:
+            if not inspect(conn).has_table("submitted_assignment"):
+                return set()  # an empty database: nbgrader makes its tables on opening
             rows = conn.execute(text(
                 "SELECT s.student_id, a.name FROM submitted_assignment s "
                 "JOIN assignment a ON a.id = s.assignment_id")).all()
         return {(student, assignment) for student, assignment in rows}
-    except Exception:  # no tables yet, or a server not reached: the real opening tells
+    except Exception:  # a server not reached, not a database: the real opening tells
         return None
     finally:
         engine.dispose()
