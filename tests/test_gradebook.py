@@ -321,3 +321,26 @@ def test_a_run_puts_back_into_the_gradebook_the_results_it_does_not_hold(tmp_pat
     assert "2 stored results were not in the gradebook" in capsys.readouterr().out
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         assert gb.find_submission("09_tiny", "ann").score == 1
+
+
+def test_a_new_gradebook_gets_the_schema_revision_alembic_reports(tmp_path):
+    """open_gradebook reads the schema head in-process; nbgrader's own way (the `alembic heads`
+    command of this environment) must name the same revision, and the new database carries it."""
+    import os
+    import sys
+
+    import nbgrader.api
+    from sqlalchemy import create_engine, text
+
+    from grader.record.gradebook import open_gradebook, schema_revision
+
+    bindir = os.path.dirname(sys.executable)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", bindir + os.pathsep + os.environ.get("PATH", ""))
+        assert schema_revision() == nbgrader.api.get_alembic_version()
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    open_gradebook(url).close()
+    with create_engine(url).connect() as connection:
+        stamped = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert stamped == schema_revision()
+    assert nbgrader.api.get_alembic_version is not schema_revision  # patched only while opening

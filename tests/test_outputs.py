@@ -344,7 +344,8 @@ def test_the_class_report_has_its_figures_and_escapes_student_text(tmp_path):
     hostile = _result("<img src=x onerror=alert(1)>", PERCEPTRON, failing=("test_radius",),
                       flags=("claims_other_student:bob",))
     page = render_report(CLASS + [hostile], NAMES)
-    assert page.count("data:image/png;base64,") == 4  # 2 assignments x (scores, exercises)
+    assert page.count("<svg ") == 4  # 2 assignments x (scores, exercises)
+    assert "<script" not in page.lower()
     assert "<img src=x" not in page and "&lt;img src=x" in page
     assert "Exercise 1.5 · radius R" in page and "claims_other_student" in page
     assert 'href="feedback/lina/01_perceptron/perceptron.html"' in page
@@ -382,3 +383,45 @@ def test_the_lms_grade_is_the_gradebook_s_with_overrides_and_extra_credit(canvas
     assert by["eve"][6] == str(int(CLASS[3].score))  # the autograded part, and it is said:
     assert any("1 submissions are not in the gradebook (eve/" in s for s in said), said
     assert any("1 grades given by hand wait for review" in s for s in said), said
+
+
+def test_the_report_s_charts_are_well_formed_svg_that_count_what_they_show():
+    """Each chart parses as XML; every bar's tooltip says the count it is drawn for, and a
+    label with markup in it stays text."""
+    import xml.etree.ElementTree as ET
+
+    from grader.record.charts import exercise_bars, score_distribution
+
+    ns = "{http://www.w3.org/2000/svg}"
+    scores = [0, 3, 3, 7.5, 10, 10, 10]
+    small = ET.fromstring(score_distribution(scores, 10, "Scores · 得分", "score", "n"))
+    tips = [r.find(ns + "title").text for r in small.iter(ns + "rect")]
+    assert tips == [f"{s}: {sum(1 for x in scores if round(x) == s)}" for s in range(11)]
+    big = ET.fromstring(score_distribution([0, 55, 99, 100], 100, "t", "x", "y"))
+    counts = [int(r.find(ns + "title").text.rsplit(": ", 1)[1]) for r in big.iter(ns + "rect")]
+    assert len(counts) == 10 and sum(counts) == 4 and counts[0] == 1 and counts[-1] == 2
+    rows = [("<b>1.1 · 感知机</b>", 3, 1, 0), ("1.2", 0, 0, 4)]
+    chart = exercise_bars(rows, "t", "students", ("full", "partly", "none"),
+                          ("#0f0", "#fa0", "#f00"))
+    tree = ET.fromstring(chart)
+    assert "<b>" not in chart and "&lt;b&gt;1.1 · 感知机&lt;/b&gt;" in chart
+    bars = [r.find(ns + "title").text for r in tree.iter(ns + "rect") if r.find(ns + "title")
+            is not None]
+    assert bars == ["<b>1.1 · 感知机</b> — full: 3", "<b>1.1 · 感知机</b> — partly: 1",
+                    "<b>1.1 · 感知机</b> — none: 0", "1.2 — full: 0", "1.2 — partly: 0",
+                    "1.2 — none: 4"]
+    widths = [float(r.get("width")) for r in tree.iter(ns + "rect") if r.find(ns + "title")
+              is not None]
+    assert widths[2] == 0 and widths[0] == pytest.approx(3 * widths[1], abs=0.3) and \
+        widths[5] == pytest.approx(4 * widths[1], abs=0.3)  # drawn to a tenth of a pixel
+    assert ET.fromstring(score_distribution([], 0, "t", "x", "y")) is not None  # nothing graded
+
+
+def test_chart_ticks_are_whole_numbers_that_reach_the_top():
+    from grader.record.charts import integer_ticks
+
+    for top in (0, 1, 5, 6, 7, 13, 40, 99, 250, 1001):
+        ticks = integer_ticks(top)
+        assert ticks[0] == 0 and ticks[-1] >= top and len(ticks) <= 7, (top, ticks)
+        steps = {b - a for a, b in zip(ticks, ticks[1:])}
+        assert len(steps) == 1 and str(steps.pop()).rstrip("0") in ("1", "2", "5"), ticks

@@ -3,6 +3,8 @@ the student's kernel and the grade of record agree on every cell (tests/variants
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from grader import notebooks
@@ -30,13 +32,22 @@ def of_record(tmp_path_factory):
     return {(r.student, r.assignment): r for r in results}
 
 
+BY_NAME = {v.name: v for v in VARIANTS}
+
+
+@functools.cache
+def _kernel_verdicts(name: str) -> dict[str, tuple[bool, str]]:
+    """The kernel's verdicts on one variant, computed once for the two tests that read them."""
+    return variants_corpus.kernel_verdicts(BY_NAME[name])
+
+
 def _expected_zero(variant) -> set[str]:
     return set(variant.case.zero) if variant.kind == "wrong" else set()
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
 def test_the_kernel_scores_each_variant_as_it_deserves(variant):
-    verdicts = variants_corpus.kernel_verdicts(variant)
+    verdicts = _kernel_verdicts(variant.name)
     failed = {cell for cell, (passed, _) in verdicts.items() if not passed}
     assert failed == _expected_zero(variant), {c: verdicts[c][1][:600] for c in failed}
     for cell in failed:
@@ -50,7 +61,7 @@ def test_the_grade_of_record_gives_the_kernels_verdict(of_record, variant):
     result = of_record[(variant.name.replace("/", "__"), variant.case.assignment)]
     cells = {c.grade_id: c for nb in result.notebooks for c in nb.cells}
     failed = {ident for ident, c in cells.items() if c.score < c.points}
-    kernel = variants_corpus.kernel_verdicts(variant)
+    kernel = _kernel_verdicts(variant.name)
     assert failed == {c for c, (passed, _) in kernel.items() if not passed}, \
         {c: cells[c].detail[:600] for c in failed}
     for ident in failed:

@@ -13,6 +13,7 @@ never takes a changed file for it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from grader import notebooks
 from grader.course import generated
 from grader.paths import COURSE, REPO, SOLUTIONS, assignments
 
-__all__ = ["build", "release_files", "run_nbgrader", "nbgrader_env", "BUILD_COMMAND"]
+__all__ = ["build", "release_files", "run_nbgrader", "run_nbgrader_steps", "nbgrader_env", "BUILD_COMMAND"]
 
 BUILD_COMMAND = "python -m grader build"
 
@@ -56,6 +57,21 @@ def run_nbgrader(args: list[str], cwd: Path, quiet: bool = True) -> subprocess.C
     return proc
 
 
+def run_nbgrader_steps(steps: list[list[str]], cwd: Path) -> subprocess.CompletedProcess:
+    """Several nbgrader command lines (argument lists, in order) in one process
+    (grader.course.nbgrader_steps): what ``run_nbgrader`` does for each, without paying
+    nbgrader's start-up for each."""
+    cmd = [sys.executable, "-m", "grader.course.nbgrader_steps"]
+    proc = subprocess.run(cmd, cwd=cwd, env=nbgrader_env(), input=json.dumps(steps),
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"nbgrader failed (exit {proc.returncode}) · nbgrader 运行失败\n"
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
+    return proc
+
+
 def build(ids: list[str] | None = None, solutions: Path = SOLUTIONS,
           course: Path = COURSE, backup: bool = False) -> list[Path]:
     """Regenerate ``course/<id>/`` for each assignment id (all by default).
@@ -75,19 +91,12 @@ def build(ids: list[str] | None = None, solutions: Path = SOLUTIONS,
         root = Path(tmp)
         # nbgrader reads nbgrader_config.py from its working folder: use the course's.
         shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+        run_nbgrader_steps([["generate_assignment", ident, "--force", "--no-db",
+                             f"--CourseDirectory.root={root}",
+                             f"--CourseDirectory.source_directory={solutions.resolve()}",
+                             "--CourseDirectory.release_directory=release"] for ident in ids],
+                           cwd=root)
         for ident in ids:
-            run_nbgrader(
-                [
-                    "generate_assignment",
-                    ident,
-                    "--force",
-                    "--no-db",
-                    f"--CourseDirectory.root={root}",
-                    f"--CourseDirectory.source_directory={solutions.resolve()}",
-                    "--CourseDirectory.release_directory=release",
-                ],
-                cwd=root,
-            )
             released = root / "release" / ident
             for path in sorted(released.rglob("*")):
                 relative = path.relative_to(released)

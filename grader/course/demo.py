@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook
 
 from grader import notebooks
 from grader.checks import messages as M
-from grader.course.build import build, run_nbgrader
+from grader.course.build import build, run_nbgrader_steps
 from grader.course.samples import Sample, write_submissions
 from grader.paths import GRADING, REPO, SOLUTIONS, assignments
 
@@ -87,11 +87,11 @@ c.CourseDirectory.db_url = {"sqlite:///" + str(root / "gradebook.db")!r}
 
 
 def autograde_all(root: Path, ids: list[str]) -> None:
-    for ident in ids:
-        run_nbgrader(["generate_assignment", ident, "--force"], cwd=root)
-        run_nbgrader(["autograde", ident, "--force"], cwd=root)
-        run_nbgrader(["generate_feedback", ident, "--force"], cwd=root)
-    run_nbgrader(["export", "--to", str(root / "grades.csv")], cwd=root)
+    """nbgrader's own pipeline on the class in ``root/submitted``: generate, autograde and
+    feedback for each assignment, then the grades export (one process for all of it)."""
+    steps = [[command, ident, "--force"] for ident in ids
+             for command in ("generate_assignment", "autograde", "generate_feedback")]
+    run_nbgrader_steps([*steps, ["export", "--to", str(root / "grades.csv")]], cwd=root)
 
 
 def gradebook_scores(root: Path) -> dict[tuple[str, str], tuple[float, float]]:

@@ -17,12 +17,9 @@ it still holds what this command wrote (``grader.course.generated``).
 
 from __future__ import annotations
 
-import copy
-import re
 from pathlib import Path
 
 import nbformat
-from nbformat import NotebookNode
 
 from grader import notebooks
 from grader.checks import messages as M

@@ -38,10 +38,9 @@ from grader.checks import messages as M
 from grader.course.build import nbgrader_env
 from grader.errors import UsageError
 from grader.paths import SOLUTIONS
-from grader.record.terminal import error_line
 from grader.record import intake
 from grader.record.results import Totals
-from grader.record.terminal import printable
+from grader.record.terminal import error_line, printable
 
 __all__ = ["CheckedCell", "Checked", "check_notebook", "check_one", "check_path",
            "format_report", "find_source", "kernel_check", "restore_tests", "run_notebook",

@@ -1,7 +1,7 @@
 """The class report page, ``OUT/report.html`` · 全班报告页面.
 
-One self-contained page for the instructor (figures are PNG data URIs drawn with
-matplotlib): per assignment the distribution of scores and a bar per exercise showing how
+One self-contained page for the instructor (figures are inline SVG, grader.record.charts):
+per assignment the distribution of scores and a bar per exercise showing how
 many students got it fully, partly or not at all; the exercises to re-teach; the rows whose
 flags need a look, with what each flag means; and a grade table linking to every student's
 feedback page. Student-chosen text is escaped.
@@ -9,14 +9,13 @@ feedback page. Student-chosen text is escaped.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 
 from grader.checks import messages as M
+from grader.record import charts
 from grader.record.flags import describe_flag, flag_name, needs_attention
 from grader.record.summary import (
     assignment_lines,
@@ -59,7 +58,7 @@ h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-top:1px solid #d0
 padding-top:1rem}table{border-collapse:collapse;margin:1rem 0}
 td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}td.n{text-align:right}
 .zh{color:#57606a}.row{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}
-img{max-width:100%;border:1px solid #eaeef2}
+svg{border:1px solid #eaeef2}
 """
 
 GREEN, AMBER, RED = "#2da44e", "#d4a72c", "#cf222e"
@@ -71,19 +70,8 @@ def _both(key: str, **values: object) -> str:
 
 
 def _label(key: str, **values: object) -> str:
-    from grader.plotting import label
-
     text = M.text(key, **values)
-    return label(text.en, text.zh)
-
-
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"{text.en} · {text.zh}"
 
 
 def _num(x: float) -> str:
@@ -91,14 +79,7 @@ def _num(x: float) -> str:
 
 
 def figures(results, names) -> dict[str, tuple[str, str]]:
-    """{assignment: (score distribution PNG, exercises PNG)}, base64."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    import grader.plotting  # noqa: F401 - the CJK fallback font, before the first figure
-
+    """{assignment: (score distribution SVG, exercises SVG)}."""
     by = defaultdict(list)
     for result in results:
         by[result.assignment].append(result)
@@ -107,42 +88,21 @@ def figures(results, names) -> dict[str, tuple[str, str]]:
     for assignment in sorted(by):
         rows = by[assignment]
         maximum = max((r.max_score for r in rows), default=0.0)
-        fig, ax = plt.subplots(figsize=(5.2, 3.0))
-        scores = [r.score for r in rows]
-        if maximum and maximum <= 40:  # a bar per possible score
-            counts = defaultdict(int)
-            for s in scores:
-                counts[round(s)] += 1
-            xs = list(range(int(maximum) + 1))
-            ax.bar(xs, [counts.get(x, 0) for x in xs], color="#0969da", width=0.8)
-            ax.set_xlim(-0.7, maximum + 0.7)
-        else:
-            ax.hist(scores, bins=10, range=(0, maximum or 1), color="#0969da")
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.set(xlabel=_label("report_score_axis"), ylabel=_label("report_count_axis"),
-               title=_label("report_scores", assignment=assignment))
-        distribution = _png(fig)
-
+        distribution = charts.score_distribution(
+            [r.score for r in rows], maximum, _label("report_scores", assignment=assignment),
+            _label("report_score_axis"), _label("report_count_axis"))
         exercises = table.get(assignment, {})
         known = names.get(assignment, {})
-        idents = list(exercises)
-        fig, ax = plt.subplots(figsize=(7.5, 0.42 * max(len(idents), 2) + 1.2))
-        labels = [known[i].short if i in known else i for i in idents]
-        full = [exercises[i]["full"] for i in idents]
-        partial = [exercises[i]["partial"] for i in idents]
-        zero = [exercises[i]["zero"] for i in idents]
-        ys = list(range(len(idents)))[::-1]
-        ax.barh(ys, full, color=GREEN, label=_label("report_full"))
-        ax.barh(ys, partial, left=full, color=AMBER, label=_label("report_partial"))
-        ax.barh(ys, zero, left=[f + p for f, p in zip(full, partial)], color=RED,
-                label=_label("report_zero"))
-        ax.set_yticks(ys, [text if len(text) <= 42 else text[:41] + "…" for text in labels])
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set(xlabel=_label("report_students_axis"),
-               title=_label("report_exercises", assignment=assignment))
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if len(idents) > 6 else -0.3),
-                  ncol=3, frameon=False)
-        drawn[assignment] = (distribution, _png(fig))
+        bars = []
+        for ident, counts in exercises.items():
+            text = known[ident].short if ident in known else ident
+            text = text if len(text) <= 42 else text[:41] + "…"
+            bars.append((text, counts["full"], counts["partial"], counts["zero"]))
+        drawn[assignment] = (distribution, charts.exercise_bars(
+            bars, _label("report_exercises", assignment=assignment),
+            _label("report_students_axis"),
+            (_label("report_full"), _label("report_partial"), _label("report_zero")),
+            (GREEN, AMBER, RED)))
     return drawn
 
 
@@ -193,11 +153,8 @@ def render(results, names) -> str:
         parts.append("</ol>")
 
     for assignment, (distribution, exercises) in figures(results, names).items():
-        parts += [f"<h2>{html.escape(assignment)}</h2>", '<div class="row">',
-                  f'<img alt="{html.escape(M.en("report_scores", assignment=assignment))}" '
-                  f'src="data:image/png;base64,{distribution}">',
-                  f'<img alt="{html.escape(M.en("report_exercises", assignment=assignment))}" '
-                  f'src="data:image/png;base64,{exercises}">', "</div>"]
+        parts += [f"<h2>{html.escape(assignment)}</h2>", '<div class="row">', distribution,
+                  exercises, "</div>"]
 
     eyes = flagged_rows(results)
     if eyes:
