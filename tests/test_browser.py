@@ -57,6 +57,7 @@ import nbformat
 import pytest
 
 from grader import notebooks
+from grader.course.build import run_nbgrader_steps
 from grader.course.lab import (
     LAB_CONFIG,
     lab_command,
@@ -285,9 +286,7 @@ def lab(tmp_path_factory):
     server = Lab(root, work)
     if server.exchange:  # put the course in the exchange, as an instructor would
         shutil.copytree(COURSE, root / "course", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        for assignment in ASSIGNMENTS:
-            subprocess.run([sys.executable, "-m", "nbgrader", "release_assignment", assignment, "--force"],
-                           cwd=root, check=True, capture_output=True, timeout=120)
+        run_nbgrader_steps([["release_assignment", a, "--force"] for a in ASSIGNMENTS], cwd=root)
     server.start()
     yield server
     server.stop()

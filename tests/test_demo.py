@@ -50,6 +50,56 @@ def _points_graded_by_hand(assignment: str) -> float:
     return points
 
 
+# Run All on a laptop, in seconds (others 30): what a notebook may cost its student.
+TIME_LIMIT = {"05_training": 60, "06_autoencoders": 60}
+
+
+def _autograded(root, student: str, assignment: str):
+    """nbgrader's executed copy of one sample (every cell ran in a kernel, as autograde runs)."""
+    return nbformat.read(next((root / "autograded" / student / assignment).glob("*.ipynb")),
+                         as_version=4)
+
+
+def _cell_seconds(cell) -> float:
+    from datetime import datetime
+
+    timing = cell.metadata.get("execution", {})
+    if "iopub.execute_input" not in timing or "shell.execute_reply" not in timing:
+        return 0.0
+    start, end = (datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
+                  for k in ("iopub.execute_input", "shell.execute_reply"))
+    return (end - start).total_seconds()
+
+
+def test_the_perfect_sample_runs_every_cell_without_an_error_within_its_budget(graded):
+    """The reference answers in the notebook as handed out, run top to bottom by nbgrader:
+    no cell (demos and plots included) shows an error, and the cells together take less than
+    the notebook's budget (twice the laptop's, CI machines are shared)."""
+    root, _, _ = graded
+    for assignment in assignments():
+        nb = _autograded(root, "perfect", assignment)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert code and all(c.get("execution_count") for c in code), assignment
+        for cell in code:
+            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+            assert not errors, (assignment, cell.source[:200], errors[0].get("evalue"))
+        seconds = sum(_cell_seconds(c) for c in code)
+        assert 0 < seconds < 2 * TIME_LIMIT.get(assignment, 30) + 15, (assignment, seconds)
+
+
+def test_the_blank_release_fails_only_where_an_exercise_is_not_done(graded):
+    """The release run top to bottom (nbgrader's run of the blank sample): its demos and plots
+    stop only because an exercise is not written yet, never on an error of their own."""
+    root, _, _ = graded
+    for assignment in assignments():
+        nb = _autograded(root, "blank", assignment)
+        failed = [(c.source[:120], o.ename, o.evalue) for c in nb.cells
+                  for o in c.get("outputs", []) if o.output_type == "error"]
+        assert failed, assignment  # the exercises are blank: something must stop
+        for source, name, value in failed:
+            assert name in ("NotImplementedError", "CheckFailure"), (assignment, source, value)
+
+
 def test_a_partly_wrong_sample_exists_for_every_assignment(graded):
     _, samples, _ = graded
     for ident in assignments():

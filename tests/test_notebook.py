@@ -109,14 +109,14 @@ def test_hidden_seeds_can_differ_per_student(tmp_path):
 
 @pytest.mark.slow
 def test_nbgrader_feedback_and_export_work_on_the_output(graded_samples):
-    from grader.course.build import run_nbgrader
+    from grader.course.build import run_nbgrader_steps
 
     root, samples, results = graded_samples
     out = root / "out"
     common = [f"--CourseDirectory.root={out}", f"--CourseDirectory.db_url=sqlite:///{out}/gradebook.db"]
-    run_nbgrader(["generate_feedback", "01_perceptron", "--force",
-                  "--CourseDirectory.feedback_directory=nbgrader_feedback", *common], cwd=out)
-    run_nbgrader(["export", f"--to={out / 'export.csv'}", *common], cwd=out)
+    run_nbgrader_steps([["generate_feedback", "01_perceptron", "--force",
+                         "--CourseDirectory.feedback_directory=nbgrader_feedback", *common],
+                        ["export", f"--to={out / 'export.csv'}", *common]], cwd=out)
     with open(out / "export.csv", newline="", encoding="utf-8") as handle:
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     assert exported == {s.student: results[s.student].score for s in samples}

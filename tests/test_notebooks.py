@@ -9,7 +9,6 @@ import ast
 import importlib
 import re
 import shutil
-import time
 from pathlib import Path
 
 import nbformat
@@ -25,7 +24,6 @@ from grader.paths import COURSE, SOLUTIONS, assignments
 IDS = assignments()
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
-TIME_LIMIT = {"05_training": 60, "06_autoencoders": 60}  # seconds; others 30
 
 
 def _solution(ident: str) -> Path:
@@ -256,39 +254,13 @@ def test_hidden_tests_use_other_seeds_than_visible_ones(ident):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("ident", IDS)
-def test_solution_runs_top_to_bottom_with_full_marks(ident):
-    from grader.course.selfcheck import kernel_check
-
-    start = time.monotonic()
-    results, fatal = kernel_check(_solution(ident))  # demos and plots included
-    elapsed = time.monotonic() - start
-    assert fatal is None, fatal
-    failed = {r.grade_id: r.message for r in results if r.score != r.points}
-    assert not failed, failed
-    # The budget is for a laptop; CI machines are shared, so allow twice as long here.
-    assert elapsed < 2 * TIME_LIMIT.get(ident, 30) + 15, f"{ident} took {elapsed:.0f} s"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("ident", IDS)
 def test_release_scores_zero_and_fails_only_with_not_implemented(ident):
-    from grader.course.selfcheck import restore_tests, run_notebook
-
+    """The grade of record on the notebook as handed out. (How its other cells fail when the
+    whole notebook runs in a kernel: tests/test_demo.py, on nbgrader's run of the blank sample,
+    which is this release.)"""
     results, fatal = check_notebook(_course(ident))
     assert fatal is None, fatal
     assert results and all(r.score == 0 for r in results)
     for r in results:
         assert ("NotImplementedError" in r.message or "not written yet" in r.message
                 or "not answered yet" in r.message), r.message  # a question's blank answer
-    # Other cells (demos, plots) fail only because an exercise is not done yet.
-    nb = restore_tests(notebooks.read(_course(ident)), notebooks.read(_solution(ident)))
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        run_notebook(nb, Path(tmp))
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                assert output.ename in ("NotImplementedError", "CheckFailure"), (
-                    f"{cell.id}: {output.ename}: {output.evalue}"
-                )

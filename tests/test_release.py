@@ -79,35 +79,41 @@ def _program(nb) -> list:
 
 
 RUNNER = textwrap.dedent('''
+    # Each job (a notebook's code and its test cells, one JSON file named on the command line)
+    # runs in a namespace of its own, in one process: the course's imports are paid once.
     import ast, contextlib, io, json, sys, warnings
     import grader
     from grader.checks.compare import CheckFailure
-    cells = json.load(open(sys.argv[1], encoding="utf-8"))
-    ns = {"__name__": "__notebook__"}
-    for source, whole in cells["code"]:  # as the grader loads a notebook: errors do not stop it
-        tree = ast.parse(source)
-        if not whole:  # a demo or a plot: only its imports and definitions
-            tree.body = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom,
-                         ast.FunctionDef, ast.ClassDef))]
-        for node in ([tree] if whole else tree.body):
-            module = node if whole else ast.Module(body=[node], type_ignores=[])
+
+    def run(cells):
+        ns = {"__name__": "__notebook__"}
+        for source, whole in cells["code"]:  # as the grader loads a notebook: errors do not stop it
+            tree = ast.parse(source)
+            if not whole:  # a demo or a plot: only its imports and definitions
+                tree.body = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom,
+                             ast.FunctionDef, ast.ClassDef))]
+            for node in ([tree] if whole else tree.body):
+                module = node if whole else ast.Module(body=[node], type_ignores=[])
+                try:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        exec(compile(module, "<code>", "exec"), ns)
+                except Exception:
+                    pass
+        results = []
+        for source in cells["tests"]:
             try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(module, "<code>", "exec"), ns)
-            except Exception:
-                pass
-    results = []
-    for source in cells["tests"]:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                exec(compile(source, "<test>", "exec"), ns)
-            results.append(["passed", ""])
-        except CheckFailure as failure:
-            results.append([failure.kind, failure.args[0]])
+                with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    exec(compile(source, "<test>", "exec"), ns)
+                results.append(["passed", ""])
+            except CheckFailure as failure:
+                results.append([failure.kind, failure.args[0]])
+        return results
+
+    jobs = {name: run(json.load(open(name, encoding="utf-8"))) for name in sys.argv[1:]}
     import importlib.util
     answers = importlib.util.find_spec("grader.checks.references") is not None
-    json.dump({"grader": grader.__file__, "results": results, "answers": answers}, sys.stdout)
+    json.dump({"grader": grader.__file__, "jobs": jobs, "answers": answers}, sys.stdout)
 ''')
 
 
@@ -122,27 +128,34 @@ def test_installed_outside_the_repository_the_visible_checks_pass_and_fail_as_th
     (work / "runner.py").write_text(RUNNER)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NNFS_ROOT")}
     env["MPLBACKEND"] = "Agg"
-    for ident in assignments():
-        course_nb = notebooks.read(sorted((COURSE / ident).glob("*.ipynb"))[0])
-        tests = [c.source for c in course_nb.cells if notebooks.is_test_cell(c)]
-        answers = _program(notebooks.read(sorted((SOLUTIONS / ident).glob("*.ipynb"))[0]))
-        for kind, code in (("answers", answers), ("blanks", _program(course_nb))):
+    jobs = {}  # blanks first: answers run before them could not lend them a pass
+    for kind in ("blanks", "answers"):
+        for ident in assignments():
+            course_nb = notebooks.read(sorted((COURSE / ident).glob("*.ipynb"))[0])
+            tests = [c.source for c in course_nb.cells if notebooks.is_test_cell(c)]
+            source = course_nb if kind == "blanks" else \
+                notebooks.read(sorted((SOLUTIONS / ident).glob("*.ipynb"))[0])
             job = work / f"{ident}-{kind}.json"
-            job.write_text(json.dumps({"code": code, "tests": tests}))
-            run = subprocess.run([str(python), "runner.py", job.name], cwd=work, env=env,
-                                 capture_output=True, text=True, timeout=600)
-            assert run.returncode == 0, run.stderr[-3000:]
-            seen = json.loads(run.stdout)
-            assert Path(seen["grader"]).is_relative_to(tmp_path / "venv"), seen["grader"]
-            assert seen["answers"] is False  # the recorded values did the work
-            outcomes = [kind_ for kind_, _ in seen["results"]]
-            if kind == "answers":
-                assert set(outcomes) == {"passed"}, (ident, seen["results"])
-            else:
-                assert "passed" not in outcomes, (ident, outcomes)
-                for failure_kind, message in seen["results"]:
-                    assert failure_kind in ("not_done", "exception"), (ident, message[:300])
-                    assert "✗" in message and any("\u4e00" <= ch <= "\u9fff" for ch in message)
+            job.write_text(json.dumps({"code": _program(source), "tests": tests}))
+            jobs[job.name] = (ident, kind)
+    run = subprocess.run([str(python), "runner.py", *jobs], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout)
+    assert Path(seen["grader"]).is_relative_to(tmp_path / "venv"), seen["grader"]
+    assert seen["answers"] is False  # the recorded values did the work
+    assert set(seen["jobs"]) == set(jobs)
+    for name, (ident, kind) in jobs.items():
+        results = seen["jobs"][name]
+        outcomes = [kind_ for kind_, _ in results]
+        assert outcomes, (ident, kind)
+        if kind == "answers":
+            assert set(outcomes) == {"passed"}, (ident, results)
+        else:
+            assert "passed" not in outcomes, (ident, outcomes)
+            for failure_kind, message in results:
+                assert failure_kind in ("not_done", "exception"), (ident, message[:300])
+                assert "✗" in message and any("\u4e00" <= ch <= "\u9fff" for ch in message)
     assert not (tmp_path / "solutions").exists()
 
 
