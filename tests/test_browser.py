@@ -547,12 +547,10 @@ def test_notebook_with_the_old_kernel_metadata_opens_with_an_unsaved_change(page
     expect(page.locator(_DIRTY)).to_have_count(1)
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_course_notebook_renders_its_markdown_and_math(page, lab, assignment):
-    name = _notebook_name(assignment)
-    nb = notebooks.read(lab.notebooks / assignment / name)
-    _open(page, lab, f"{assignment}/{name}", len(nb.cells), kernel=False)
-
+def _renders_its_markdown_and_math_and_opens_clean(page: Page, nb, assignment: str) -> None:
+    """The notebook on show (just opened, kernel starting): every markdown cell rendered, the
+    bilingual title a heading, every formula typeset by MathJax; and once the kernel is up, no
+    unsaved-change dot (JupyterLab writes its kernel metadata then; the notebook holds it)."""
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
     expect(page.locator(f"{NOTEBOOK} .jp-MarkdownCell .jp-RenderedMarkdown")).to_have_count(len(markdown))
     title = page.locator(f"{NOTEBOOK} .jp-RenderedMarkdown h1").first
@@ -567,8 +565,6 @@ def test_course_notebook_renders_its_markdown_and_math(page, lab, assignment):
             ".filter(t => /\\$\\$|\\\\frac|\\\\mathbf/.test(t))"
         )
         assert not raw, f"math left as raw TeX: {raw[:2]}"
-    # Just opened, nothing changed: no unsaved-change dot once the kernel has started and
-    # JupyterLab has written its kernel metadata (the notebook already holds it).
     _wait_until_settled(page)
     assert page.locator(_DIRTY).count() == 0, "the notebook shows an unsaved change after opening"
     _shot(page, f"{assignment}-opened")
@@ -590,10 +586,18 @@ def test_first_check_of_the_notebook_as_handed_out_asks_for_code(page, lab):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_filled_in_notebook_runs_every_cell_shows_its_figures_and_validates(page, lab, assignment):
+def test_filled_in_notebook_renders_runs_every_cell_shows_its_figures_and_validates(page, lab, assignment):
+    """The reference answers typed into the notebook as handed out: it opens as the handed-out
+    one does (its markdown and metadata are the working copy's, checked here), then Run All."""
     name = _notebook_name(assignment)
     nb = notebooks.read(lab.notebooks / "samples" / "perfect" / assignment / name)
-    _open(page, lab, f"samples/perfect/{assignment}/{name}", len(nb.cells))
+    handed_out = notebooks.read(lab.notebooks / assignment / name)
+    assert nb.metadata == handed_out.metadata
+    prose = [[c.source for c in book.cells if c.cell_type == "markdown"
+              and not notebooks.is_solution_cell(c)] for book in (nb, handed_out)]
+    assert prose[0] == prose[1]  # all but the written answers
+    _open(page, lab, f"samples/perfect/{assignment}/{name}", len(nb.cells), kernel=False)
+    _renders_its_markdown_and_math_and_opens_clean(page, nb, assignment)
     seconds = _run_all(page)
     print(f"{assignment}: Run All took {seconds:.1f} s in the browser")
 
