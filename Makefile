@@ -12,7 +12,7 @@ help:
 	@echo "make demo             build the course, grade the sample submissions with the grade of record, print grades"
 	@echo "                      生成课程，用正式评分程序给示例提交评分，打印成绩表"
 	@echo "make test             run the whole test suite · 运行全部测试"
-	@echo "make test-fast        the quick lane for developers (no notebooks, sandbox, browser) · 开发者用的快速测试"
+	@echo "make test-fast        the quick lane for developers (no kernels, nbgrader, browser) · 开发者用的快速测试"
 	@echo "make lab              JupyterLab on your own working copy work/ (LANGUAGE=zh|en PORT=8899 DIR=folder TOKEN=...)"
 	@echo "                      在你自己的工作副本 work/ 上打开 JupyterLab（选项同上）"
 	@echo "make lab-instructor   the instructor's JupyterLab on the repository (Formgrader, Create Assignment; GRADING=OUT)"
@@ -52,9 +52,10 @@ TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: $(STAMP) sandbox
 	$(PY) -m pytest --durations=30 -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
-# A developer's lane: no whole notebooks, no nbgrader, no sandbox, no browser (tests marked slow).
+# A developer's lane: no whole notebooks in a kernel, no nbgrader, no browser (tests marked
+# slow), on every core like the full suite.
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow" -q -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
 build: $(STAMP)
 	$(PY) -m grader build
