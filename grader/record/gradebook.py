@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -44,8 +45,11 @@ def open_gradebook(db_url: str):
 
     import nbgrader.api
 
-    with mock.patch.object(nbgrader.api, "get_alembic_version", schema_revision):
+    with _OPENING, mock.patch.object(nbgrader.api, "get_alembic_version", schema_revision):
         return nbgrader.api.Gradebook(db_url)
+
+
+_OPENING = threading.Lock()  # the patch is process-wide: one open at a time while it holds
 
 
 @functools.cache
