@@ -405,6 +405,10 @@ def test_the_report_s_charts_are_well_formed_svg_that_count_what_they_show():
                           ("#0f0", "#fa0", "#f00"))
     tree = ET.fromstring(chart)
     assert "<b>" not in chart and "&lt;b&gt;1.1 · 感知机&lt;/b&gt;" in chart
+    odd = '"><script>alert(1)</script><x y="'  # in a title, which names the assignment
+    for svg in (score_distribution([1], 2, odd, odd, odd), exercise_bars(rows, odd, odd,
+                                                                         (odd,) * 3, ("red",) * 3)):
+        assert "<script" not in svg and ET.fromstring(svg).get("aria-label") == odd
     bars = [r.find(ns + "title").text for r in tree.iter(ns + "rect") if r.find(ns + "title")
             is not None]
     assert bars == ["<b>1.1 · 感知机</b> — full: 3", "<b>1.1 · 感知机</b> — partly: 1",
