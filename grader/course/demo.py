@@ -24,6 +24,7 @@ from grader.checks import messages as M
 from grader.course.build import build, run_nbgrader_steps
 from grader.course.samples import Sample, write_submissions
 from grader.paths import GRADING, REPO, SOLUTIONS, assignments
+from grader.record.terminal import short_number
 
 __all__ = ["demo", "prepare_course_root", "autograde_all", "gradebook_scores", "expected_score",
            "grade_table"]
@@ -121,9 +122,6 @@ def expected_score(sample: Sample, solutions: Path = SOLUTIONS) -> float:
     return sum(p for ident, p in points.items() if ident not in sample.fails)
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
-
 
 def grade_table(samples: list[Sample], scores: dict[tuple[str, str], tuple[float, float]],
                 ids: list[str], nbgrader: dict[tuple[str, str], tuple[float, float]] | None = None,
@@ -145,22 +143,22 @@ def grade_table(samples: list[Sample], scores: dict[tuple[str, str], tuple[float
                 if key in expected:
                     problems.append(M.bilingual("demo_mismatch", student=student,
                                                 assignment=ident, score="—",
-                                                expected=_num(expected[key])))
+                                                expected=short_number(expected[key])))
                 continue
             score, top = scores[key]
-            cell = f"{_num(score)}/{_num(top)}"
+            cell = f"{short_number(score)}/{short_number(top)}"
             if nbgrader is not None:
                 other = nbgrader.get(key)
-                cell += f" ({_num(other[0])})" if other else " (—)"
+                cell += f" ({short_number(other[0])})" if other else " (—)"
                 if other is None or abs(other[0] - score) > 1e-9:
                     problems.append(M.bilingual(
                         "demo_disagree", student=student, assignment=ident,
-                        nbgrader=_num(other[0]) if other else "—", trusted=_num(score)))
+                        nbgrader=short_number(other[0]) if other else "—", trusted=short_number(score)))
             want = expected.get(key)
             if want is not None and abs(score - want) > 1e-9:
                 cell += "!"
                 problems.append(M.bilingual("demo_mismatch", student=student, assignment=ident,
-                                            score=_num(score), expected=_num(want)))
+                                            score=short_number(score), expected=short_number(want)))
             row += cell.rjust(width)
         lines.append(row)
     legend = "  ".join(f"{a.split('_', 1)[0]} {a.split('_', 1)[-1]}" for a in ids)

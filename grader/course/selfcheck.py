@@ -40,7 +40,7 @@ from grader.errors import UsageError
 from grader.paths import SOLUTIONS
 from grader.record import intake
 from grader.record.results import Totals
-from grader.record.terminal import error_line, printable
+from grader.record.terminal import error_line, printable, short_number
 
 __all__ = ["CheckedCell", "Checked", "check_notebook", "check_one", "check_path",
            "format_report", "find_source", "kernel_check", "restore_tests", "run_notebook",
@@ -257,9 +257,6 @@ def check_notebook(path: Path, solutions: Path = SOLUTIONS) -> tuple[list[Checke
         else None
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
-
 
 def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
@@ -270,7 +267,8 @@ def _mark(cell: CheckedCell) -> str:
 
 
 def progress_line(cell: CheckedCell) -> str:
-    return f"  {_mark(cell)} {cell.label[:60]:<60} {_num(cell.score):>4} / {_num(cell.points)}"
+    return (f"  {_mark(cell)} {cell.label[:60]:<60} {short_number(cell.score, 2):>4} / "
+            f"{short_number(cell.points, 2)}")
 
 
 def format_report(name: str, results: list[CheckedCell], status: str = "ok",
@@ -278,13 +276,14 @@ def format_report(name: str, results: list[CheckedCell], status: str = "ok",
     """The score table (exercises as the notebook names them), then every failure."""
     score = sum(r.score for r in results)
     total = sum(r.points for r in results)
-    lines = [M.bilingual("check_header", name=name, score=_num(score), max_score=_num(total)), ""]
+    lines = [M.bilingual("check_header", name=name, score=short_number(score, 2),
+                         max_score=short_number(total, 2)), ""]
     if status not in ("ok", "blank") and message:
         lines += [M.bilingual("check_status", status=status), _indent(message), ""]
     for r in results:
         status_text = M.text("check_passed" if r.points and r.score >= r.points else "check_failed")
         title = f"{r.label[:52]:<52}" if r.title else f"{r.grade_id:<52}"
-        lines.append(f"  {_mark(r)} {title} {_num(r.score):>4} / {_num(r.points):<4} "
+        lines.append(f"  {_mark(r)} {title} {short_number(r.score, 2):>4} / {short_number(r.points, 2):<4} "
                      f"{status_text.en} · {status_text.zh}")
     for r in results:
         if r.message:
@@ -330,7 +329,8 @@ def check_path(path: str | Path, solutions: Path = SOLUTIONS, quiet: bool = Fals
         if done.full:
             say(M.bilingual("check_full_written" if done.written else "check_full"))
         else:
-            say(M.bilingual("check_not_full", score=_num(done.score), max_score=_num(done.max_score)))
+            say(M.bilingual("check_not_full", score=short_number(done.score, 2),
+                            max_score=short_number(done.max_score, 2)))
             status = max(status, 1)
         for line in written_lines(done.written, done.flags):
             say(line)
@@ -354,8 +354,8 @@ def written_lines(written: list, flags: tuple[str, ...] = ()) -> list[str]:
             key = "check_written_lost"
         elif f"duplicate_grade_id:{answer.grade_id}" in flags:
             key = "check_written_twice"
-        text = M.text(key, question=label.en, points=_num(answer.points), state=state.en)
-        text_zh = M.text(key, question=label.zh, points=_num(answer.points), state=state.zh)
+        text = M.text(key, question=label.en, points=short_number(answer.points, 2), state=state.en)
+        text_zh = M.text(key, question=label.zh, points=short_number(answer.points, 2), state=state.zh)
         lines += [f"  {'✓' if key == 'check_written_answered' else '·'} {text.en}",
                   f"    {text_zh.zh}"]
     return lines

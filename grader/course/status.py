@@ -21,7 +21,7 @@ from grader.checks import messages as M
 from grader.errors import UsageError
 from grader.paths import REPO, SOLUTIONS, assignments
 from grader.record.results import Totals
-from grader.record.terminal import printable
+from grader.record.terminal import printable, short_number
 
 __all__ = ["main", "course_map", "AssignmentState", "CACHE"]
 
@@ -197,9 +197,6 @@ def course_map(folder: Path, solutions: Path = SOLUTIONS, refresh: bool = False,
     return states
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
-
 
 def render(folder: Path, states: list[AssignmentState]) -> str:
     lines = ["", *M.bilingual("map_title", folder=printable(folder, 200)).split("\n"), ""]
@@ -214,7 +211,7 @@ def render(folder: Path, states: list[AssignmentState]) -> str:
             what = M.text("map_not_started")
         else:
             what = None
-        score = f"{_num(state.score)} / {_num(state.max_score)}" if state.state == "graded" \
+        score = f"{short_number(state.score)} / {short_number(state.max_score)}" if state.state == "graded" \
             else ""
         head = f"  {state.assignment:<17} {score:>9}  {marks:<16}"
         nxt = state.next

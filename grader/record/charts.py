@@ -14,6 +14,8 @@ import html
 import math
 import unicodedata
 
+from grader.record.terminal import short_number
+
 __all__ = ["score_distribution", "exercise_bars", "integer_ticks"]
 
 BLUE = "#0969da"
@@ -63,9 +65,6 @@ def _svg(width: float, height: float, label: str, body: list[str]) -> str:
             f"<title>{html.escape(label)}</title>" + "".join(body) + "</svg>")
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
-
 
 def score_distribution(scores: list[float], maximum: float, title: str, x_label: str,
                        y_label: str) -> str:
@@ -81,7 +80,7 @@ def score_distribution(scores: list[float], maximum: float, title: str, x_label:
         edges = [(top * i / 10, top * (i + 1) / 10) for i in range(10)]
         counts = [sum(1 for s in scores if a <= s < b or (i == 9 and s == b))
                   for i, (a, b) in enumerate(edges)]
-        names = [f"{_num(a)}–{_num(b)}" for a, b in edges]
+        names = [f"{short_number(a)}–{short_number(b)}" for a, b in edges]
         low, high = 0, top
     width, height, left, right, top_pad, bottom = 520, 300, 52, 16, 34, 52
     plot_w, plot_h = width - left - right, height - top_pad - bottom
@@ -107,7 +106,7 @@ def score_distribution(scores: list[float], maximum: float, title: str, x_label:
     else:  # the bins' edges
         shown = [a for a, _ in edges] + [edges[-1][1]]
     for value in shown:
-        body.append(_text(x(value), y(0) + 15, _num(value), 11, "middle", MUTED))
+        body.append(_text(x(value), y(0) + 15, short_number(value), 11, "middle", MUTED))
     body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
                 f'stroke="{INK}" stroke-width="1"/>')
     body.append(_text(left + plot_w / 2, height - 12, x_label, 12, "middle"))

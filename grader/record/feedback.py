@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.checks import messages as M
+from grader.record.terminal import short_number
 from grader.record.vocabulary import ExerciseName, names_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,9 +102,6 @@ def _label(name: ExerciseName | None, grade_id: str) -> str:
     return f'{html.escape(label.en)}<br><span class="zh">{html.escape(label.zh)}</span>'
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
-
 
 def _text(source) -> str:
     return source if isinstance(source, str) else "".join(s for s in source if isinstance(s, str)) \
@@ -158,6 +156,8 @@ def render(result: SubmissionResult, index: int, source: AssignmentSource,
     book = next((b for b in source.notebooks if b.name == nb.notebook), None)
     visible = {t.grade_id: t.visible for t in book.tests} if book else {}
     names = names_of(source)
+    score = _both("feedback_score", score=short_number(nb.score, 2),
+                  max_score=short_number(nb.max_score, 2))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -165,8 +165,7 @@ def render(result: SubmissionResult, index: int, source: AssignmentSource,
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{_both('feedback_title', assignment=result.assignment)}</h1>",
         f"<p>{html.escape(result.student)} · {html.escape(nb.notebook)}</p>",
-        f"<p><strong>{_both('feedback_score', score=_num(nb.score), max_score=_num(nb.max_score))}"
-        "</strong></p>",
+        f"<p><strong>{score}</strong></p>",
         *([f'<pre class="failed">{html.escape(nb.message.strip())}</pre>'] if nb.message else []),
         f"<p>{_both('feedback_note')}</p>",
         "<table><tr>"
@@ -178,7 +177,7 @@ def render(result: SubmissionResult, index: int, source: AssignmentSource,
         parts.append(
             f'<tr><td><a href="#{html.escape(cell.grade_id)}">'
             f"{_label(names.get(cell.grade_id), cell.grade_id)}</a>"
-            f"</td><td>{_num(cell.score)} / {_num(cell.points)}</td>"
+            f"</td><td>{short_number(cell.score, 2)} / {short_number(cell.points, 2)}</td>"
             f'<td class="{status}">{_both("feedback_" + status)}</td></tr>')
     parts.append("</table>")
     parts += _written(nb)
@@ -226,7 +225,7 @@ def _written(nb) -> list[str]:
         label = question_label(answer.grade_id)
         state = "answered" if answer.answered else "blank"
         rows.append(f'<tr><td>{html.escape(label.en)}<br><span class="zh">'
-                    f"{html.escape(label.zh)}</span></td><td>{_num(answer.points)}</td>"
+                    f"{html.escape(label.zh)}</span></td><td>{short_number(answer.points, 2)}</td>"
                     f'<td class="{"passed" if answer.answered else "failed"}">'
                     f"{_both('feedback_written_' + state)}</td></tr>")
     rows.append("</table>")

@@ -25,6 +25,7 @@ from grader.record.summary import (
     flagged_rows,
     reteach,
 )
+from grader.record.terminal import short_number
 
 __all__ = ["write_report_page", "render", "figures"]
 
@@ -73,9 +74,6 @@ def _label(key: str, **values: object) -> str:
     text = M.text(key, **values)
     return f"{text.en} · {text.zh}"
 
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
 
 
 def figures(results, names) -> dict[str, tuple[str, str]]:
@@ -131,14 +129,14 @@ def render(results, names) -> str:
     parts.append("</tr>")
     for assignment, n, mean, median, maximum, full, partial, zero in assignment_lines(results):
         cells = [f"<td>{html.escape(assignment)}</td>"] + [
-            f'<td class="n">{v}</td>' for v in (n, f"{mean:.1f}", _num(median), _num(maximum),
+            f'<td class="n">{v}</td>' for v in (n, f"{mean:.1f}", short_number(median), short_number(maximum),
                                                  full, partial, zero)]
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</table>")
 
     answers, points, blank = by_hand(results)
     if answers + blank:
-        line = _both("summary_by_hand", answers=answers, points=_num(points), blank=blank)
+        line = _both("summary_by_hand", answers=answers, points=short_number(points), blank=blank)
         parts.append(f"<p><strong>{line}</strong></p>")
 
     chosen, _ = reteach(results)
@@ -189,7 +187,7 @@ def render(results, names) -> str:
             if result is None:
                 row.append('<td class="n"></td>')
                 continue
-            text = f"{_num(result.score)} / {_num(result.max_score)}"
+            text = f"{short_number(result.score)} / {short_number(result.max_score)}"
             if result.status != "ok":
                 text += f" ({result.status})"
             link = _feedback_link(result)

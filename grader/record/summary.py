@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from grader.checks import messages as M
 from grader.record.flags import describe_flag, flag_name, needs_attention
 from grader.record.outputs import NO_SCORE
-from grader.record.terminal import printable
+from grader.record.terminal import printable, short_number
 
 __all__ = ["render", "screen", "exercise_table", "reteach", "flagged_rows", "assignment_lines",
            "flag_label", "by_hand"]
@@ -108,9 +108,6 @@ M.register(
 BAR = 30
 HISTOGRAM_FROM = 10  # fewer submissions than this: every score is listed instead
 
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
 
 
 def exercise_table(results) -> dict[str, dict[str, dict]]:
@@ -221,7 +218,7 @@ def _by_hand_lines(results, gap: bool = True) -> list[str]:
     answers, points, blank = by_hand(results)
     if not answers + blank:
         return []
-    return [""] * gap + M.bilingual("summary_by_hand", answers=answers, points=_num(points),
+    return [""] * gap + M.bilingual("summary_by_hand", answers=answers, points=short_number(points),
                                     blank=blank).split("\n")
 
 
@@ -235,7 +232,8 @@ def screen(results, names=None, *, summary: str = "summary.txt",
              "  " + M.en("summary_columns"), "  " + M.zh("summary_columns")]
     for assignment, n, mean, median, maximum, full, partial, zero in assignment_lines(results):
         lines.append(f"  {printable(assignment or '?', 22):<22} {n:>3} {mean:>7.1f} "
-                     f"{_num(median):>7} {_num(maximum):>5}   {full:>4} / {partial:>4} / {zero:>4}")
+                     f"{short_number(median):>7} {short_number(maximum):>5}   "
+                     f"{full:>4} / {partial:>4} / {zero:>4}")
     lines += _by_hand_lines(results, gap=False)  # "the scores above": right under them
     chosen, _ = reteach(results)
     if chosen:
@@ -292,14 +290,14 @@ def render(results, names=None, top: int = 5) -> str:
         maximum = max((r.max_score for r in rows), default=0.0)
         lines += ["", M.bilingual(
             "summary_assignment", assignment=printable(assignment or "?", 64), count=len(rows),
-            mean=_num(round(statistics.fmean(totals), 1)), max=_num(maximum),
-            median=_num(statistics.median(totals)), low=_num(min(totals)),
-            high=_num(max(totals)))]
+            mean=short_number(round(statistics.fmean(totals), 1)), max=short_number(maximum),
+            median=short_number(statistics.median(totals)), low=short_number(min(totals)),
+            high=short_number(max(totals)))]
         if maximum and len(totals) >= HISTOGRAM_FROM:
             lines += _histogram(totals, maximum)
         elif totals:
             lines += _indented(M.bilingual("summary_scores", scores=", ".join(
-                _num(t) for t in sorted(totals))))
+                short_number(t) for t in sorted(totals))))
         odd = defaultdict(int)
         for r in rows:
             if r.status != "ok":
@@ -311,12 +309,12 @@ def render(results, names=None, top: int = 5) -> str:
         if answers + blank:
             lines += _indented(M.bilingual("summary_by_hand_assignment", answers=answers + blank,
                                            blank=blank,
-                                           points=_num(max(r.by_hand_points for r in rows))))
+                                           points=short_number(max(r.by_hand_points for r in rows))))
         exercises = table.get(assignment, {})
         if exercises:
             lines += _indented(M.bilingual("summary_exercise_header"))
             for ident, row in exercises.items():
-                lines.append(f"      {_name(names, assignment, ident):<44} ({_num(row['points'])}):"
+                lines.append(f"      {_name(names, assignment, ident):<44} ({short_number(row['points'])}):"
                              f" {row['full']:>4} / {row['partial']:>4} / {row['zero']:>4},"
                              f" {row['mean']:.2f}")
     lines += _by_hand_lines(results)

@@ -56,3 +56,8 @@ def error_line(exc: BaseException, limit: int = 300) -> str:
     an error that is not the student's, in one line whatever the exception holds."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:limit] if text else ''}"
+
+
+def short_number(x: float, places: int = 1) -> str:
+    """A score or count as people write it: ``17``, not ``17.0``; ``2.5`` with one place."""
+    return str(int(x)) if float(x).is_integer() else f"{x:.{places}f}"
