@@ -46,27 +46,26 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def run_nbgrader(args: list[str], cwd: Path, quiet: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    proc = subprocess.run(cmd, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"nbgrader {' '.join(args)} failed (exit {proc.returncode}) · nbgrader 运行失败\n"
-            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-        )
-    return proc
+def run_nbgrader(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m nbgrader <args>`` in ``cwd``, as an instructor types it."""
+    return _succeeded(subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd,
+                                     env=nbgrader_env(), capture_output=True, text=True),
+                      f"nbgrader {' '.join(args)}")
 
 
 def run_nbgrader_steps(steps: list[list[str]], cwd: Path) -> subprocess.CompletedProcess:
     """Several nbgrader command lines (argument lists, in order) in one process
     (grader.course.nbgrader_steps): what ``run_nbgrader`` does for each, without paying
     nbgrader's start-up for each."""
-    cmd = [sys.executable, "-m", "grader.course.nbgrader_steps"]
-    proc = subprocess.run(cmd, cwd=cwd, env=nbgrader_env(), input=json.dumps(steps),
-                          capture_output=True, text=True)
+    return _succeeded(subprocess.run([sys.executable, "-m", "grader.course.nbgrader_steps"],
+                                     cwd=cwd, env=nbgrader_env(), input=json.dumps(steps),
+                                     capture_output=True, text=True), "nbgrader")
+
+
+def _succeeded(proc: subprocess.CompletedProcess, what: str) -> subprocess.CompletedProcess:
     if proc.returncode != 0:
         raise RuntimeError(
-            f"nbgrader failed (exit {proc.returncode}) · nbgrader 运行失败\n"
+            f"{what} failed (exit {proc.returncode}) · nbgrader 运行失败\n"
             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         )
     return proc
