@@ -264,3 +264,16 @@ def test_release_scores_zero_and_fails_only_with_not_implemented(ident):
     for r in results:
         assert ("NotImplementedError" in r.message or "not written yet" in r.message
                 or "not answered yet" in r.message), r.message  # a question's blank answer
+
+
+@pytest.mark.parametrize("steps", ['[["no_such_cmd"]]', "[]", "[[]]", '{"a": 1}', "[[1, 2]]", "",
+                                   '[["--version"]]'])
+def test_nbgrader_steps_runs_nothing_it_does_not_recognise(steps, tmp_path):
+    """nbgrader answers an unknown command with its help and exit 0; the runner refuses it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "grader.course.nbgrader_steps"], input=steps,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "nbgrader_steps:" in done.stderr, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr

@@ -420,6 +420,18 @@ def test_the_report_s_charts_are_well_formed_svg_that_count_what_they_show():
         widths[5] == pytest.approx(4 * widths[1], abs=0.3)  # drawn to a tenth of a pixel
     assert ET.fromstring(score_distribution([], 0, "t", "x", "y")) is not None  # nothing graded
 
+    def counts(scores, maximum):
+        tree = ET.fromstring(score_distribution(scores, maximum, "t", "x", "y"))
+        return [int(r.find(ns + "title").text.rsplit(": ", 1)[1]) for r in tree.iter(ns + "rect")]
+
+    assert counts([0.5, 1.5, 2.5, 3], 3) == [0, 1, 1, 2]  # halves count up, not to even
+    assert counts([-1, 4, float("nan")], 3) == [1, 0, 0, 1]  # outside: at the nearer end
+    assert sum(counts([17.5, 17.5, 3], 17.5)) == 3 and counts([17.5], 17.5)[-1] == 1
+    assert counts([0.3], 0.3)[-1] == 1 and counts([0, 0], 0) == [2, 0]
+    odd_text = "a\x07b\x1b\ud800"  # characters XML does not allow: the SVG still parses
+    ET.fromstring(exercise_bars([(odd_text, 1, 0, 0)], odd_text, "s", ("f", "p", "n"),
+                                ("red",) * 3))
+
 
 def test_chart_ticks_are_whole_numbers_that_reach_the_top():
     from grader.record.charts import integer_ticks

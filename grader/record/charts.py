@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import unicodedata
 
 from grader.record.terminal import short_number
@@ -46,37 +47,50 @@ def _width(text: str, size: float) -> float:
     return sum(size * (1.0 if unicodedata.east_asian_width(c) in "WF" else 0.58) for c in text)
 
 
+# characters XML 1.0 does not allow (controls but tab, newline, carriage return; surrogates;
+# U+FFFE/FFFF): an inline SVG must parse as XML, and html.escape keeps them
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return html.escape(_NOT_XML.sub("?", str(text)))
+
+
 def _text(x: float, y: float, text: str, size: float = 12, anchor: str = "start",
           fill: str = INK, weight: str = "normal") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'fill="{fill}" font-weight="{weight}">{html.escape(text)}</text>')
+            f'fill="{fill}" font-weight="{weight}">{_clean(text)}</text>')
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str = "") -> str:
-    tip = f"<title>{html.escape(tip)}</title>" if tip else ""
+    tip = f"<title>{_clean(tip)}</title>" if tip else ""
     return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" '
             f'fill="{fill}">{tip}</rect>')
 
 
 def _svg(width: float, height: float, label: str, body: list[str]) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-            f'width="{width:.0f}" role="img" aria-label="{html.escape(label)}" {FONT} '
+            f'width="{width:.0f}" role="img" aria-label="{_clean(label)}" {FONT} '
             f'style="max-width:100%;height:auto;background:#fff">'
-            f"<title>{html.escape(label)}</title>" + "".join(body) + "</svg>")
+            f"<title>{_clean(label)}</title>" + "".join(body) + "</svg>")
 
 
 
 def score_distribution(scores: list[float], maximum: float, title: str, x_label: str,
                        y_label: str) -> str:
-    """A bar per possible score (0 to ``maximum``, when that is at most 40 points; scores
-    rounded to whole points), else ten equal bins from 0 to ``maximum``."""
-    if maximum and maximum <= 40:
-        edges = [(s - 0.5, s + 0.5) for s in range(int(maximum) + 1)]
-        counts = [sum(1 for s in scores if round(s) == i) for i in range(len(edges))]
+    """A bar per possible score (0 to ``maximum``, when that is a whole number of at most 40
+    points; a score counts at its nearest whole point, halves up), else ten equal bins from 0
+    to ``maximum``. Scores outside 0 to ``maximum`` are drawn at the nearer end; NaN is left
+    out."""
+    top = maximum if maximum and maximum > 0 and math.isfinite(maximum) else 1.0
+    scores = [min(max(s, 0.0), top) for s in scores if math.isfinite(s)]  # on the chart's axis
+    whole = float(top).is_integer() and top <= 40
+    if whole:
+        edges = [(s - 0.5, s + 0.5) for s in range(int(top) + 1)]
+        counts = [sum(1 for s in scores if math.floor(s + 0.5) == i) for i in range(len(edges))]
         names = [str(i) for i in range(len(edges))]
-        low, high = -0.7, maximum + 0.7
+        low, high = -0.7, top + 0.7
     else:
-        top = maximum or 1
         edges = [(top * i / 10, top * (i + 1) / 10) for i in range(10)]
         counts = [sum(1 for s in scores if a <= s < b or (i == 9 and s == b))
                   for i, (a, b) in enumerate(edges)]
@@ -97,12 +111,12 @@ def score_distribution(scores: list[float], maximum: float, title: str, x_label:
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" '
                     f'y2="{y(tick):.1f}" stroke="{GRID}" stroke-width="1"/>')
         body.append(_text(left - 6, y(tick) + 4, str(tick), 11, "end", MUTED))
-    gap = 0.1 if maximum and maximum <= 40 else 0.0
+    gap = 0.1 if whole else 0.0
     for (a, b), count, name in zip(edges, counts, names):
         body.append(_rect(x(a + gap), y(count), x(b - gap) - x(a + gap), y(0) - y(count), BLUE,
                           f"{name}: {count}"))
-    if maximum and maximum <= 40:  # whole scores, at most about ten of them named
-        shown = [s for s in integer_ticks(maximum, 10) if s <= maximum]
+    if whole:  # whole scores, at most about ten of them named
+        shown = [s for s in integer_ticks(top, 10) if s <= top]
     else:  # the bins' edges
         shown = [a for a, _ in edges] + [edges[-1][1]]
     for value in shown:
@@ -111,7 +125,7 @@ def score_distribution(scores: list[float], maximum: float, title: str, x_label:
                 f'stroke="{INK}" stroke-width="1"/>')
     body.append(_text(left + plot_w / 2, height - 12, x_label, 12, "middle"))
     body.append(f'<text transform="translate(14 {top_pad + plot_h / 2:.1f}) rotate(-90)" '
-                f'font-size="12" text-anchor="middle" fill="{INK}">{html.escape(y_label)}</text>')
+                f'font-size="12" text-anchor="middle" fill="{INK}">{_clean(y_label)}</text>')
     return _svg(width, height, title, body)
 
 
