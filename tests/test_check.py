@@ -217,3 +217,37 @@ def test_not_a_function_is_explained(value):
 def test_unknown_exercise_lists_the_known_ones():
     with pytest.raises(KeyError, match="affine"):
         check_layer("no_such_layer", affine_forward, affine_backward, seeds=[0], shapes=[(1, 1, 1)])
+
+
+# ------------------------------------------- the step runner's in-place change detection
+
+def _mutated(change, given):
+    """What grader.runtime.steps.execute reports for one call of ``change`` on ``given``."""
+    from grader.runtime.steps import execute
+
+    outcomes, _ = execute([{"kind": "call", "target": change, "args": [given], "kwargs": {}}])
+    assert outcomes[0]["status"] == "ok", outcomes[0]
+    return outcomes[0].get("mutated", [])
+
+
+def _write(index, value):
+    def change(x):
+        x[index] = value
+    return change
+
+
+@pytest.mark.parametrize("given, change, changed", [
+    (np.arange(6.0), _write(2, 7.0), True),               # a value written
+    (np.arange(6.0), _write(2, 2.0), False),              # the same value written back
+    (np.zeros(3), _write(0, -0.0), False),                # 0.0 and -0.0: equal values
+    (np.array([np.nan, 1.0]), _write(0, -np.nan), False),  # another NaN: still NaN
+    (np.array([np.nan, 1.0]), _write(0, 0.0), True),      # a NaN replaced
+    (np.arange(4), _write(3, 0), True),                   # integers
+    (np.array([1, None], dtype=object), _write(1, None), False),  # objects, compared by value
+    (np.array([1, None], dtype=object), _write(1, 5), True),
+    (np.array(["a", "b"]), _write(0, "c"), True),         # strings (no NaN to compare)
+    (np.arange(6.0).reshape(2, 3).T, _write((0, 1), 9.0), True),  # not contiguous
+])
+def test_step_runner_reports_a_changed_argument_exactly_when_its_values_change(
+        given, change, changed):
+    assert _mutated(change, given) == ([0] if changed else [])

@@ -29,6 +29,7 @@ with ``aid`` null.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -150,8 +151,13 @@ def read_frame(fd: int, deadline: float | None = None) -> tuple[Any, list[bytear
 
 def safe_dtype(text: Any) -> np.dtype:
     """A plain numeric or boolean dtype from its string form, or ProtocolError."""
-    if not isinstance(text, str) or len(text) > 8:
+    if type(text) is not str or len(text) > 8:
         raise ProtocolError("bad dtype")
+    return _plain_dtype(text)
+
+
+@functools.lru_cache(maxsize=256)  # a message names a few dtypes thousands of times
+def _plain_dtype(text: str) -> np.dtype:
     try:
         dtype = np.dtype(text)
     except TypeError:
