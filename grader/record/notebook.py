@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -324,6 +325,10 @@ def warm_up() -> None:
 
         torch.set_num_threads(1)
     exercises.all_exercises()
+    # What was imported lives as long as the process: out of the collector's sight, a
+    # collection no longer walks torch's objects (a check's thousands of step outcomes
+    # trigger many), and forked workers do not copy the pages a collection would touch.
+    gc.freeze()
 
 
 def warn_unsandboxed(options: Options) -> None:
