@@ -247,6 +247,8 @@ def _write(index, value):
     (np.array([1, None], dtype=object), _write(1, 5), True),
     (np.array(["a", "b"]), _write(0, "c"), True),         # strings (no NaN to compare)
     (np.arange(6.0).reshape(2, 3).T, _write((0, 1), 9.0), True),  # not contiguous
+    (np.zeros(2**18), _write(-1, 1.0), True),             # large: compared by value only
+    (np.zeros(2**18), _write(-1, -0.0), False),
 ])
 def test_step_runner_reports_a_changed_argument_exactly_when_its_values_change(
         given, change, changed):

@@ -89,13 +89,17 @@ def snapshot(value: Any, depth: int = 0) -> Any:
     return value
 
 
+_BYTES_COMPARED = 2**20
+
+
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
     # Equal bytes are equal values (the common case, and far cheaper than array_equal,
-    # which a check's thousands of steps each pay); unequal bytes may still be equal values
-    # (0.0 and -0.0, two NaNs), which array_equal decides; objects by their values.
-    if not a.dtype.hasobject and a.tobytes() == b.tobytes():
+    # which a check's thousands of small steps each pay); unequal bytes may still be equal
+    # values (0.0 and -0.0, two NaNs), which array_equal decides; objects by their values.
+    # Only small arrays are copied to bytes: a large one would cost the sandbox its memory.
+    if a.nbytes <= _BYTES_COMPARED and not a.dtype.hasobject and a.tobytes() == b.tobytes():
         return True
     return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
