@@ -221,19 +221,42 @@ def test_unknown_exercise_lists_the_known_ones():
 
 # ------------------------------------------- the step runner's in-place change detection
 
-def _mutated(change, given):
-    """What grader.runtime.steps.execute reports for one call of ``change`` on ``given``."""
-    from grader.runtime.steps import execute
+def _mutated(change, given, made_by_student=False):
+    """What grader.runtime.steps.execute reports for one call of ``change`` on ``given``: an
+    array the check supplies, or (``made_by_student``) one an earlier step returned."""
+    from grader.runtime.steps import Ref, execute
 
-    outcomes, _ = execute([{"kind": "call", "target": change, "args": [given], "kwargs": {}}])
-    assert outcomes[0]["status"] == "ok", outcomes[0]
-    return outcomes[0].get("mutated", [])
+    steps = [{"kind": "call", "target": change, "args": [given], "kwargs": {}}]
+    if made_by_student:
+        steps = [{"kind": "call", "target": lambda: given, "args": [], "kwargs": {}},
+                 {"kind": "call", "target": change, "args": [Ref(0)], "kwargs": {}}]
+    outcomes, _ = execute(steps)
+    assert outcomes[-1]["status"] == "ok", outcomes[-1]
+    return outcomes[-1].get("mutated", [])
 
 
 def _write(index, value):
     def change(x):
         x[index] = value
     return change
+
+
+class _Masked(np.ma.MaskedArray):  # bytes of a masked array fill the masked slots
+    pass
+
+
+class _Lying(np.ndarray):  # a student's array whose own methods say nothing changed
+    def tobytes(self, *args, **kwargs):
+        return b""
+
+    def __eq__(self, other):
+        return np.ones(self.shape, dtype=bool)
+
+
+def _nested():
+    nested = np.empty(2, dtype=object)
+    nested[0], nested[1] = np.zeros(2), np.ones(3)
+    return nested
 
 
 @pytest.mark.parametrize("given, change, changed", [
@@ -243,13 +266,32 @@ def _write(index, value):
     (np.array([np.nan, 1.0]), _write(0, -np.nan), False),  # another NaN: still NaN
     (np.array([np.nan, 1.0]), _write(0, 0.0), True),      # a NaN replaced
     (np.arange(4), _write(3, 0), True),                   # integers
-    (np.array([1, None], dtype=object), _write(1, None), False),  # objects, compared by value
+    (np.array([1, None], dtype=object), _write(1, None), False),  # objects: the same ones
     (np.array([1, None], dtype=object), _write(1, 5), True),
     (np.array(["a", "b"]), _write(0, "c"), True),         # strings (no NaN to compare)
-    (np.arange(6.0).reshape(2, 3).T, _write((0, 1), 9.0), True),  # not contiguous
     (np.zeros(2**18), _write(-1, 1.0), True),             # large: compared by value only
     (np.zeros(2**18), _write(-1, -0.0), False),
 ])
 def test_step_runner_reports_a_changed_argument_exactly_when_its_values_change(
         given, change, changed):
     assert _mutated(change, given) == ([0] if changed else [])
+
+
+def _grow(nested):
+    nested[1][0] = 5.0  # inside an object it holds: the array still holds the same objects
+
+
+@pytest.mark.parametrize("make, change, changed", [
+    (lambda: np.arange(6.0).reshape(2, 3).T, _write((0, 1), 9.0), True),  # not contiguous
+    (lambda: np.arange(6.0).reshape(2, 3).T, _write((0, 1), 3.0), False),  # its own value
+    (lambda: np.array([np.nan, "x"], dtype=object), lambda x: None, False),  # NaN inside
+    (_nested, lambda x: None, False),  # arrays inside: no comparison of their values
+    (_nested, _write(0, None), True),
+    (_nested, _grow, False),
+    (lambda: _Masked([1.0, 2.0], mask=[False, True]), _write(1, 7.0), True),  # under the mask
+    (lambda: np.arange(3.0).view(_Lying), _write(0, 5.0), True),
+    (lambda: np.arange(3.0).view(_Lying), lambda x: None, False),
+])
+def test_step_runner_judges_the_students_own_arrays_without_running_their_code(
+        make, change, changed):
+    assert _mutated(change, make(), made_by_student=True) == ([0] if changed else [])

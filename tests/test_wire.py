@@ -40,6 +40,10 @@ def test_wire_keeps_zero_dimensional_arrays():
     {"a": ["<f8", [-1], 0, None]},
     {"q": 1},  # unknown tag
     {"a": ["V8", [1], 0, None]},  # structured / void
+    {"a": [",f8", [1], 0, None]},  # numpy parses these as Python (SyntaxError, ValueError)
+    {"a": ["i4,(", [1], 0, None]},
+    {"a": ["!,", [1], 0, None]},
+    {"n": [",f8", 0]},
     {"i": "9" * 5000},
 ])
 def test_wire_rejects_what_is_not_plain_data(bad):

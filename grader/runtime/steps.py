@@ -93,13 +93,21 @@ _BYTES_COMPARED = 2**20
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether argument ``a`` still holds what its copy ``b`` holds. No code of an array
+    subclass runs (a student's own arrays may come back as arguments): both are looked at
+    as plain arrays."""
+    a, b = np.ndarray.view(a, np.ndarray), np.ndarray.view(b, np.ndarray)
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
+    # An array of objects is unchanged when it holds the same objects: its copy is shallow,
+    # and its bytes are the references (no object's __eq__ runs).
+    if a.dtype.hasobject:
+        return a.tobytes() == b.tobytes()
     # Equal bytes are equal values (the common case, and far cheaper than array_equal,
     # which a check's thousands of small steps each pay); unequal bytes may still be equal
-    # values (0.0 and -0.0, two NaNs), which array_equal decides; objects by their values.
-    # Only small arrays are copied to bytes: a large one would cost the sandbox its memory.
-    if a.nbytes <= _BYTES_COMPARED and not a.dtype.hasobject and a.tobytes() == b.tobytes():
+    # values (0.0 and -0.0, two NaNs), which array_equal decides. Only small arrays are
+    # copied to bytes: a large one would cost the sandbox its memory.
+    if a.nbytes <= _BYTES_COMPARED and a.tobytes() == b.tobytes():
         return True
     return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 

@@ -160,7 +160,7 @@ def safe_dtype(text: Any) -> np.dtype:
 def _plain_dtype(text: str) -> np.dtype:
     try:
         dtype = np.dtype(text)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # numpy parses ",f8" and "i4,(" as Python
         raise ProtocolError(f"bad dtype {text!r}") from None
     if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
         raise ProtocolError(f"dtype {text!r} is not plain data")
