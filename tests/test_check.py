@@ -249,6 +249,9 @@ class _Lying(np.ndarray):  # a student's array whose own methods say nothing cha
     def tobytes(self, *args, **kwargs):
         return b""
 
+    def copy(self, *args, **kwargs):  # the "before" the runner keeps would be the "after"
+        return self
+
     def __eq__(self, other):
         return np.ones(self.shape, dtype=bool)
 

@@ -75,7 +75,9 @@ def error_info(exc: BaseException) -> dict:
 
 
 def _copy(value: Any) -> Any:
-    return value.copy() if isinstance(value, np.ndarray) else value
+    """An argument's values as they are before the call (a plain array, like :func:`_same`
+    looks at: a student's array subclass runs none of its own code here)."""
+    return np.ndarray.view(value, np.ndarray).copy() if isinstance(value, np.ndarray) else value
 
 
 def snapshot(value: Any, depth: int = 0) -> Any:
